@@ -1,0 +1,58 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# Parallel test processes (pytest-xdist); the machine in CI has two cores.
+JOBS ?= 2
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: help install setup run test lint format check-migrations chromium bench clean
+
+help:
+	@echo "make run    - install, migrate, seed and start web + worker + beat on http://127.0.0.1:$(PORT)/"
+	@echo "make test   - install and run the whole test suite"
+	@echo "make lint   - ruff check, ruff format --check, makemigrations --check"
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+setup: install
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py seed_demo
+
+run: setup
+	DJANGO_SETTINGS_MODULE=config.settings.dev BIND_ADDRESS=$${BIND_ADDRESS:-127.0.0.1} \
+		PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start --port $(PORT)
+
+# Debian's Chromium for the browser tests; installed only where missing and possible (root + apt).
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing Debian's chromium for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "Chromium not found at $(CHROMIUM): browser tests will be skipped (install Debian's chromium package)."; \
+		fi; \
+	fi
+
+test: install chromium
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest -n $(JOBS) $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf var/broker var/cache var/test-*.sqlite3* .pytest_cache

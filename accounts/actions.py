@@ -1,0 +1,196 @@
+"""Writes on users, departments and memberships. Each records its audit event."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
+
+from audit.actions import audit_record
+from audit.constants import AuditAction
+
+from .constants import MembershipRole, StaffRole
+from .models import Department, Membership, User
+
+
+class AccountError(ValueError):
+    """A request that cannot be carried out; the message is safe to show to the user."""
+
+
+def _group_name(slug: str) -> str:
+    return f"department:{slug}"
+
+
+@transaction.atomic
+def department_create(
+    *, actor: User | None, slug: str, name: str, contact_email: str = "", contact_phone: str = ""
+) -> Department:
+    """Create a department with its permission group."""
+    if Department.objects.filter(slug=slug).exists():
+        raise AccountError(
+            _("A department with the slug “%(slug)s” already exists.") % {"slug": slug}
+        )
+    group, _created = Group.objects.get_or_create(name=_group_name(slug))
+    department = Department.objects.create(
+        slug=slug, name=name, contact_email=contact_email, contact_phone=contact_phone, group=group
+    )
+    audit_record(
+        action=AuditAction.DEPARTMENT_CREATE,
+        actor=actor,
+        target=department,
+        department=department,
+        details={"name": name},
+    )
+    return department
+
+
+@transaction.atomic
+def department_update(
+    *,
+    actor: User | None,
+    department: Department,
+    name: str,
+    contact_email: str,
+    contact_phone: str,
+    active: bool,
+) -> Department:
+    changed = [
+        field
+        for field, value in (
+            ("name", name),
+            ("contact_email", contact_email),
+            ("contact_phone", contact_phone),
+            ("active", active),
+        )
+        if getattr(department, field) != value
+    ]
+    if not changed:
+        return department
+    department.name, department.contact_email = name, contact_email
+    department.contact_phone, department.active = contact_phone, active
+    department.save(update_fields=changed)
+    audit_record(
+        action=AuditAction.DEPARTMENT_UPDATE,
+        actor=actor,
+        target=department,
+        department=department,
+        details={"fields": changed},
+    )
+    return department
+
+
+@transaction.atomic
+def membership_grant(
+    *, actor: User | None, user: User, department: Department, role: MembershipRole
+) -> Membership:
+    """Give a user a role in a department (or change it), and put them in its group."""
+    if role not in MembershipRole.values:
+        raise AccountError(_("Unknown department role."))
+    membership, created = Membership.objects.select_for_update().get_or_create(
+        user=user, department=department, defaults={"role": role}
+    )
+    if not created and membership.role == role:
+        return membership
+    previous = None if created else membership.role
+    if not created:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    user.groups.add(department.group)
+    audit_record(
+        action=AuditAction.MEMBERSHIP_GRANT,
+        actor=actor,
+        target=membership,
+        department=department,
+        details={"user": user.pk, "role": str(role), "previous_role": previous},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_revoke(*, actor: User | None, membership: Membership) -> None:
+    user, department = membership.user, membership.department
+    audit_record(
+        action=AuditAction.MEMBERSHIP_REVOKE,
+        actor=actor,
+        target=membership,
+        department=department,
+        details={"user": user.pk, "role": membership.role},
+    )
+    membership.delete()
+    user.groups.remove(department.group)
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User | None,
+    email: str,
+    password: str | None,
+    full_name: str = "",
+    staff_role: StaffRole = StaffRole.NONE,
+    email_verified: bool = False,
+) -> User:
+    """Create an account (for administrators and seeding; citizens sign up through allauth)."""
+    from allauth.account.models import EmailAddress
+
+    email = User.objects.normalize_email(email).lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise AccountError(_("An account with this email address already exists."))
+    user = User.objects.create_user(
+        email=email,
+        password=password,
+        full_name=full_name,
+        staff_role=staff_role,
+        is_staff=staff_role == StaffRole.ADMIN,
+        is_superuser=staff_role == StaffRole.ADMIN,
+    )
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=email_verified)
+    audit_record(
+        action=AuditAction.USER_CREATE,
+        actor=actor,
+        target=user,
+        details={"staff_role": str(staff_role), "email_verified": email_verified},
+    )
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, actor: User | None, user: User, password: str) -> None:
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(
+        action=AuditAction.USER_UPDATE, actor=actor, target=user, details={"fields": ["password"]}
+    )
+
+
+@transaction.atomic
+def token_issue(*, actor: User | None, user: User) -> Token:
+    """Return the user's API token, creating it on first use; audited either way."""
+    if not user.is_active:
+        raise AccountError(_("This account is inactive; no token can be issued."))
+    token, created = Token.objects.get_or_create(user=user)
+    audit_record(
+        action=AuditAction.TOKEN_ISSUE,
+        actor=actor,
+        target=user,
+        subject=user,
+        details={"created": created},
+    )
+    return token
+
+
+@transaction.atomic
+def signup_record(*, user: User) -> None:
+    """Record a citizen's self sign-up (called by the allauth adapter in its transaction)."""
+    audit_record(action=AuditAction.ACCOUNT_SIGNUP, actor=user, target=user, subject=user)
+
+
+@transaction.atomic
+def email_verified_record(*, user: User, email: str) -> None:
+    audit_record(action=AuditAction.ACCOUNT_EMAIL_VERIFIED, actor=user, target=user, subject=user)
+
+
+@transaction.atomic
+def session_record(*, user: User | None, action: AuditAction, details: dict | None = None) -> None:
+    audit_record(action=action, actor=user, target=user, subject=user, details=details)

@@ -1,0 +1,97 @@
+"""Admin: users, departments and memberships (writes go through the audited actions)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from . import actions
+from .models import Department, Membership, User
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["department", "role", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "staff_role", "is_active", "date_joined"]
+    list_filter = ["staff_role", "is_active"]
+    search_fields = ["email", "full_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Personal info"), {"fields": ["full_name"]}),
+        (_("Roles"), {"fields": ["staff_role", "is_active", "is_staff", "is_superuser"]}),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    readonly_fields = ["last_login", "date_joined"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "contact_email", "active"]
+    search_fields = ["name", "slug"]
+    fields = ["slug", "name", "contact_email", "contact_phone", "active"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["slug"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if change:
+                actions.department_update(
+                    actor=request.user,
+                    department=Department.objects.get(pk=obj.pk),
+                    name=obj.name,
+                    contact_email=obj.contact_email,
+                    contact_phone=obj.contact_phone,
+                    active=obj.active,
+                )
+            else:
+                created = actions.department_create(
+                    actor=request.user,
+                    slug=obj.slug,
+                    name=obj.name,
+                    contact_email=obj.contact_email,
+                    contact_phone=obj.contact_phone,
+                )
+                obj.pk, obj.group_id = created.pk, created.group_id
+        except actions.AccountError as exc:
+            messages.error(request, str(exc))
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "department", "role", "created_at"]
+    list_filter = ["department", "role"]
+    search_fields = ["user__email"]
+    autocomplete_fields = ["user"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user", "department"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        actions.membership_grant(
+            actor=request.user, user=obj.user, department=obj.department, role=obj.role
+        )
+
+    def delete_model(self, request, obj):
+        actions.membership_revoke(actor=request.user, membership=obj)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset.select_related("user", "department"):
+            actions.membership_revoke(actor=request.user, membership=membership)

@@ -1,0 +1,31 @@
+"""Navigation per role for the base layout."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .constants import Role
+
+
+def navigation(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    items: list[tuple[str, str]] = []
+    role = Role.CITIZEN
+    if user is not None and user.is_authenticated:
+        role = Role(user.primary_role)
+        items.append((reverse("home"), _("Home")))
+        items.append((reverse("account_email"), _("Account")))
+        items.append((reverse("mfa_index"), _("Two-factor authentication")))
+        if role == Role.ADMIN:
+            items.append((reverse("admin:index"), _("Administration")))
+        if role != Role.CITIZEN:
+            items.append((reverse("api-docs"), _("API documentation")))
+    else:
+        items.append((reverse("home"), _("Home")))
+    return {
+        "nav_items": items,
+        "nav_role": role,
+        "nav_role_label": Role(role).label,
+    }

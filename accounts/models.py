@@ -1,0 +1,153 @@
+"""Users (email login), departments and memberships."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractBaseUser, Group, PermissionsMixin
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .constants import MembershipRole, Role, StaffRole
+
+
+class UserManager(DjangoUserManager):
+    """Email is the login; there is no username."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):  # type: ignore[override]
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):  # type: ignore[override]
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):  # type: ignore[override]
+        extra_fields.update(is_staff=True, is_superuser=True, staff_role=StaffRole.ADMIN)
+        return self._create_user(email, password, **extra_fields)
+
+    def get_by_natural_key(self, email):  # type: ignore[override]
+        return self.get(email__iexact=email)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField(_("email address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    staff_role = models.CharField(
+        _("portal-wide role"), max_length=20, choices=StaffRole.choices, blank=True, default=""
+    )
+    is_staff = models.BooleanField(
+        _("admin site access"), default=False, help_text=_("May sign in to the admin site.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def audit_ref(self) -> str:
+        return str(self.pk)
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @cached_property
+    def membership_roles(self) -> frozenset[str]:
+        """The department roles this user holds (one query, cached per request)."""
+        if not self.pk:
+            return frozenset()
+        return frozenset(
+            self.memberships.filter(department__active=True).values_list("role", flat=True)
+        )
+
+    @cached_property
+    def primary_role(self) -> str:
+        """The highest role: admin > supervisor > lead > clerk > citizen."""
+        if self.is_superuser or self.staff_role == StaffRole.ADMIN:
+            return Role.ADMIN
+        if self.staff_role == StaffRole.SUPERVISOR:
+            return Role.SUPERVISOR
+        roles = self.membership_roles
+        if MembershipRole.LEAD in roles:
+            return Role.LEAD
+        if MembershipRole.CLERK in roles:
+            return Role.CLERK
+        return Role.CITIZEN
+
+    @property
+    def is_portal_staff(self) -> bool:
+        return self.primary_role != Role.CITIZEN
+
+
+class Department(models.Model):
+    """A government department that handles its part of applications."""
+
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    # Object permissions on this department's cases are granted to this group.
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="department")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def audit_ref(self) -> str:
+        return self.slug
+
+
+class Membership(models.Model):
+    """A user's role in one department."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(_("role"), max_length=10, choices=MembershipRole.choices)
+    created_at = models.DateTimeField(_("since"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "department"], name="membership_unique_user_department"
+            )
+        ]
+        indexes = [models.Index(fields=["department", "role"], name="membership_dept_role_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} - {self.department} ({self.role})"
+
+    @property
+    def audit_ref(self) -> str:
+        return f"{self.department.slug}:{self.user_id}"

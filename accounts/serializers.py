@@ -1,0 +1,21 @@
+from rest_framework import serializers
+
+
+class MembershipOutput(serializers.Serializer):
+    department = serializers.CharField(source="department.slug")
+    department_name = serializers.CharField(source="department.name")
+    role = serializers.CharField()
+
+
+class MeOutput(serializers.Serializer):
+    email = serializers.EmailField()
+    full_name = serializers.CharField()
+    role = serializers.CharField(source="primary_role")
+    memberships = MembershipOutput(many=True)
+
+
+class DepartmentOutput(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    contact_email = serializers.EmailField()
+    contact_phone = serializers.CharField()

@@ -1,0 +1,47 @@
+"""Structured logging: one JSON object per line, carrying the request id of the context."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+
+from .context import current_context
+
+
+class RequestContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        ctx = current_context()
+        record.request_id = ctx.request_id or "-"
+        record.source = ctx.source
+        record.user_id = ctx.user_id
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    _SKIP = set(vars(logging.makeLogRecord({}))) | {
+        "message",
+        "asctime",
+        "request_id",
+        "source",
+        "user_id",
+    }
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+            "source": getattr(record, "source", "system"),
+            "user_id": getattr(record, "user_id", None),
+        }
+        for key, value in record.__dict__.items():
+            if key not in self._SKIP and not key.startswith("_"):
+                payload[key] = (
+                    value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+                )
+        if record.exc_info:
+            payload["exc_info"] = self.formatException(record.exc_info)
+        return json.dumps(payload, ensure_ascii=False)

@@ -1,0 +1,72 @@
+"""The audit log: one row per action or read of personal data.
+
+Rows are only ever inserted. The hash chain (prev_hash/hash), the database triggers that refuse
+UPDATE/DELETE and the sealer arrive with the audit issue; the columns exist from the start so
+every event recorded since the first action can be chained.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .constants import AuditAction
+
+
+class AuditEvent(models.Model):
+    """An append-only record of who did what to which object, and why."""
+
+    id = models.BigAutoField(primary_key=True, verbose_name=_("sequence"))
+    occurred_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    # PROTECT: a user with audit history is deactivated, never deleted.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_role = models.CharField(_("actor role"), max_length=20, blank=True)
+    actor_department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("actor department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=64, choices=AuditAction.choices)
+    target_type = models.CharField(_("target type"), max_length=64, blank=True)
+    target_ref = models.CharField(_("target reference"), max_length=64, blank=True)
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("subject"),
+        help_text=_("The citizen whose data the event concerns."),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    purpose = models.TextField(_("purpose"), blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    source = models.CharField(_("source"), max_length=16, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["target_type", "target_ref", "id"], name="audit_target_idx"),
+            models.Index(fields=["actor", "id"], name="audit_actor_idx"),
+            models.Index(fields=["subject", "id"], name="audit_subject_idx"),
+            models.Index(fields=["action", "id"], name="audit_action_idx"),
+            models.Index(fields=["request_id"], name="audit_request_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.target_type}:{self.target_ref}"

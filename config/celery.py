@@ -1,0 +1,43 @@
+"""The Celery app, configured from Django settings (CELERY_ namespace).
+
+The request id of the web request that queued a task travels in the message headers, so the
+worker's log lines and audit events carry the same id.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from celery import Celery
+from celery.signals import before_task_publish, task_postrun, task_prerun
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@before_task_publish.connect
+def _attach_request_id(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    from audit.context import current_context
+
+    ctx = current_context()
+    if headers is not None and ctx.request_id:
+        headers.setdefault("portal_request_id", ctx.request_id)
+
+
+@task_prerun.connect
+def _restore_request_id(task: Any = None, **_: Any) -> None:
+    from audit.context import bind_context
+
+    request_id = getattr(task.request, "portal_request_id", None) if task else None
+    bind_context(request_id=request_id or None, ip=None, source="worker")
+
+
+@task_postrun.connect
+def _clear_request_id(**_: Any) -> None:
+    from audit.context import clear_context
+
+    clear_context()

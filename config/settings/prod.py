@@ -1,0 +1,27 @@
+"""Production: PostgreSQL and Redis, secrets and hosts from the environment, strict headers."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import DATABASES, REDIS_URL, SECRET_KEY
+from .env import env_bool, env_int
+
+DEBUG = False
+if len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to at least 50 random characters.")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not env_bool(
+    "PORTAL_ALLOW_SQLITE", False
+):
+    raise ImproperlyConfigured("Production needs DATABASE_URL (PostgreSQL).")
+if not REDIS_URL and not env_bool("PORTAL_ALLOW_FILESYSTEM_BROKER", False):
+    raise ImproperlyConfigured("Production needs REDIS_URL for the Celery broker.")
+
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

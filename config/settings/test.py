@@ -1,0 +1,40 @@
+"""Settings for pytest: the same as dev, with fast hashing and an isolated broker per run."""
+
+import os
+import uuid
+
+from .dev import *  # noqa: F403
+from .dev import BROKER_DIR, DATABASES, REDIS_URL
+from .env import filesystem_broker_options
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+LOG_FORMAT = "plain"
+LOGGING["handlers"]["console"]["formatter"] = "plain"  # noqa: F405
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None}}  # noqa: F405
+ACCOUNT_RATE_LIMITS = False
+
+# One id per pytest run (inherited by xdist workers and by the Celery worker the tests start),
+# so parallel runs on one Redis never see each other's messages.
+TEST_RUN_ID = os.environ.setdefault("PORTAL_TEST_RUN_ID", uuid.uuid4().hex[:10])
+_XDIST = os.environ.get("PYTEST_XDIST_WORKER", "main")
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "global_keyprefix": f"portal-test-{TEST_RUN_ID}-{_XDIST}:",
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(
+        BROKER_DIR / f"test-{TEST_RUN_ID}-{_XDIST}"
+    )
+CELERY_BEAT_SCHEDULE = {}
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so a worker process started by the tests sees the same data.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{TEST_RUN_ID}.sqlite3")}  # noqa: F405
+
+# A Celery worker started by the tests is pointed at the test database by name.
+if os.environ.get("PORTAL_TEST_DB_NAME"):
+    DATABASES["default"]["NAME"] = os.environ["PORTAL_TEST_DB_NAME"]

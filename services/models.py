@@ -1,0 +1,1 @@
+"""The catalog and the citizen's applications (issue 3)."""
