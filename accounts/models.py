@@ -72,7 +72,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name or self.email
 
     def get_short_name(self) -> str:
-        return self.full_name.split(" ")[0] if self.full_name else self.email
+        # Names are not always "given family" (e.g. Chinese names): use the whole name.
+        return self.full_name or self.email
 
     @cached_property
     def membership_roles(self) -> frozenset[str]:

@@ -1,10 +1,15 @@
 """URL configuration."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import errors, health
+
+# The admin signs in through allauth (same rate limits, and MFA once staff must use it).
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "Citizen portal administration"
 
 api_v1 = [
     path("", include("accounts.api_urls")),

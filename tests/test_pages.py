@@ -60,3 +60,20 @@ def test_security_headers(client):
     assert "default-src 'self'" in response["Content-Security-Policy"]
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_admin_sign_in_goes_through_allauth(client):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_citizen_cannot_use_the_admin(client):
+    client.force_login(UserFactory())
+    assert client.get("/admin/login/").status_code == 403
+    assert client.get("/admin/").status_code == 302  # back to the admin login, which refuses
+
+
+def test_admin_reaches_the_admin(client):
+    client.force_login(UserFactory(admin=True))
+    assert client.get("/admin/").status_code == 200

@@ -60,7 +60,7 @@ class Command(BaseCommand):
                 created += 1
             for role in (MembershipRole.CLERK, MembershipRole.LEAD):
                 user, new = self._account(
-                    f"{role}.{slug}@demo.gov", password, reset, full_name=f"{role.label} {name}"
+                    f"{role}.{slug}@demo.gov", password, reset, full_name=f"{role.label} ({name})"
                 )
                 created += new
                 actions.membership_grant(actor=None, user=user, department=department, role=role)
