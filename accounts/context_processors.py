@@ -16,6 +16,9 @@ def navigation(request: HttpRequest) -> dict:
     if user is not None and user.is_authenticated:
         role = Role(user.primary_role)
         items.append((reverse("home"), _("Home")))
+        items.append((reverse("services:catalog"), _("Services")))
+        if role == Role.CITIZEN:
+            items.append((reverse("services:profile"), _("Profile")))
         items.append((reverse("account_email"), _("Account")))
         items.append((reverse("mfa_index"), _("Two-factor authentication")))
         if role == Role.ADMIN:
@@ -24,6 +27,7 @@ def navigation(request: HttpRequest) -> dict:
             items.append((reverse("api-docs"), _("API documentation")))
     else:
         items.append((reverse("home"), _("Home")))
+        items.append((reverse("services:catalog"), _("Services")))
     return {
         "nav_items": items,
         "nav_role": role,

@@ -22,4 +22,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/home_anonymous.html")
     role = Role(request.user.primary_role)
     context = {"role": role, "memberships": memberships_for_user(user=request.user)}
+    if role == Role.CITIZEN:
+        from services.selectors import applications_for_citizen
+
+        context["applications"] = applications_for_citizen(user=request.user)[:100]
     return render(request, _HOME_TEMPLATES[role], context)

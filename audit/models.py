@@ -10,8 +10,6 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .constants import AuditAction
-
 
 class AuditEvent(models.Model):
     """An append-only record of who did what to which object, and why."""
@@ -36,7 +34,8 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="+",
     )
-    action = models.CharField(_("action"), max_length=64, choices=AuditAction.choices)
+    # Values from AuditAction; not DB choices, so adding an action needs no migration.
+    action = models.CharField(_("action"), max_length=64)
     target_type = models.CharField(_("target type"), max_length=64, blank=True)
     target_ref = models.CharField(_("target reference"), max_length=64, blank=True)
     subject = models.ForeignKey(

@@ -1,1 +1,284 @@
-"""The catalog and the citizen's applications (issue 3)."""
+"""The catalog (data dictionary, services, versions) and the citizen's applications.
+
+Personal values never sit in these tables in plain text: answers and profile facts whose field
+is `personal` or `sensitive` are stored as AES-GCM tokens (see `services/answers.py`).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .constants import (
+    SECTION_TITLES,
+    ApplicationStatus,
+    FieldType,
+    Sensitivity,
+    ServiceKind,
+    VersionStatus,
+)
+
+FIELD_KEY_VALIDATOR = RegexValidator(
+    r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$",
+    _("Use lower-case words joined by dots, e.g. applicant.national_id."),
+)
+
+
+def _translated(obj: models.Model, attr: str) -> str:
+    """The value of `attr` in the active language, from `translations`, else the default."""
+    language = (get_language() or "").lower()
+    value = (obj.translations or {}).get(language, {}).get(attr)
+    return value or getattr(obj, attr)
+
+
+class FieldDefinition(models.Model):
+    """One fact in the shared data dictionary, asked once whichever services need it."""
+
+    key = models.CharField(_("key"), max_length=100, unique=True, validators=[FIELD_KEY_VALIDATOR])
+    label = models.CharField(_("label"), max_length=200)
+    help_text = models.TextField(_("help text"), blank=True)
+    translations = models.JSONField(
+        _("translations"),
+        default=dict,
+        blank=True,
+        help_text=_('Per language: {"zh-hans": {"label": "…", "help_text": "…"}}'),
+    )
+    type = models.CharField(_("type"), max_length=20, choices=FieldType.choices)
+    choices = models.JSONField(
+        _("choices"),
+        default=list,
+        blank=True,
+        help_text=_('For choice fields: [{"value": "…", "label": "…"}]'),
+    )
+    validation = models.JSONField(
+        _("validation"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Optional rules: min_length, max_length, pattern, minimum, maximum, not_future, "
+            "not_past; for files max_size_mb and content_types."
+        ),
+    )
+    sensitivity = models.CharField(_("sensitivity"), max_length=10, choices=Sensitivity.choices)
+    example = models.JSONField(_("example"), null=True, blank=True, help_text=_("A valid value."))
+    profile_field = models.BooleanField(
+        _("stable fact of the citizen's profile"),
+        default=False,
+        help_text=_("Kept in the citizen's profile and used to prefill applications."),
+    )
+
+    class Meta:
+        verbose_name = _("field definition")
+        verbose_name_plural = _("data dictionary")
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def audit_ref(self) -> str:
+        return self.key
+
+    @property
+    def section(self) -> str:
+        return self.key.split(".", 1)[0]
+
+    @property
+    def section_title(self) -> str:
+        return str(SECTION_TITLES.get(self.section, self.section.replace("_", " ").capitalize()))
+
+    @property
+    def label_translated(self) -> str:
+        return _translated(self, "label")
+
+    @property
+    def help_text_translated(self) -> str:
+        return _translated(self, "help_text")
+
+
+class Service(models.Model):
+    """A life event or a single service in the catalog."""
+
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=ServiceKind.choices, default=ServiceKind.LIFE_EVENT
+    )
+    keywords = models.CharField(_("search keywords"), max_length=300, blank=True)
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def audit_ref(self) -> str:
+        return self.slug
+
+    @property
+    def name_translated(self) -> str:
+        return _translated(self, "name")
+
+    @property
+    def description_translated(self) -> str:
+        return _translated(self, "description")
+
+
+class ServiceVersion(models.Model):
+    """The fields a service asks and its workflow. Immutable once published."""
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=VersionStatus.choices, default=VersionStatus.DRAFT
+    )
+    fields = models.JSONField(
+        _("fields"),
+        default=list,
+        help_text=_('[{"key": "applicant.full_name", "required": true, "condition": null}, …]'),
+    )
+    workflow = models.JSONField(
+        _("workflow definition"),
+        default=dict,
+        help_text=_(
+            '{"steps": [{"id": "registry", "department": "civil-registry", "fields": [...], '
+            '"depends_on": [], "condition": null, "sla_days": 5, '
+            '"on_reject": "cancel_dependents"}]}'
+        ),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("service version")
+        verbose_name_plural = _("service versions")
+        ordering = ["service", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "number"], name="service_version_unique_number"
+            ),
+            # At most one published version per service: the one new applications start with.
+            models.UniqueConstraint(
+                fields=["service"],
+                condition=models.Q(status="published"),
+                name="service_version_one_published",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service.slug} v{self.number} ({self.status})"
+
+    @property
+    def audit_ref(self) -> str:
+        return f"{self.service.slug}:{self.number}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == VersionStatus.DRAFT
+
+
+class CitizenProfile(models.Model):
+    """The citizen's stable facts (name, national ID, ...), sealed; used to prefill forms."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    # {field key: value or AES-GCM token}; keys are data-dictionary keys with profile_field set.
+    data = models.JSONField(default=dict, blank=True)
+    national_id_index = models.CharField(max_length=64, blank=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("citizen profile")
+        verbose_name_plural = _("citizen profiles")
+
+    def __str__(self) -> str:
+        return f"profile of {self.user_id}"
+
+    @property
+    def audit_ref(self) -> str:
+        return str(self.user_id)
+
+
+class Application(models.Model):
+    """One citizen's application for one or more services, asked once."""
+
+    reference = models.CharField(_("reference"), max_length=20, unique=True)
+    citizen = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications"
+    )
+    versions = models.ManyToManyField(
+        ServiceVersion, related_name="applications", verbose_name=_("services")
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=ApplicationStatus.choices,
+        default=ApplicationStatus.DRAFT,
+    )
+    # {field key: value or AES-GCM token}; see services/answers.py.
+    answers = models.JSONField(default=dict, blank=True)
+    national_id_index = models.CharField(max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("started"), default=timezone.now)
+    updated_at = models.DateTimeField(_("last saved"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["citizen", "-created_at"], name="application_citizen_idx")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def audit_ref(self) -> str:
+        return self.reference
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # Never the citizen's file name on disk: a random name in a per-application folder.
+    return f"attachments/{instance.application.reference}/{instance.token}"
+
+
+class Attachment(models.Model):
+    """A file uploaded for a `file` field; stored outside the web root, served after a check."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="attachments"
+    )
+    field_key = models.CharField(_("field"), max_length=100)
+    token = models.CharField(max_length=32, unique=True)
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        indexes = [
+            models.Index(fields=["application", "field_key"], name="attachment_app_field_idx")
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def audit_ref(self) -> str:
+        return f"{self.application.reference}:{self.token}"

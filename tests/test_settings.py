@@ -1,5 +1,6 @@
 """Production settings pass `check --deploy` with no warnings and refuse to run without secrets."""
 
+import base64
 import os
 import secrets
 import subprocess
@@ -27,6 +28,8 @@ PROD = {
     "DATABASE_URL": "postgres://portal@db.internal:5432/portal",
     "REDIS_URL": "redis://cache.internal:6379/0",
     "DJANGO_ALLOWED_HOSTS": "portal.example.gov",
+    "PORTAL_ENCRYPTION_KEYS": "k1:" + base64.b64encode(b"k" * 32).decode(),
+    "PORTAL_BLIND_INDEX_KEY": base64.b64encode(b"b" * 32).decode(),
 }
 
 
@@ -58,3 +61,10 @@ def test_prod_refuses_to_run_on_sqlite():
     result = _manage("check", **env)
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr
+
+
+def test_prod_refuses_to_run_without_encryption_keys():
+    env = {**PROD, "DJANGO_SECRET_KEY": secrets.token_urlsafe(64), "PORTAL_ENCRYPTION_KEYS": ""}
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert "PORTAL_ENCRYPTION_KEYS" in result.stderr

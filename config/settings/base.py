@@ -147,6 +147,8 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Citizen portal")
+# Absolute links in emails sent by workers (no request to build them from).
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "no-reply@portal.invalid")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -158,6 +160,13 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
 ANONYMOUS_USER_NAME = None  # no guardian anonymous user row: anonymous visitors get nothing
+
+# --- Encryption of personal data at rest (audit/crypto.py) ------------------------------------
+# Keys come from PORTAL_ENCRYPTION_KEYS / PORTAL_ENCRYPTION_ACTIVE_KEY / PORTAL_BLIND_INDEX_KEY,
+# never from SECRET_KEY. Without them, dev and test use (and on first use generate) a local
+# key file; production refuses to start without the environment variables.
+PORTAL_KEY_FILE = env_str("PORTAL_KEY_FILE", str(VAR_DIR / "keys.json"))
+PORTAL_GENERATE_LOCAL_KEYS = False
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")

@@ -11,6 +11,7 @@ SECRET_KEY = env_str(
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 LOG_FORMAT = env_str("LOG_FORMAT", "plain")
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405
+PORTAL_GENERATE_LOCAL_KEYS = True
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STORAGES["staticfiles"] = {  # noqa: F405

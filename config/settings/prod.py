@@ -4,7 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import DATABASES, REDIS_URL, SECRET_KEY
-from .env import env_bool, env_int
+from .env import env_bool, env_int, env_str
 
 DEBUG = False
 if len(SECRET_KEY) < 50:
@@ -15,6 +15,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not env_bo
     raise ImproperlyConfigured("Production needs DATABASE_URL (PostgreSQL).")
 if not REDIS_URL and not env_bool("PORTAL_ALLOW_FILESYSTEM_BROKER", False):
     raise ImproperlyConfigured("Production needs REDIS_URL for the Celery broker.")
+
+for _name in ("PORTAL_ENCRYPTION_KEYS", "PORTAL_BLIND_INDEX_KEY"):
+    if not env_str(_name, ""):
+        raise ImproperlyConfigured(f"Production needs {_name} (see docs/operations.md, keys).")
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -30,6 +30,9 @@ else:
         BROKER_DIR / f"test-{TEST_RUN_ID}-{_XDIST}"
     )
 CELERY_BEAT_SCHEDULE = {}
+# One local key file per run, shared with the worker the tests start.
+PORTAL_KEY_FILE = str(VAR_DIR / f"test-keys-{TEST_RUN_ID}-{_XDIST}.json")  # noqa: F405
+PORTAL_GENERATE_LOCAL_KEYS = True
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so a worker process started by the tests sees the same data.

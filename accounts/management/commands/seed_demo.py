@@ -77,6 +77,9 @@ class Command(BaseCommand):
             "admin@demo.gov", password, reset, full_name="Administrator", staff_role=StaffRole.ADMIN
         )[1]
 
+        from services.seed import seed_catalog
+
+        created += seed_catalog()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} objects created)."))
         if origin == "generated":
             self.stdout.write(f"Demo password (generated, kept in {_password_file()}): {password}")

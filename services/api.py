@@ -1,0 +1,241 @@
+"""API of the catalog and of the citizen's applications (DESIGN.md section 7)."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import Pagination
+
+from . import actions, selectors
+from .models import Application
+from .schema import MergedField, form_schema, merge_fields
+from .serializers import (
+    AnswersInput,
+    ApplicationCreateInput,
+    ApplicationDetailOutput,
+    ApplicationListOutput,
+    AttachmentInput,
+    AttachmentOutput,
+    ProfileInput,
+    ProfileOutput,
+    ServiceOutput,
+    StatusOutput,
+)
+
+
+def refused(exc: actions.ServiceError) -> Response:
+    """A refused action in the design's error format."""
+    if exc.errors:
+        return Response({"errors": exc.errors}, status=exc.status)
+    return Response({"detail": exc.message}, status=exc.status)
+
+
+def _list_data(application: Application) -> dict:
+    return {
+        "reference": application.reference,
+        "status": application.status,
+        "services": [v.service.slug for v in selectors.application_versions(application)],
+        "created_at": application.created_at,
+        "submitted_at": application.submitted_at,
+    }
+
+
+def _detail_data(application: Application) -> dict:
+    versions = selectors.application_versions(application)
+    return {
+        **_list_data(application),
+        "withdrawn_at": application.withdrawn_at,
+        "answers": actions.application_answers(application),
+        "form": form_schema(merge_fields(versions, selectors.dictionary())),
+        "attachments": [AttachmentOutput(a).data for a in application.attachments.all()],
+        "cases": [],  # filled by the workflow engine (issue 4)
+        "information_requests": [],  # clerks' questions (issue 5)
+    }
+
+
+def _own_application(request: Request, reference: str) -> Application:
+    application = selectors.application_of_citizen(user=request.user, reference=reference)
+    if application is None:
+        raise Http404
+    return application
+
+
+class ServiceListApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", OpenApiTypes.STR, description="Search in names and descriptions")
+        ],
+        responses=ServiceOutput(many=True),
+        summary="The catalog, each service with the JSON Schema of its form",
+    )
+    def get(self, request: Request) -> Response:
+        paginator = Pagination()
+        services = selectors.services_published(query=request.query_params.get("q", "")[:100])
+        page = paginator.paginate_queryset(services, request, view=self)
+        fields_by_key = selectors.dictionary()
+        data = [selectors.catalog_entry(service=s, fields_by_key=fields_by_key) for s in page]
+        return paginator.get_paginated_response(ServiceOutput(data, many=True).data)
+
+
+class ApplicationListCreateApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=ApplicationListOutput(many=True), summary="Your applications")
+    def get(self, request: Request) -> Response:
+        paginator = Pagination()
+        page = paginator.paginate_queryset(
+            selectors.applications_for_citizen(user=request.user), request, view=self
+        )
+        return paginator.get_paginated_response(
+            ApplicationListOutput([_list_data(a) for a in page], many=True).data
+        )
+
+    @extend_schema(
+        request=ApplicationCreateInput,
+        responses={201: ApplicationDetailOutput},
+        summary="Start a draft",
+    )
+    def post(self, request: Request) -> Response:
+        payload = ApplicationCreateInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        slugs = payload.validated_data["services"]
+        versions = selectors.versions_published_for(slugs=slugs)
+        missing = sorted(set(slugs) - {v.service.slug for v in versions})
+        if missing:
+            return Response(
+                {
+                    "errors": {
+                        "services": [_("Unknown service: %(slug)s") % {"slug": s} for s in missing]
+                    }
+                },
+                status=400,
+            )
+        try:
+            application = actions.application_create(
+                citizen=request.user, versions=versions, answers=payload.validated_data["answers"]
+            )
+        except actions.ServiceError as exc:
+            return refused(exc)
+        return Response(
+            ApplicationDetailOutput(_detail_data(application)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ApplicationDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=ApplicationDetailOutput, summary="One of your applications")
+    def get(self, request: Request, reference: str) -> Response:
+        return Response(
+            ApplicationDetailOutput(_detail_data(_own_application(request, reference))).data
+        )
+
+    @extend_schema(
+        request=AnswersInput, responses=ApplicationDetailOutput, summary="Save answers of a draft"
+    )
+    def patch(self, request: Request, reference: str) -> Response:
+        application = _own_application(request, reference)
+        payload = AnswersInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            application = actions.application_update_answers(
+                application=application,
+                actor=request.user,
+                answers=payload.validated_data["answers"],
+            )
+        except actions.ServiceError as exc:
+            return refused(exc)
+        return Response(ApplicationDetailOutput(_detail_data(application)).data)
+
+
+class ApplicationSubmitApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=StatusOutput, summary="Validate and submit")
+    def post(self, request: Request, reference: str) -> Response:
+        try:
+            application = actions.application_submit(
+                application=_own_application(request, reference), actor=request.user
+            )
+        except actions.ServiceError as exc:
+            return refused(exc)
+        return Response(StatusOutput(application).data)
+
+
+class ApplicationWithdrawApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=StatusOutput, summary="Withdraw")
+    def post(self, request: Request, reference: str) -> Response:
+        try:
+            application = actions.application_withdraw(
+                application=_own_application(request, reference), actor=request.user
+            )
+        except actions.ServiceError as exc:
+            return refused(exc)
+        return Response(StatusOutput(application).data)
+
+
+class AttachmentUploadApi(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request=AttachmentInput,
+        responses={201: AttachmentOutput},
+        summary="Upload a file for a file field",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        application = _own_application(request, reference)
+        payload = AttachmentInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            attachment = actions.attachment_upload(
+                application=application,
+                actor=request.user,
+                field_key=payload.validated_data["field"],
+                upload=payload.validated_data["file"],
+            )
+        except actions.ServiceError as exc:
+            return refused(exc)
+        return Response(AttachmentOutput(attachment).data, status=status.HTTP_201_CREATED)
+
+
+class ProfileApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def _data(self, request: Request) -> dict:
+        merged = [
+            MergedField(definition=f) for f in selectors.dictionary().values() if f.profile_field
+        ]
+        return {
+            "facts": selectors.profile_facts(user=request.user),
+            "form": form_schema(merged, partial=True),
+        }
+
+    @extend_schema(
+        responses=ProfileOutput, summary="Your profile: the stable facts used to prefill forms"
+    )
+    def get(self, request: Request) -> Response:
+        return Response(ProfileOutput(self._data(request)).data)
+
+    @extend_schema(request=ProfileInput, responses=ProfileOutput, summary="Change your profile")
+    def patch(self, request: Request) -> Response:
+        payload = ProfileInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            actions.profile_update(user=request.user, facts=payload.validated_data["facts"])
+        except actions.ServiceError as exc:
+            return refused(exc)
+        return Response(ProfileOutput(self._data(request)).data)

@@ -1,0 +1,371 @@
+"""The merged form of one application: fields asked once, conditions, JSON Schema, validation.
+
+Pure functions over field definitions and version field lists: no database access here, so
+the web form, the API and the tests all validate the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+from jsonschema import Draft202012Validator, FormatChecker
+
+from .constants import FieldType
+from .validators import is_valid_mainland_mobile, is_valid_national_id
+
+FILE_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+Condition = Mapping[str, Any]  # {"field": key, "equals": value}
+
+
+@dataclass(frozen=True)
+class Usage:
+    """How one service version asks a field."""
+
+    service: str
+    required: bool
+    condition: Condition | None
+
+
+@dataclass
+class MergedField:
+    """A field as the merged form asks it: once, with every service's requirement."""
+
+    definition: Any  # FieldDefinition (or anything with the same attributes)
+    usages: list[Usage] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return self.definition.key
+
+    @property
+    def always_applies(self) -> bool:
+        return any(u.condition is None for u in self.usages)
+
+    @property
+    def conditions(self) -> list[Condition]:
+        return [u.condition for u in self.usages if u.condition is not None]
+
+
+def merge_fields(versions: Iterable[Any], definitions: Mapping[str, Any]) -> list[MergedField]:
+    """Merge the field lists of several versions, keeping first-seen order; each key once."""
+    merged: dict[str, MergedField] = {}
+    for version in versions:
+        service = version.service.slug
+        for item in version.fields:
+            key = item["key"]
+            if key not in merged:
+                merged[key] = MergedField(definition=definitions[key])
+            merged[key].usages.append(
+                Usage(
+                    service=service,
+                    required=bool(item.get("required")),
+                    condition=item.get("condition"),
+                )
+            )
+    return list(merged.values())
+
+
+# --- Conditions -----------------------------------------------------------------------------------
+
+
+def _condition_holds(
+    condition: Condition, answers: Mapping[str, Any], applies: Mapping[str, bool]
+) -> bool:
+    source = condition["field"]
+    return applies.get(source, True) and answers.get(source) == condition["equals"]
+
+
+def applicable_keys(fields: list[MergedField], answers: Mapping[str, Any]) -> dict[str, bool]:
+    """Which fields apply given the answers (a condition on a field that does not apply fails)."""
+    applies: dict[str, bool] = {}
+    by_key = {f.key: f for f in fields}
+
+    def resolve(key: str, seen: frozenset[str]) -> bool:
+        if key in applies:
+            return applies[key]
+        merged = by_key.get(key)
+        if merged is None or merged.always_applies:
+            applies[key] = True
+            return True
+        result = False
+        for condition in merged.conditions:
+            source = condition["field"]
+            if source in seen:  # a cycle of conditions never applies
+                continue
+            if resolve(source, seen | {key}) and answers.get(source) == condition["equals"]:
+                result = True
+                break
+        applies[key] = result
+        return result
+
+    for merged in fields:
+        resolve(merged.key, frozenset())
+    return applies
+
+
+def required_keys(fields: list[MergedField], answers: Mapping[str, Any]) -> set[str]:
+    applies = applicable_keys(fields, answers)
+    required = set()
+    for merged in fields:
+        if not applies[merged.key]:
+            continue
+        for usage in merged.usages:
+            if usage.required and (
+                usage.condition is None or _condition_holds(usage.condition, answers, applies)
+            ):
+                required.add(merged.key)
+    return required
+
+
+# --- JSON Schema ----------------------------------------------------------------------------------
+
+
+def field_schema(definition: Any) -> dict[str, Any]:
+    """The JSON Schema of one data-dictionary field."""
+    rules = definition.validation or {}
+    kind = definition.type
+    schema: dict[str, Any]
+    if kind in (FieldType.STRING, FieldType.TEXT, FieldType.ADDRESS):
+        schema = {"type": "string"}
+        if kind == FieldType.ADDRESS:
+            schema["x-widget"] = "address"
+        elif kind == FieldType.TEXT:
+            schema["x-widget"] = "textarea"
+    elif kind == FieldType.DATE:
+        schema = {"type": "string", "format": "date"}
+    elif kind == FieldType.EMAIL:
+        schema = {"type": "string", "format": "email", "maxLength": 254}
+    elif kind == FieldType.PHONE:
+        schema = {"type": "string", "format": "phone", "pattern": r"^1[3-9]\d{9}$"}
+    elif kind == FieldType.NATIONAL_ID:
+        schema = {"type": "string", "format": "national-id", "pattern": r"^\d{17}[\dX]$"}
+    elif kind == FieldType.ENUM:
+        schema = {
+            "type": "string",
+            "enum": [c["value"] for c in definition.choices],
+            "x-enum-labels": {c["value"]: c["label"] for c in definition.choices},
+        }
+    elif kind == FieldType.BOOLEAN:
+        schema = {"type": "boolean"}
+    elif kind == FieldType.NUMBER:
+        schema = {"type": "number"}
+    elif kind == FieldType.INTEGER:
+        schema = {"type": "integer"}
+    elif kind == FieldType.FILE:
+        schema = {
+            "type": "string",
+            "format": "file",
+            "description": "The token of a file uploaded to the application.",
+            "x-max-size-mb": rules.get("max_size_mb", 10),
+            "x-content-types": rules.get(
+                "content_types", ["application/pdf", "image/jpeg", "image/png"]
+            ),
+        }
+    else:  # pragma: no cover - FieldType is closed
+        raise ValueError(f"unknown field type {kind}")
+    if schema["type"] == "string" and kind not in (FieldType.ENUM, FieldType.FILE):
+        if "min_length" in rules:
+            schema["minLength"] = rules["min_length"]
+        schema["maxLength"] = min(rules.get("max_length", 2000), schema.get("maxLength", 2000))
+        if "pattern" in rules:
+            schema["pattern"] = rules["pattern"]
+    if schema["type"] in ("number", "integer"):
+        for rule, keyword in (("minimum", "minimum"), ("maximum", "maximum")):
+            if rule in rules:
+                schema[keyword] = rules[rule]
+    if rules.get("not_future"):
+        schema["x-not-future"] = True
+    if rules.get("not_past"):
+        schema["x-not-past"] = True
+    schema["title"] = definition.label_translated
+    if definition.help_text_translated:
+        schema.setdefault("description", definition.help_text_translated)
+    schema["x-sensitivity"] = definition.sensitivity
+    schema["x-section"] = definition.section
+    if definition.example is not None:
+        schema["examples"] = [definition.example]
+    return schema
+
+
+def _if_condition(condition: Condition) -> dict[str, Any]:
+    return {
+        "properties": {condition["field"]: {"const": condition["equals"]}},
+        "required": [condition["field"]],
+    }
+
+
+def form_schema(
+    fields: list[MergedField], *, title: str = "", partial: bool = False
+) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a merged form; `partial` drops every requirement."""
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    all_of: list[dict[str, Any]] = []
+    for merged in fields:
+        prop = field_schema(merged.definition)
+        if not merged.always_applies:
+            conditions = merged.conditions
+            prop["x-condition"] = conditions[0] if len(conditions) == 1 else {"any": conditions}
+        properties[merged.key] = prop
+        if partial:
+            continue
+        if any(u.required and u.condition is None for u in merged.usages):
+            required.append(merged.key)
+            continue
+        for usage in merged.usages:
+            if usage.required and usage.condition is not None:
+                all_of.append(
+                    {"if": _if_condition(usage.condition), "then": {"required": [merged.key]}}
+                )
+    schema: dict[str, Any] = {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if title:
+        schema["title"] = title
+    if required:
+        schema["required"] = required
+    if all_of:
+        schema["allOf"] = all_of
+    return schema
+
+
+# --- Validation -----------------------------------------------------------------------------------
+
+FORMAT_CHECKER = FormatChecker(formats=())
+
+
+@FORMAT_CHECKER.checks("national-id")
+def _national_id(value: object) -> bool:
+    return not isinstance(value, str) or is_valid_national_id(value)
+
+
+@FORMAT_CHECKER.checks("phone")
+def _phone(value: object) -> bool:
+    return not isinstance(value, str) or is_valid_mainland_mobile(value)
+
+
+@FORMAT_CHECKER.checks("date")
+def _date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10
+
+
+@FORMAT_CHECKER.checks("email")
+def _email(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        validate_email(value)
+    except DjangoValidationError:
+        return False
+    return True
+
+
+@FORMAT_CHECKER.checks("file")
+def _file(value: object) -> bool:
+    return not isinstance(value, str) or bool(FILE_TOKEN_RE.match(value))
+
+
+def _message(definition: Any, error: Any) -> str:
+    kind, validator = definition.type, error.validator
+    if validator in ("type", "format", "pattern", "enum", "const"):
+        messages = {
+            FieldType.NATIONAL_ID: _(
+                "Enter a valid 18-character national ID number (the last character may be X)."
+            ),
+            FieldType.PHONE: _("Enter an 11-digit mobile phone number, like 13812345678."),
+            FieldType.DATE: _("Enter a real date as YYYY-MM-DD."),
+            FieldType.EMAIL: _("Enter an email address like name@example.com."),
+            FieldType.ENUM: _("Choose one of the options."),
+            FieldType.BOOLEAN: _("Answer yes or no."),
+            FieldType.NUMBER: _("Enter a number."),
+            FieldType.INTEGER: _("Enter a whole number."),
+            FieldType.FILE: _("Upload a file."),
+        }
+        return str(messages.get(kind, _("Enter a valid value.")))
+    if validator == "minLength":
+        return _("Enter at least %(n)d characters.") % {"n": error.validator_value}
+    if validator == "maxLength":
+        return _("Enter at most %(n)d characters.") % {"n": error.validator_value}
+    if validator == "minimum":
+        return _("Enter %(n)s or more.") % {"n": error.validator_value}
+    if validator == "maximum":
+        return _("Enter %(n)s or less.") % {"n": error.validator_value}
+    return _("Enter a valid value.")
+
+
+def _date_rules(definition: Any, value: Any, today: dt.date) -> str | None:
+    rules = definition.validation or {}
+    if definition.type != FieldType.DATE or not isinstance(value, str):
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+    if rules.get("not_future") and day > today:
+        return _("The date cannot be in the future.")
+    if rules.get("not_past") and day < today:
+        return _("The date cannot be in the past.")
+    return None
+
+
+def validate_answers(
+    fields: list[MergedField],
+    answers: Mapping[str, Any],
+    *,
+    partial: bool,
+    today: dt.date | None = None,
+) -> dict[str, list[str]]:
+    """Field errors of `answers` against the merged form; empty when valid.
+
+    `partial` (saving a draft) checks the values given but not what is missing.
+    """
+    today = today or dt.date.today()
+    by_key = {f.key: f for f in fields}
+    errors: dict[str, list[str]] = {}
+    if not isinstance(answers, Mapping):
+        return {"answers": [_("Answers must be an object of field keys and values.")]}
+    for key in answers:
+        if key not in by_key:
+            errors.setdefault(key, []).append(_("This field is not part of the chosen services."))
+    known = {k: v for k, v in answers.items() if k in by_key}
+    validator = Draft202012Validator(
+        form_schema(fields, partial=True), format_checker=FORMAT_CHECKER
+    )
+    for error in validator.iter_errors(known):
+        if error.absolute_path:
+            key = str(error.absolute_path[0])
+            if key in by_key and not errors.get(key):
+                errors.setdefault(key, []).append(_message(by_key[key].definition, error))
+    for key, value in known.items():
+        message = _date_rules(by_key[key].definition, value, today)
+        if message and not errors.get(key):
+            errors.setdefault(key, []).append(message)
+    if not partial:
+        for key in sorted(required_keys(fields, known)):
+            if known.get(key) in (None, "") and key not in errors:
+                errors.setdefault(key, []).append(_("This field is required."))
+    return errors
+
+
+def applicable_answers(fields: list[MergedField], answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers of fields that apply (what is kept at submission)."""
+    applies = applicable_keys(fields, answers)
+    return {k: v for k, v in answers.items() if applies.get(k) and v not in (None, "")}

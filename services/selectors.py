@@ -1,0 +1,100 @@
+"""Reads of the catalog and of applications, scoped to who is asking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from accounts.models import User
+
+from .constants import VersionStatus
+from .models import Application, CitizenProfile, FieldDefinition, Service, ServiceVersion
+
+
+def dictionary() -> dict[str, FieldDefinition]:
+    """The whole data dictionary by key (small: a few hundred rows at most)."""
+    return {fd.key: fd for fd in FieldDefinition.objects.all()}
+
+
+def services_published(*, query: str = "") -> QuerySet[Service]:
+    """Active services that have a published version, with that version prefetched."""
+    published = ServiceVersion.objects.filter(status=VersionStatus.PUBLISHED)
+    services = (
+        Service.objects.filter(active=True, versions__status=VersionStatus.PUBLISHED)
+        .prefetch_related(Prefetch("versions", queryset=published, to_attr="published_versions"))
+        .order_by("kind", "name")
+    )
+    query = query.strip()
+    if query:
+        services = services.filter(
+            Q(name__icontains=query)
+            | Q(description__icontains=query)
+            | Q(keywords__icontains=query)
+        )
+    return services.distinct()
+
+
+def versions_published_for(*, slugs: Iterable[str]) -> list[ServiceVersion]:
+    """The published versions of the given services, in the order asked; unknown slugs skipped."""
+    slugs = list(dict.fromkeys(slugs))
+    found = {
+        v.service.slug: v
+        for v in ServiceVersion.objects.filter(
+            status=VersionStatus.PUBLISHED, service__slug__in=slugs, service__active=True
+        ).select_related("service")
+    }
+    return [found[s] for s in slugs if s in found]
+
+
+def applications_for_citizen(*, user: User) -> QuerySet[Application]:
+    if not user.is_authenticated:
+        return Application.objects.none()
+    return Application.objects.filter(citizen=user).prefetch_related(
+        Prefetch("versions", queryset=ServiceVersion.objects.select_related("service"))
+    )
+
+
+def application_of_citizen(*, user: User, reference: str) -> Application | None:
+    """The citizen's own application, or None (callers answer 404: references are not confirmed)."""
+    return applications_for_citizen(user=user).filter(reference=reference).first()
+
+
+def profile_of(*, user: User) -> CitizenProfile | None:
+    return CitizenProfile.objects.filter(user=user).first()
+
+
+def profile_facts(*, user: User) -> dict:
+    """The citizen's own profile facts in clear (only ever for that citizen)."""
+    from .answers import unseal
+
+    profile = profile_of(user=user)
+    if profile is None:
+        return {}
+    return unseal(profile.data, row=f"profile:{user.pk}", dictionary=dictionary())
+
+
+def version_departments(version: ServiceVersion) -> list[str]:
+    """The departments a version's workflow may involve, in step order, each once."""
+    return list(dict.fromkeys(step["department"] for step in version.workflow.get("steps", [])))
+
+
+def catalog_entry(*, service: Service, fields_by_key: dict[str, FieldDefinition]) -> dict:
+    """What the catalog shows of a service: its published version and the form's JSON Schema."""
+    from .schema import form_schema, merge_fields
+
+    version = service.published_versions[0]
+    version.service = service
+    return {
+        "slug": service.slug,
+        "name": service.name_translated,
+        "description": service.description_translated,
+        "kind": service.kind,
+        "version": version.number,
+        "departments": version_departments(version),
+        "form": form_schema(merge_fields([version], fields_by_key), title=service.name_translated),
+    }
+
+
+def application_versions(application: Application) -> list[ServiceVersion]:
+    return sorted(application.versions.all(), key=lambda v: v.service.slug)

@@ -1,0 +1,80 @@
+"""Input and output shapes of the catalog and application API (one pair per operation)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class ServiceOutput(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    kind = serializers.CharField()
+    version = serializers.IntegerField()
+    departments = serializers.ListField(child=serializers.SlugField())
+    form = serializers.DictField(help_text="JSON Schema (draft 2020-12) of the service's fields.")
+
+
+class ApplicationCreateInput(serializers.Serializer):
+    services = serializers.ListField(child=serializers.SlugField(), min_length=1, max_length=10)
+    answers = serializers.DictField(required=False, default=dict)
+
+
+class AnswersInput(serializers.Serializer):
+    answers = serializers.DictField()
+
+
+class CaseSummaryOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    department = serializers.CharField()
+    service = serializers.CharField()
+    step = serializers.CharField()
+    status = serializers.CharField()
+    due_at = serializers.DateTimeField(allow_null=True)
+
+
+class ApplicationListOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    status = serializers.CharField()
+    services = serializers.ListField(child=serializers.SlugField())
+    created_at = serializers.DateTimeField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+
+
+class ApplicationDetailOutput(ApplicationListOutput):
+    answers = serializers.DictField(
+        help_text="The citizen's own answers (file fields hold a token)."
+    )
+    form = serializers.DictField(help_text="JSON Schema of the merged form of this application.")
+    attachments = serializers.ListField(child=serializers.DictField())
+    cases = CaseSummaryOutput(many=True)
+    information_requests = serializers.ListField(child=serializers.DictField())
+    withdrawn_at = serializers.DateTimeField(allow_null=True)
+
+
+class StatusOutput(serializers.Serializer):
+    reference = serializers.CharField()
+    status = serializers.CharField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+
+
+class AttachmentInput(serializers.Serializer):
+    field = serializers.CharField(max_length=100)
+    file = serializers.FileField(allow_empty_file=True)
+
+
+class AttachmentOutput(serializers.Serializer):
+    token = serializers.CharField()
+    field = serializers.CharField(source="field_key")
+    name = serializers.CharField(source="original_name")
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+
+
+class ProfileInput(serializers.Serializer):
+    facts = serializers.DictField()
+
+
+class ProfileOutput(serializers.Serializer):
+    facts = serializers.DictField()
+    form = serializers.DictField()

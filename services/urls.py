@@ -1,0 +1,34 @@
+from django.urls import path
+
+from . import views
+
+app_name = "services"
+
+urlpatterns = [
+    path("services/", views.catalog, name="catalog"),
+    path("profile/", views.profile, name="profile"),
+    path("applications/<str:reference>/", views.application_detail, name="application-detail"),
+    path(
+        "applications/<str:reference>/form/",
+        views.application_first_page,
+        name="application-first-page",
+    ),
+    path(
+        "applications/<str:reference>/form/<slug:section>/",
+        views.application_page,
+        name="application-page",
+    ),
+    path(
+        "applications/<str:reference>/review/", views.application_review, name="application-review"
+    ),
+    path(
+        "applications/<str:reference>/withdraw/",
+        views.application_withdraw,
+        name="application-withdraw",
+    ),
+    path(
+        "applications/<str:reference>/files/<str:token>/",
+        views.attachment_download,
+        name="attachment-download",
+    ),
+]

@@ -1,0 +1,275 @@
+"""The citizen's pages: catalog, the form page by page, check answers, submit, follow, profile.
+
+Every page works without JavaScript. Views parse input, get objects through selectors (a
+missing or foreign application is a 404) and call one action.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from . import actions, selectors
+from .constants import ApplicationStatus, FieldType
+from .forms import SectionForm, ServiceChoiceForm, html_name
+from .models import Application
+from .schema import MergedField, applicable_keys, required_keys
+
+
+def _own(request: HttpRequest, reference: str) -> Application:
+    application = selectors.application_of_citizen(user=request.user, reference=reference)
+    if application is None:
+        raise Http404
+    return application
+
+
+def _sections(
+    fields: list[MergedField], answers: dict[str, Any]
+) -> list[tuple[str, str, list[MergedField]]]:
+    """Pages in order of first appearance: (section, title, the fields that apply now)."""
+    applies = applicable_keys(fields, answers)
+    pages: dict[str, tuple[str, list[MergedField]]] = {}
+    for merged in fields:
+        if not applies[merged.key]:
+            continue
+        section = merged.definition.section
+        pages.setdefault(section, (merged.definition.section_title, []))[1].append(merged)
+    return [(section, title, items) for section, (title, items) in pages.items()]
+
+
+@require_http_methods(["GET", "POST"])
+def catalog(request: HttpRequest) -> HttpResponse:
+    """Browse and search services; choose one or more for one application."""
+    query = request.GET.get("q", "")[:100]
+    services = list(selectors.services_published(query=query))
+    choices = [(s.slug, s.name_translated) for s in selectors.services_published()]
+    form = ServiceChoiceForm(request.POST or None, choices=choices)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('account_login')}?next={reverse('services:catalog')}")
+        if form.is_valid():
+            versions = selectors.versions_published_for(slugs=form.cleaned_data["services"])
+            try:
+                application = actions.application_create(citizen=request.user, versions=versions)
+            except actions.ServiceError as exc:
+                form.add_error(None, exc.message)
+            else:
+                return redirect("services:application-first-page", reference=application.reference)
+    departments = {s.slug: selectors.version_departments(s.published_versions[0]) for s in services}
+    return render(
+        request,
+        "services/catalog.html",
+        {"services": services, "query": query, "form": form, "departments": departments},
+    )
+
+
+@login_required
+def application_first_page(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _own(request, reference)
+    fields = actions.application_form(application)
+    pages = _sections(fields, actions.application_answers(application))
+    return redirect("services:application-page", reference=reference, section=pages[0][0])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_page(request: HttpRequest, reference: str, section: str) -> HttpResponse:
+    """One page of the form. Saving keeps a draft; conditional questions appear once they apply."""
+    application = _own(request, reference)
+    if application.status != ApplicationStatus.DRAFT:
+        return redirect("services:application-detail", reference=reference)
+    fields = actions.application_form(application)
+    answers = actions.application_answers(application)
+    pages = _sections(fields, answers)
+    index = next((i for i, page in enumerate(pages) if page[0] == section), None)
+    if index is None:
+        raise Http404
+    _section, title, page_fields = pages[index]
+    required = required_keys(fields, answers)
+    form = SectionForm(
+        request.POST or None,
+        request.FILES or None,
+        fields=page_fields,
+        required=required,
+        values=answers,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():  # the files and the answers of a page are saved together
+                for key, upload in form.uploads().items():
+                    actions.attachment_upload(
+                        application=application, actor=request.user, field_key=key, upload=upload
+                    )
+                application = actions.application_update_answers(
+                    application=application, actor=request.user, answers=form.answers()
+                )
+        except actions.ServiceError as exc:
+            form.add_service_error(exc)
+        else:
+            if "save_draft" in request.POST:
+                messages.success(
+                    request, _("Your answers are saved. You can come back to them at any time.")
+                )
+                return redirect("home")
+            new_answers = actions.application_answers(application)
+            new_pages = _sections(fields, new_answers)
+            shown = {f.key for f in page_fields}
+            now = next((p[2] for p in new_pages if p[0] == section), [])
+            if {f.key for f in now} - shown:
+                # An answer on this page made another question on it apply: ask it now.
+                messages.info(
+                    request,
+                    _("Your answers are saved. Please answer the new question on this page."),
+                )
+                return redirect("services:application-page", reference=reference, section=section)
+            following = [p[0] for p in new_pages]
+            position = following.index(section) if section in following else -1
+            if 0 <= position < len(following) - 1:
+                return redirect(
+                    "services:application-page",
+                    reference=reference,
+                    section=following[position + 1],
+                )
+            return redirect("services:application-review", reference=reference)
+    attachments = {a.field_key: a for a in application.attachments.all()}
+    return render(
+        request,
+        "services/application_page.html",
+        {
+            "application": application,
+            "form": form,
+            "title": title,
+            "step": index + 1,
+            "steps": len(pages),
+            "previous": pages[index - 1][0] if index > 0 else None,
+            "attachments": {html_name(k): v for k, v in attachments.items()},
+            "has_files": any(f.definition.type == FieldType.FILE for f in page_fields),
+        },
+    )
+
+
+def _review_rows(
+    fields: list[MergedField], answers: dict[str, Any], attachments: dict[str, Any]
+) -> list[dict]:
+    sections = []
+    for section, title, page_fields in _sections(fields, answers):
+        rows = []
+        for merged in page_fields:
+            value = answers.get(merged.key)
+            definition = merged.definition
+            if definition.type == FieldType.FILE:
+                shown = attachments[merged.key].original_name if merged.key in attachments else ""
+            elif definition.type == FieldType.BOOLEAN and isinstance(value, bool):
+                shown = _("Yes") if value else _("No")
+            elif definition.type == FieldType.ENUM:
+                shown = {c["value"]: c["label"] for c in definition.choices}.get(value, value or "")
+            else:
+                shown = "" if value is None else str(value)
+            rows.append({"key": merged.key, "label": definition.label_translated, "value": shown})
+        sections.append({"section": section, "title": title, "rows": rows})
+    return sections
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_review(request: HttpRequest, reference: str) -> HttpResponse:
+    """Check your answers, then submit."""
+    application = _own(request, reference)
+    if application.status != ApplicationStatus.DRAFT:
+        return redirect("services:application-detail", reference=reference)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            actions.application_submit(application=application, actor=request.user)
+        except actions.ServiceError as exc:
+            errors = exc.errors or {"": [exc.message]}
+        else:
+            return redirect("services:application-detail", reference=reference)
+    fields = actions.application_form(application)
+    answers = actions.application_answers(application)
+    attachments = {a.field_key: a for a in application.attachments.all()}
+    sections = _review_rows(fields, answers, attachments)
+    labels = {f.key: f.definition.label_translated for f in fields}
+    section_of = {f.key: f.definition.section for f in fields}
+    error_list = [
+        {"label": labels.get(key, ""), "message": message, "section": section_of.get(key)}
+        for key, messages_ in errors.items()
+        for message in messages_
+    ]
+    return render(
+        request,
+        "services/application_review.html",
+        {"application": application, "sections": sections, "errors": error_list},
+    )
+
+
+@login_required
+def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    """Where the application stands: overall and, once routed, per department."""
+    application = _own(request, reference)
+    versions = selectors.application_versions(application)
+    return render(
+        request,
+        "services/application_detail.html",
+        {
+            "application": application,
+            "versions": versions,
+            "is_draft": application.status == ApplicationStatus.DRAFT,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _own(request, reference)
+    if request.method == "POST":
+        try:
+            actions.application_withdraw(application=application, actor=request.user)
+        except actions.ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Your application was withdrawn."))
+        return redirect("services:application-detail", reference=reference)
+    return render(request, "services/application_withdraw.html", {"application": application})
+
+
+@login_required
+def attachment_download(request: HttpRequest, reference: str, token: str) -> FileResponse:
+    """The owner's own file; served with its sniffed type, as a download, never inline HTML."""
+    application = _own(request, reference)
+    attachment = application.attachments.filter(token=token).first()
+    if attachment is None:
+        raise Http404
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    """The citizen's stable facts, used to prefill new applications."""
+    fields = [MergedField(definition=f) for f in selectors.dictionary().values() if f.profile_field]
+    facts = selectors.profile_facts(user=request.user)
+    form = SectionForm(request.POST or None, fields=fields, required=set(), values=facts)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.profile_update(user=request.user, facts=form.answers())
+        except actions.ServiceError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Your profile is saved."))
+            return redirect("services:profile")
+    return render(request, "services/profile.html", {"form": form})
