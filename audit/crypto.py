@@ -118,14 +118,19 @@ def _generate_key_file(path: Path) -> None:
 
     data = {"encryption_keys": {"k1": b64()}, "active": "k1", "blind_index_key": b64()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        # O_EXCL: two processes starting together must not overwrite each other's keys.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
+    # Written in full to a private temporary file, then hard-linked into place: link() fails if
+    # the file exists, so two processes starting together never overwrite each other's keys,
+    # and no reader ever sees a half-written file.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump(data, fh)
-    path.chmod(0o600)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return
+    finally:
+        tmp.unlink()
     logger.warning(
         "Generated a local development key file at %s; it must never be used in production.", path
     )

@@ -527,3 +527,30 @@ def field_definition_save(*, actor: User | None, key: str, **attrs: Any) -> Fiel
         details={"key": key, "changed": sorted(changed)},
     )
     return field
+
+
+SERVICE_ATTRS = ("name", "description", "kind", "keywords", "translations", "active")
+
+
+@transaction.atomic
+def service_update(*, actor: User | None, service: Service, **attrs: Any) -> Service:
+    """Change a service's catalog text or availability (its versions are changed separately)."""
+    unknown = set(attrs) - set(SERVICE_ATTRS)
+    if unknown:
+        raise InvalidInput(
+            _("Unknown service settings."), errors={k: [_("Unknown setting.")] for k in unknown}
+        )
+    service = Service.objects.select_for_update().get(pk=service.pk)
+    changed = [name for name, value in attrs.items() if getattr(service, name) != value]
+    if not changed:
+        return service
+    for name in changed:
+        setattr(service, name, attrs[name])
+    service.save(update_fields=changed)
+    audit_record(
+        action=AuditAction.SERVICE_UPDATE,
+        actor=actor,
+        target=service,
+        details={"changed": sorted(changed)},
+    )
+    return service

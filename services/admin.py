@@ -1,0 +1,186 @@
+"""Admin: administrators build the catalog here; every write goes through an audited action.
+
+Published versions are read-only; "create a new draft" copies one, and "publish" checks the
+draft (unknown fields, unknown departments, cycles) and says what is wrong.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Department
+
+from . import actions
+from .definitions import validate_version
+from .models import Application, FieldDefinition, Service, ServiceVersion
+from .selectors import dictionary
+
+
+def _refused(request, exc: actions.ServiceError) -> None:
+    details = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.errors.items())
+    messages.error(request, f"{exc.message} {details}".strip())
+
+
+@admin.register(FieldDefinition)
+class FieldDefinitionAdmin(admin.ModelAdmin):
+    list_display = ["key", "label", "type", "sensitivity", "profile_field"]
+    list_filter = ["type", "sensitivity", "profile_field"]
+    search_fields = ["key", "label"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["key"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        attrs = {name: getattr(obj, name) for name in actions.FIELD_ATTRS}
+        try:
+            saved = actions.field_definition_save(actor=request.user, key=obj.key, **attrs)
+            obj.pk = saved.pk
+        except actions.ServiceError as exc:
+            _refused(request, exc)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # versions and applications refer to keys: retire a field by not asking it
+
+
+class VersionInline(admin.TabularInline):
+    model = ServiceVersion
+    fields = ["number", "status", "published_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "kind", "active"]
+    search_fields = ["name", "slug", "keywords"]
+    inlines = [VersionInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["slug"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if change:
+                actions.service_update(
+                    actor=request.user,
+                    service=Service.objects.get(pk=obj.pk),
+                    **{name: getattr(obj, name) for name in actions.SERVICE_ATTRS},
+                )
+            else:
+                created = actions.service_create(
+                    actor=request.user,
+                    slug=obj.slug,
+                    name=obj.name,
+                    description=obj.description,
+                    kind=obj.kind,
+                    keywords=obj.keywords,
+                )
+                obj.pk = created.pk
+        except actions.ServiceError as exc:
+            _refused(request, exc)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ServiceVersionForm(forms.ModelForm):
+    class Meta:
+        model = ServiceVersion
+        fields = ["service", "fields", "workflow"]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        problems = validate_version(
+            fields=data.get("fields"),
+            workflow=data.get("workflow"),
+            dictionary=dictionary(),
+            departments=set(Department.objects.filter(active=True).values_list("slug", flat=True)),
+        )
+        if problems:
+            raise ValidationError({k: [ValidationError(m) for m in v] for k, v in problems.items()})
+        return data
+
+
+@admin.register(ServiceVersion)
+class ServiceVersionAdmin(admin.ModelAdmin):
+    form = ServiceVersionForm
+    list_display = ["service", "number", "status", "published_at"]
+    list_filter = ["status", "service"]
+    actions = ["publish", "new_draft"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ["number", "status", "published_at"]
+        if not obj.is_editable:
+            return ["service", "number", "status", "fields", "workflow", "published_at"]
+        return ["service", "number", "status", "published_at"]
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if change:
+                actions.service_version_update(
+                    actor=request.user, version=obj, fields=obj.fields, workflow=obj.workflow
+                )
+            else:
+                draft = actions.service_version_draft(
+                    actor=request.user,
+                    service=obj.service,
+                    fields=obj.fields,
+                    workflow=obj.workflow,
+                )
+                obj.pk = draft.pk
+        except actions.ServiceError as exc:
+            _refused(request, exc)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Publish the selected drafts"))
+    def publish(self, request, queryset):
+        for version in queryset:
+            try:
+                actions.service_version_publish(actor=request.user, version=version)
+                messages.success(request, _("Published %(v)s.") % {"v": version})
+            except actions.ServiceError as exc:
+                _refused(request, exc)
+
+    @admin.action(description=_("Create a new draft from the selected versions"))
+    def new_draft(self, request, queryset):
+        for version in queryset.select_related("service"):
+            draft = actions.service_version_draft(
+                actor=request.user,
+                service=version.service,
+                fields=version.fields,
+                workflow=version.workflow,
+            )
+            messages.success(request, _("Draft %(v)s is ready to edit.") % {"v": draft})
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    """Status only: answers are personal data and are read through the audited workbench."""
+
+    list_display = ["reference", "status", "created_at", "submitted_at"]
+    list_filter = ["status"]
+    search_fields = ["reference"]
+    fields = ["reference", "status", "created_at", "submitted_at", "withdrawn_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
