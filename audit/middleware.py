@@ -51,3 +51,22 @@ class RequestUserContextMiddleware:
         if user is not None and user.is_authenticated:
             bind_user(user.pk)
         return self.get_response(request)
+
+
+class RejectNulMiddleware:
+    """A NUL character in the path or query is never meaningful and PostgreSQL cannot store or
+    compare it: answer 400 before any view sees it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            "\x00" in request.path
+            or "\x00" in request.META.get("QUERY_STRING", "")
+            or "%00" in request.META.get("QUERY_STRING", "")
+        ):
+            from config.errors import bad_request
+
+            return bad_request(request)
+        return self.get_response(request)

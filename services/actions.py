@@ -202,6 +202,13 @@ def _clean_patch(answers: Any) -> dict[str, Any]:
         raise InvalidInput(
             _("The answers are too large."), errors={"answers": [_("The answers are too large.")]}
         )
+    # PostgreSQL cannot store U+0000 in JSON text: refuse it here rather than fail the insert.
+    with_nul = [k for k, v in answers.items() if isinstance(v, str) and "\x00" in v]
+    if with_nul:
+        message = _("Null characters are not allowed.")
+        raise InvalidInput(
+            _("Some answers are not valid."), errors={k: [message] for k in with_nul}
+        )
     return dict(answers)
 
 
@@ -260,6 +267,21 @@ def application_create(
         details={"services": [v.audit_ref for v in versions], "fields": sorted(values)},
     )
     return application
+
+
+def request_routing(*, application: Application) -> None:
+    """Record, in the caller's transaction, that the engine must look at this application, and
+    wake a worker after the commit. The record is what counts: if the wake-up call is lost
+    (broker down), the sweeper finds the application and routes it."""
+    from workflows.tasks import route_application
+
+    now = timezone.now()
+    Application.objects.filter(pk=application.pk, routing_requested_at__isnull=True).update(
+        routing_requested_at=now
+    )
+    application.routing_requested_at = application.routing_requested_at or now
+    application_id = application.pk
+    transaction.on_commit(lambda: route_application.delay(application_id), robust=True)
 
 
 def _locked(application: Application) -> Application:
@@ -343,6 +365,7 @@ def application_submit(*, application: Application, actor: User) -> Application:
     )
     from .tasks import notify_application_submitted
 
+    request_routing(application=application)
     transaction.on_commit(lambda: notify_application_submitted.delay(application.pk), robust=True)
     return application
 
@@ -365,6 +388,8 @@ def application_withdraw(*, application: Application, actor: User) -> Applicatio
         subject=application.citizen,
         details={"previous_status": previous},
     )
+    if previous != ApplicationStatus.DRAFT:
+        request_routing(application=application)  # the engine cancels the open cases
     return application
 
 

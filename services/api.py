@@ -57,12 +57,24 @@ def _detail_data(application: Application) -> dict:
         "answers": actions.application_answers(application),
         "form": form_schema(merge_fields(versions, selectors.dictionary())),
         "attachments": [AttachmentOutput(a).data for a in application.attachments.all()],
-        "cases": [],  # filled by the workflow engine (issue 4)
+        "cases": [
+            {
+                "reference": c.reference,
+                "department": c.department.slug,
+                "service": c.version.service.slug,
+                "step": c.step,
+                "status": c.status,
+                "due_at": c.due_at,
+            }
+            for c in selectors.cases_of_application(application)
+        ],
         "information_requests": [],  # clerks' questions (issue 5)
     }
 
 
 def _own_application(request: Request, reference: str) -> Application:
+    if "\x00" in reference:  # PostgreSQL refuses NUL in a query parameter (a 500, not a 404)
+        raise Http404
     application = selectors.application_of_citizen(user=request.user, reference=reference)
     if application is None:
         raise Http404
@@ -81,7 +93,8 @@ class ServiceListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         paginator = Pagination()
-        services = selectors.services_published(query=request.query_params.get("q", "")[:100])
+        query = request.query_params.get("q", "")[:100].replace("\x00", "")  # PostgreSQL: no NUL
+        services = selectors.services_published(query=query)
         page = paginator.paginate_queryset(services, request, view=self)
         fields_by_key = selectors.dictionary()
         data = [selectors.catalog_entry(service=s, fields_by_key=fields_by_key) for s in page]

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from .constants import (
     SECTION_TITLES,
@@ -234,6 +235,12 @@ class Application(models.Model):
     updated_at = models.DateTimeField(_("last saved"), default=timezone.now)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    # The routing outbox: set in the same transaction as every change the engine must react to,
+    # cleared by the engine once applied. The sweeper routes what stays set too long.
+    routing_requested_at = models.DateTimeField(
+        _("routing requested"), null=True, blank=True, db_index=True
+    )
+    routed_at = models.DateTimeField(_("last routed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("application")
@@ -282,3 +289,11 @@ class Attachment(models.Model):
     @property
     def audit_ref(self) -> str:
         return f"{self.application.reference}:{self.token}"
+
+
+class ApplicationUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Application, on_delete=models.CASCADE)
+
+
+class ApplicationGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Application, on_delete=models.CASCADE)

@@ -28,3 +28,16 @@ def application_submitted(*, application_id: int) -> None:
         subject = render_to_string("services/email/submitted_subject.txt", context).strip()
         body = render_to_string("services/email/submitted_body.txt", context)
     send_mail(subject, body, None, [application.citizen.email])
+
+
+def application_changed(*, application_id: int) -> None:
+    """Tell the citizen where each department's part stands after the engine changed something."""
+    application = Application.objects.select_related("citizen").filter(pk=application_id).first()
+    if application is None:
+        return
+    cases = list(application.cases.select_related("department").order_by("id"))
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {"application": application, "cases": cases, "base_url": settings.PORTAL_BASE_URL}
+        subject = render_to_string("services/email/changed_subject.txt", context).strip()
+        body = render_to_string("services/email/changed_body.txt", context)
+    send_mail(subject, body, None, [application.citizen.email])

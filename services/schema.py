@@ -21,6 +21,7 @@ from .constants import FieldType
 from .validators import is_valid_mainland_mobile, is_valid_national_id
 
 FILE_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
+EXAMPLE_FILE_TOKEN = "Qm9vdHN0cmFwVG9rZW4x"  # noqa: S105  (an example, not a secret)
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 Condition = Mapping[str, Any]  # {"field": key, "equals": value}
@@ -193,6 +194,8 @@ def field_schema(definition: Any) -> dict[str, Any]:
     schema["x-section"] = definition.section
     if definition.example is not None:
         schema["examples"] = [definition.example]
+    elif kind == FieldType.FILE:
+        schema["examples"] = [EXAMPLE_FILE_TOKEN]  # the shape of an upload's token
     return schema
 
 

@@ -98,3 +98,8 @@ def catalog_entry(*, service: Service, fields_by_key: dict[str, FieldDefinition]
 
 def application_versions(application: Application) -> list[ServiceVersion]:
     return sorted(application.versions.all(), key=lambda v: v.service.slug)
+
+
+def cases_of_application(application: Application) -> list:
+    """The departments' parts of an application, for its owner: status only, in step order."""
+    return list(application.cases.select_related("department", "version__service").order_by("id"))

@@ -12,3 +12,10 @@ from . import notifications
 )
 def notify_application_submitted(application_id: int) -> None:
     notifications.application_submitted(application_id=application_id)
+
+
+@shared_task(
+    acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def notify_application_changed(application_id: int) -> None:
+    notifications.application_changed(application_id=application_id)

@@ -51,7 +51,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
     services = list(selectors.services_published(query=query))
     choices = [(s.slug, s.name_translated) for s in selectors.services_published()]
-    form = ServiceChoiceForm(request.POST or None, choices=choices)
+    form = ServiceChoiceForm(request.POST if request.method == "POST" else None, choices=choices)
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect(f"{reverse('account_login')}?next={reverse('services:catalog')}")
@@ -94,9 +94,10 @@ def application_page(request: HttpRequest, reference: str, section: str) -> Http
         raise Http404
     _section, title, page_fields = pages[index]
     required = required_keys(fields, answers)
+    posted = request.method == "POST"  # an empty POST (nothing ticked) is still a submission
     form = SectionForm(
-        request.POST or None,
-        request.FILES or None,
+        request.POST if posted else None,
+        request.FILES if posted else None,
         fields=page_fields,
         required=required,
         values=answers,
@@ -222,6 +223,7 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
         {
             "application": application,
             "versions": versions,
+            "cases": selectors.cases_of_application(application),
             "is_draft": application.status == ApplicationStatus.DRAFT,
         },
     )
@@ -263,7 +265,12 @@ def profile(request: HttpRequest) -> HttpResponse:
     """The citizen's stable facts, used to prefill new applications."""
     fields = [MergedField(definition=f) for f in selectors.dictionary().values() if f.profile_field]
     facts = selectors.profile_facts(user=request.user)
-    form = SectionForm(request.POST or None, fields=fields, required=set(), values=facts)
+    form = SectionForm(
+        request.POST if request.method == "POST" else None,
+        fields=fields,
+        required=set(),
+        values=facts,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             actions.profile_update(user=request.user, facts=form.answers())

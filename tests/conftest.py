@@ -36,7 +36,7 @@ def need(condition: bool, reason: str) -> None:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.skipped:
+    if report.skipped and not hasattr(report, "wasxfail"):
         _skipped.append(report.nodeid)
 
 
@@ -83,9 +83,13 @@ def require_redis() -> None:
 
 
 class WorkerProcess:
-    def __init__(self, proc: subprocess.Popen, log: Path) -> None:
+    def __init__(self, proc: subprocess.Popen, log: Path, outbox: Path) -> None:
         self.proc = proc
         self.log = log
+        self.outbox = outbox  # the worker's emails, one file per message batch
+
+    def emails(self) -> list[str]:
+        return [p.read_text(errors="replace") for p in sorted(self.outbox.iterdir())]
 
     @property
     def pid(self) -> int:
@@ -108,10 +112,12 @@ def celery_worker_process(
     with django_db_blocker.unblock():
         db_name = str(connection.settings_dict["NAME"])
     log = tmp_path_factory.mktemp("worker") / "worker.log"
+    outbox = tmp_path_factory.mktemp("worker-outbox")
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "PORTAL_TEST_DB_NAME": db_name,
+        "PORTAL_TEST_EMAIL_DIR": str(outbox),
     }
     queues = ",".join(q.name for q in settings.CELERY_TASK_QUEUES)
     cmd = [
@@ -134,7 +140,7 @@ def celery_worker_process(
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    worker = WorkerProcess(proc, log)
+    worker = WorkerProcess(proc, log, outbox)
     deadline = time.monotonic() + 60
     while " ready." not in worker.output():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -158,7 +164,7 @@ def live_worker(celery_worker_process, transactional_db) -> WorkerProcess:
     return celery_worker_process
 
 
-def wait_for(predicate, timeout: float = 30, interval: float = 0.1):
+def wait_for(predicate, timeout: float = 30, interval: float = 0.1, diagnostics=None):
     """Poll until predicate() is truthy; return its value or fail after timeout seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -166,7 +172,8 @@ def wait_for(predicate, timeout: float = 30, interval: float = 0.1):
         if value:
             return value
         time.sleep(interval)
-    pytest.fail(f"condition not met within {timeout}s")
+    details = f"\n{diagnostics()[-4000:]}" if diagnostics else ""
+    pytest.fail(f"condition not met within {timeout}s{details}")
 
 
 # --- Browser ------------------------------------------------------------------------------------

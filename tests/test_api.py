@@ -98,3 +98,22 @@ def test_validation_errors_use_the_errors_shape():
     assert response.data == {"errors": {"email": ["Enter a valid email."]}}
     response = exception_handler(serializers.ValidationError("Nope."), {})
     assert response.data == {"errors": {"non_field_errors": ["Nope."]}}
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/departments/?q=%00", "/api/v1/me%00/", "/services/?q=a%00b"]
+)
+def test_nul_characters_in_urls_are_a_400(client, path):
+    response = client.get(path)
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body", ['{"answers": 1e999}', '{"a": NaN}', "[" * 5000 + "]" * 5000, "{not json"]
+)
+def test_unparseable_json_is_a_400_with_detail(body):
+    api = APIClient()
+    api.force_authenticate(UserFactory())
+    response = api.patch("/api/v1/me/profile/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"detail"}

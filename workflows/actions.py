@@ -1,18 +1,47 @@
-"""Writes of the workflow engine."""
+"""Writes of the workflow engine: `advance` (the only writer of routing) and case decisions.
+
+`advance` is the imperative shell around `engine.plan`: it locks the application row, computes
+the plan from the rows, applies it idempotently (one case per step, by a unique constraint),
+grants the department's group its object permissions, and writes audit events. Running it
+twice, or from two workers at once, gives the same result: the second run finds nothing to do.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 import socket
+import traceback as tb
+from typing import Any
 
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm
 
-from .models import WorkerHeartbeat
+from accounts.models import Department, Membership, User
+from audit.actions import audit_record
+from audit.constants import AuditAction
+from services.actions import WrongState, application_answers, request_routing
+from services.constants import ApplicationStatus
+from services.models import Application
+
+from .calendar import add_business_days
+from .constants import ACTIVE_CASE_STATES, FINAL_CASE_STATES, CaseStatus
+from .engine import Plan, plan, steps_of
+from .models import Case, Incident, WorkerHeartbeat
+
+logger = logging.getLogger(__name__)
+
+CASE_REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+CASE_PERMISSIONS = ("workflows.view_case", "workflows.change_case")
 
 
 def heartbeat_record(*, queue: str, hostname: str | None = None) -> WorkerHeartbeat:
     """Record that a worker consuming `queue` is alive. Operational data, not audited."""
-    beat, _ = WorkerHeartbeat.objects.update_or_create(
+    beat, _created = WorkerHeartbeat.objects.update_or_create(
         queue=queue,
         defaults={
             "seen_at": timezone.now(),
@@ -21,3 +50,382 @@ def heartbeat_record(*, queue: str, hostname: str | None = None) -> WorkerHeartb
         },
     )
     return beat
+
+
+def _case_reference() -> str:
+    body = "".join(secrets.choice(CASE_REFERENCE_ALPHABET) for _ in range(8))
+    return f"C-{body[:4]}-{body[4:]}"
+
+
+def _open(case: Case, now) -> None:
+    case.status = CaseStatus.OPEN
+    case.opened_at = now
+    case.due_at = add_business_days(now, case.sla_days)
+
+
+def _definition(application: Application) -> tuple[list, dict[str, tuple[Any, dict]]]:
+    """All steps of the application's versions, and step key -> (version, step spec)."""
+    steps, specs = [], {}
+    for version in application.versions.select_related("service"):
+        steps += steps_of(version.service.slug, version.workflow)
+        for spec in version.workflow.get("steps", []):
+            specs[f"{version.service.slug}:{spec['id']}"] = (version, spec)
+    return steps, specs
+
+
+def _pause_for_tests() -> None:
+    """Reliability tests kill a routing process here, mid-transaction (off unless configured)."""
+    seconds = getattr(settings, "ROUTING_TEST_PAUSE_SECONDS", 0)
+    if seconds:
+        import time
+        from pathlib import Path
+
+        Path(settings.ROUTING_TEST_PAUSE_MARKER).write_text(str(os.getpid()))
+        time.sleep(seconds)
+
+
+@transaction.atomic
+def advance(*, application_id: int) -> Plan | None:
+    """Bring the application's cases in line with its definition, answers and decisions."""
+    application = Application.objects.select_for_update().filter(pk=application_id).first()
+    if application is None or application.status == ApplicationStatus.DRAFT:
+        return None
+    steps, specs = _definition(application)
+    cases = {
+        c.step_key: c for c in application.cases.select_related("version__service", "department")
+    }
+    answers = application_answers(application)
+    result = plan(
+        steps,
+        answers,
+        {key: case.status for key, case in cases.items()},
+        withdrawn=application.status == ApplicationStatus.WITHDRAWN,
+    )
+    now = timezone.now()
+    departments = {
+        d.slug: d for d in Department.objects.filter(slug__in={s.department for s in steps})
+    }
+    for key, status in sorted(result.create.items()):
+        version, spec = specs[key]
+        case = Case(
+            reference=_case_reference(),
+            application=application,
+            version=version,
+            department=departments[spec["department"]],
+            step=spec["id"],
+            step_name=spec.get("name", spec["id"]),
+            fields=list(spec.get("fields", [])),
+            status=CaseStatus.PENDING,
+            sla_days=spec.get("sla_days", 5),
+            created_at=now,
+            updated_at=now,
+        )
+        if status == CaseStatus.OPEN:
+            _open(case, now)
+        else:
+            case.status = status
+        case.save()
+        for permission in CASE_PERMISSIONS:
+            assign_perm(permission, case.department.group, case)
+        audit_record(
+            action=AuditAction.CASE_CREATE,
+            actor=None,
+            target=case,
+            subject=application.citizen,
+            department=case.department,
+            details={"application": application.reference, "step": key, "status": case.status},
+        )
+    for key, status in sorted(result.transition.items()):
+        case = cases[key]
+        previous = case.status
+        if status == CaseStatus.OPEN:
+            _open(case, now)
+        else:
+            case.status = status
+            if status in FINAL_CASE_STATES:
+                case.decided_at = now
+        case.updated_at = now
+        case.save(update_fields=["status", "opened_at", "due_at", "decided_at", "updated_at"])
+        audit_record(
+            action=AuditAction.CASE_TRANSITION,
+            actor=None,
+            target=case,
+            subject=application.citizen,
+            department=case.department,
+            details={"from": previous, "to": status, "by": "engine"},
+        )
+    _pause_for_tests()
+    changed_fields = ["routing_requested_at", "routed_at"]
+    previous_status = application.status
+    if result.status != application.status:
+        application.status = result.status
+        changed_fields.append("status")
+        audit_record(
+            action=AuditAction.APPLICATION_STATUS,
+            actor=None,
+            target=application,
+            subject=application.citizen,
+            details={"from": previous_status, "to": result.status},
+        )
+    application.routing_requested_at = None
+    application.routed_at = now
+    application.save(update_fields=changed_fields)
+    if result.create or result.transition or result.status != previous_status:
+        from services.tasks import notify_application_changed
+
+        transaction.on_commit(lambda: notify_application_changed.delay(application.pk), robust=True)
+    return result
+
+
+def incident_record(
+    *, application_id: int, task: str, error: BaseException, attempts: int
+) -> Incident | None:
+    """Routing gave up after its retries: keep the error for an administrator to retry."""
+    with transaction.atomic():
+        application = Application.objects.filter(pk=application_id).first()
+        if application is None:
+            return None
+        incident = Incident.objects.create(
+            application=application,
+            task=task,
+            error=f"{type(error).__name__}: {error}"[:2000],
+            traceback="".join(tb.format_exception(error))[-20000:],
+            attempts=attempts,
+        )
+        audit_record(
+            action=AuditAction.INCIDENT_CREATE,
+            actor=None,
+            target=application,
+            details={"task": task, "attempts": attempts, "error": type(error).__name__},
+        )
+    return incident
+
+
+@transaction.atomic
+def incident_retry(*, incident: Incident, actor: User) -> None:
+    """An administrator retries: mark it resolved and ask for routing again."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if incident.resolved_at is not None:
+        return
+    incident.resolved_at = timezone.now()
+    incident.save(update_fields=["resolved_at"])
+    request_routing(application=incident.application)
+    audit_record(
+        action=AuditAction.INCIDENT_RETRY,
+        actor=actor,
+        target=incident.application,
+        details={"incident": incident.pk},
+    )
+
+
+# --- Case decisions (the workbench's actions call these) ---
+
+
+class CaseError(WrongState):
+    """A decision that the case's state or the actor's role does not allow (409)."""
+
+
+def _member(actor: User, case: Case) -> Membership:
+    membership = Membership.objects.filter(
+        user=actor, department_id=case.department_id, department__active=True
+    ).first()
+    if membership is None:
+        raise CaseError(_("You are not a member of this case's department."))
+    return membership
+
+
+def _locked_case(case: Case) -> Case:
+    return (
+        Case.objects.select_for_update()
+        .select_related("application", "department", "version__service")
+        .get(pk=case.pk)
+    )
+
+
+def _transition(
+    *, case: Case, actor: User, action: AuditAction, to: str, details: dict[str, Any]
+) -> Case:
+    previous = case.status
+    case.status, case.updated_at = to, timezone.now()
+    fields = ["status", "updated_at", "assignee", "decision_note", "decided_at"]
+    case.save(update_fields=fields)
+    role = _member(actor, case).role
+    audit_record(
+        action=action,
+        actor=actor,
+        role=role,
+        target=case,
+        subject=case.application.citizen,
+        department=case.department,
+        details={"from": previous, "to": to, **details},
+    )
+    request_routing(application=case.application)
+    return case
+
+
+@transaction.atomic
+def case_claim(*, case: Case, actor: User) -> Case:
+    case = _locked_case(case)
+    _member(actor, case)
+    if case.status not in (CaseStatus.OPEN, CaseStatus.IN_PROGRESS):
+        raise CaseError(_("Only an open case can be claimed."))
+    if case.assignee_id and case.assignee_id != actor.pk:
+        raise CaseError(_("Someone else is working on this case."))
+    case.assignee = actor
+    assign_perm("workflows.change_case", actor, case)
+    return _transition(
+        case=case, actor=actor, action=AuditAction.CASE_CLAIM, to=CaseStatus.IN_PROGRESS, details={}
+    )
+
+
+def _decide(case: Case, actor: User) -> Case:
+    case = _locked_case(case)
+    _member(actor, case)
+    if case.status == CaseStatus.PENDING:
+        raise CaseError(_("This case waits for another department and cannot be decided yet."))
+    if case.status not in ACTIVE_CASE_STATES:
+        raise CaseError(_("This case is already closed."))
+    if case.assignee_id and case.assignee_id != actor.pk:
+        raise CaseError(_("Someone else is working on this case."))
+    return case
+
+
+@transaction.atomic
+def case_approve(*, case: Case, actor: User, note: str = "") -> Case:
+    case = _decide(case, actor)
+    if case.status == CaseStatus.AWAITING_CITIZEN:
+        raise CaseError(_("This case waits for the citizen's answer."))
+    case.assignee, case.decision_note, case.decided_at = actor, note.strip(), timezone.now()
+    return _transition(
+        case=case, actor=actor, action=AuditAction.CASE_APPROVE, to=CaseStatus.APPROVED, details={}
+    )
+
+
+@transaction.atomic
+def case_reject(*, case: Case, actor: User, reason: str) -> Case:
+    if not reason or not reason.strip():
+        raise CaseError(_("Give the reason for the rejection."))
+    case = _decide(case, actor)
+    case.assignee, case.decision_note, case.decided_at = actor, reason.strip(), timezone.now()
+    return _transition(
+        case=case, actor=actor, action=AuditAction.CASE_REJECT, to=CaseStatus.REJECTED, details={}
+    )
+
+
+@transaction.atomic
+def case_request_info(*, case: Case, actor: User, message: str) -> Case:
+    if not message or not message.strip():
+        raise CaseError(_("Write what you need from the citizen."))
+    case = _decide(case, actor)
+    if case.status == CaseStatus.AWAITING_CITIZEN:
+        raise CaseError(_("This case already waits for the citizen's answer."))
+    case.assignee = actor
+    case.decision_note = message.strip()
+    return _transition(
+        case=case,
+        actor=actor,
+        action=AuditAction.CASE_REQUEST_INFO,
+        to=CaseStatus.AWAITING_CITIZEN,
+        details={},
+    )
+
+
+@transaction.atomic
+def case_citizen_replied(*, case: Case, citizen: User) -> Case:
+    """The citizen answered: the case goes back to its clerk."""
+    case = _locked_case(case)
+    if case.application.citizen_id != citizen.pk:
+        raise CaseError(_("This is not your application."))
+    if case.status != CaseStatus.AWAITING_CITIZEN:
+        raise CaseError(_("This department is not waiting for an answer from you."))
+    previous = case.status
+    case.status = CaseStatus.IN_PROGRESS if case.assignee_id else CaseStatus.OPEN
+    case.updated_at = timezone.now()
+    case.save(update_fields=["status", "updated_at"])
+    audit_record(
+        action=AuditAction.CASE_CITIZEN_REPLY,
+        actor=citizen,
+        target=case,
+        subject=citizen,
+        department=case.department,
+        details={"from": previous, "to": case.status},
+    )
+    request_routing(application=case.application)
+    return case
+
+
+# --- Deadlines ---
+
+
+def sla_scan(*, now: Any = None, batch: int = 500) -> dict[str, int]:
+    """Remind before the due date and escalate once after it.
+
+    Rows are taken with SKIP LOCKED and marked in the same transaction, so overlapping scans
+    (two beats by mistake, a slow scan) never notify twice; a marked case is never picked again.
+    """
+    from datetime import timedelta
+
+    from .tasks import notify_case_breached, notify_case_reminder
+
+    now = now or timezone.now()
+    soon = now + timedelta(hours=settings.SLA_REMINDER_HOURS)
+    running = [CaseStatus.OPEN, CaseStatus.IN_PROGRESS]  # the clock stops while the citizen answers
+    counts = {"reminded": 0, "breached": 0}
+    with transaction.atomic():
+        breached = list(
+            Case.objects.select_for_update(skip_locked=True)
+            .filter(status__in=running, breached_at__isnull=True, due_at__lte=now)
+            .select_related("department", "application__citizen")
+            .order_by("due_at")[:batch]
+        )
+        for case in breached:
+            case.breached_at = now
+            case.save(update_fields=["breached_at"])
+            audit_record(
+                action=AuditAction.CASE_BREACH,
+                actor=None,
+                target=case,
+                department=case.department,
+                subject=case.application.citizen,
+                details={"due_at": case.due_at.isoformat()},
+            )
+            transaction.on_commit(lambda pk=case.pk: notify_case_breached.delay(pk), robust=True)
+        due_soon = list(
+            Case.objects.select_for_update(skip_locked=True)
+            .filter(status__in=running, reminded_at__isnull=True, due_at__gt=now, due_at__lte=soon)
+            .select_related("department", "application__citizen")
+            .order_by("due_at")[:batch]
+        )
+        for case in due_soon:
+            case.reminded_at = now
+            case.save(update_fields=["reminded_at"])
+            audit_record(
+                action=AuditAction.CASE_REMINDER,
+                actor=None,
+                target=case,
+                department=case.department,
+                subject=case.application.citizen,
+                details={"due_at": case.due_at.isoformat()},
+            )
+            transaction.on_commit(lambda pk=case.pk: notify_case_reminder.delay(pk), robust=True)
+    counts["breached"], counts["reminded"] = len(breached), len(due_soon)
+    return counts
+
+
+def sweep_routing(*, now: Any = None, batch: int = 200) -> int:
+    """Route applications whose routing was requested and not done in time (lost wake-up call)."""
+    from datetime import timedelta
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.ROUTING_SWEEP_AFTER_SECONDS)
+    ids = list(
+        Application.objects.filter(routing_requested_at__lte=cutoff)
+        .order_by("routing_requested_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    for application_id in ids:
+        try:
+            advance(application_id=application_id)
+        except Exception:  # one broken application must not stop the sweep of the others
+            logger.exception("sweeper: routing application %s failed", application_id)
+    return len(ids)

@@ -1,7 +1,109 @@
-"""Workflow engine state. For now: the worker heartbeat that /healthz reads."""
+"""Cases (one department's part of one application), their object permissions, incidents,
+and the worker heartbeat that /healthz reads."""
 
+from __future__ import annotations
+
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from .constants import CaseStatus
+
+
+class Case(models.Model):
+    """One department's part of one application, created and moved by the engine."""
+
+    reference = models.CharField(_("reference"), max_length=20, unique=True)
+    application = models.ForeignKey(
+        "services.Application", on_delete=models.PROTECT, related_name="cases"
+    )
+    version = models.ForeignKey(
+        "services.ServiceVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    department = models.ForeignKey(
+        "accounts.Department", on_delete=models.PROTECT, related_name="cases"
+    )
+    step = models.CharField(_("step"), max_length=60)
+    step_name = models.CharField(_("step name"), max_length=200, blank=True)
+    # The answers this department may see (need to know), copied from the definition.
+    fields = models.JSONField(_("fields"), default=list)
+    status = models.CharField(_("status"), max_length=20, choices=CaseStatus.choices, db_index=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+    )
+    sla_days = models.PositiveSmallIntegerField(_("SLA (business days)"), default=5)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+    breached_at = models.DateTimeField(_("deadline missed"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["due_at", "id"]
+        constraints = [
+            # The engine's idempotency: one case per step of a service of an application.
+            models.UniqueConstraint(
+                fields=["application", "version", "step"], name="case_unique_step"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["department", "status", "due_at"], name="case_dept_status_due_idx"
+            ),
+            models.Index(fields=["status", "due_at"], name="case_status_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def audit_ref(self) -> str:
+        return self.reference
+
+    @property
+    def step_key(self) -> str:
+        return f"{self.version.service.slug}:{self.step}"
+
+
+class CaseUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+
+class CaseGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+
+class Incident(models.Model):
+    """Routing that failed after every retry: visible to admins, with a retry action."""
+
+    application = models.ForeignKey(
+        "services.Application", on_delete=models.PROTECT, related_name="incidents"
+    )
+    task = models.CharField(_("task"), max_length=200)
+    error = models.TextField(_("error"))
+    traceback = models.TextField(_("traceback"), blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.task} for {self.application_id}"
 
 
 class WorkerHeartbeat(models.Model):

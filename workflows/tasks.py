@@ -1,10 +1,46 @@
-"""Celery tasks of the workflow engine: take ids, call an action, nothing else."""
+"""Celery tasks of the workflow engine: take ids, call an action, nothing else.
+
+The message is only a wake-up call: the intent to route is the application's
+`routing_requested_at`, committed with the change; a lost message is made good by the sweeper.
+"""
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
+from django.conf import settings
+from django.db import DatabaseError
 
-from . import actions
+from . import actions, notifications
+
+
+class RoutingTask(Task):
+    """Retries transient failures with backoff; after the last one, records an incident."""
+
+    autoretry_for = (DatabaseError, OSError)
+    retry_backoff = True
+    retry_backoff_max = 300
+    retry_jitter = True
+    acks_late = True
+    ignore_result = True
+
+    @property
+    def max_retries(self) -> int:  # type: ignore[override]
+        return settings.ROUTING_MAX_RETRIES
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        application_id = kwargs.get("application_id") or (args[0] if args else None)
+        if application_id is not None:
+            actions.incident_record(
+                application_id=application_id,
+                task=self.name,
+                error=exc,
+                attempts=self.request.retries + 1,
+            )
+
+
+@shared_task(base=RoutingTask, bind=True)
+def route_application(self, application_id: int) -> None:
+    actions.advance(application_id=application_id)
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True)
@@ -12,3 +48,27 @@ def maintenance_heartbeat(self) -> None:
     """Scheduled by beat; proves a worker consumes the maintenance queue."""
     queue = (self.request.delivery_info or {}).get("routing_key") or "maintenance"
     actions.heartbeat_record(queue=queue, hostname=self.request.hostname)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def maintenance_sweep_routing() -> int:
+    return actions.sweep_routing()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def maintenance_sla_scan() -> dict:
+    return actions.sla_scan()
+
+
+@shared_task(
+    acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def notify_case_reminder(case_id: int) -> None:
+    notifications.case_reminder(case_id=case_id)
+
+
+@shared_task(
+    acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def notify_case_breached(case_id: int) -> None:
+    notifications.case_breached(case_id=case_id)

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "audit.middleware.RequestContextMiddleware",
+    "audit.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -203,6 +204,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "600/min"},
 }
 SPECTACULAR_SETTINGS = {
@@ -260,7 +266,26 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("HEARTBEAT_SECONDS", 15),
         "options": {"expires": 60},
     },
+    "sweep-routing": {
+        "task": "workflows.tasks.maintenance_sweep_routing",
+        "schedule": env_int("ROUTING_SWEEP_SECONDS", 15),
+        "options": {"expires": 60},
+    },
+    "sla-scan": {
+        "task": "workflows.tasks.maintenance_sla_scan",
+        "schedule": 60,
+        "options": {"expires": 120},
+    },
 }
+# --- Workflow engine ------------------------------------------------------------------------
+WORKFLOW_HOLIDAY_COUNTRY = env_str("WORKFLOW_HOLIDAY_COUNTRY", "CN")
+WORKFLOW_HOLIDAY_SUBDIVISION = env_str("WORKFLOW_HOLIDAY_SUBDIVISION", "")
+# The sweeper routes applications whose routing was requested this long ago and not done.
+ROUTING_SWEEP_AFTER_SECONDS = env_int("ROUTING_SWEEP_AFTER_SECONDS", 30)
+# A reminder goes out when a case is due within this many hours.
+SLA_REMINDER_HOURS = env_int("SLA_REMINDER_HOURS", 24)
+ROUTING_MAX_RETRIES = env_int("ROUTING_MAX_RETRIES", 5)
+
 # A worker whose last heartbeat is older than this is reported as down by /healthz.
 HEARTBEAT_MAX_AGE_SECONDS = env_int("HEARTBEAT_MAX_AGE_SECONDS", 90)
 

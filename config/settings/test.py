@@ -10,6 +10,10 @@ from .env import filesystem_broker_options
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The Celery worker the tests start writes its emails to files the test process can read.
+if os.environ.get("PORTAL_TEST_EMAIL_DIR"):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.environ["PORTAL_TEST_EMAIL_DIR"]
 LOG_FORMAT = "plain"
 LOGGING["handlers"]["console"]["formatter"] = "plain"  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
@@ -41,3 +45,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # A Celery worker started by the tests is pointed at the test database by name.
 if os.environ.get("PORTAL_TEST_DB_NAME"):
     DATABASES["default"]["NAME"] = os.environ["PORTAL_TEST_DB_NAME"]
+
+# Reliability tests: the sweeper acts quickly, and a routing process can be paused mid-routing.
+ROUTING_SWEEP_AFTER_SECONDS = 1
+ROUTING_TEST_PAUSE_SECONDS = float(os.environ.get("PORTAL_TEST_ROUTING_PAUSE", "0"))
+ROUTING_TEST_PAUSE_MARKER = os.environ.get("PORTAL_TEST_ROUTING_MARKER", "")
+CLEAR_CONTENT_TYPE_CACHE_PER_TASK = True
