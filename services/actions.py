@@ -318,6 +318,43 @@ def application_update_answers(
     return application
 
 
+def application_correct_answers(
+    *, application: Application, actor: User, answers: Mapping[str, Any]
+) -> None:
+    """Correct answers of a submitted application (a reply to a department's question).
+
+    Runs inside the reply's transaction; values are validated like a draft's and sealed again.
+    """
+    application = _locked(application)
+    if application.status in (
+        ApplicationStatus.DRAFT,
+        ApplicationStatus.WITHDRAWN,
+        ApplicationStatus.COMPLETED,
+    ):
+        raise WrongState(_("This application cannot be corrected now."))
+    patch = _clean_patch(answers)
+    if any(v in (None, "") for v in patch.values()):
+        raise InvalidInput(
+            _("An answer cannot be removed here."),
+            errors={k: [_("Give a value.")] for k, v in patch.items() if v in (None, "")},
+        )
+    fields = application_form(application)
+    values = _apply_patch(application_answers(application), patch)
+    errors = {k: v for k, v in validate_answers(fields, values, partial=True).items() if k in patch}
+    if errors:
+        raise InvalidInput(_("Some answers are not valid."), errors=errors)
+    _store_answers(application, values)
+    application.updated_at = timezone.now()
+    application.save(update_fields=["answers", "national_id_index", "updated_at"])
+    audit_record(
+        action=AuditAction.APPLICATION_UPDATE,
+        actor=actor,
+        target=application,
+        subject=application.citizen,
+        details={"fields": sorted(patch), "after_submit": True},
+    )
+
+
 def _check_attachments(
     application: Application, fields: list[MergedField], values: Mapping[str, Any]
 ) -> dict[str, list[str]]:

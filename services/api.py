@@ -27,6 +27,7 @@ from .serializers import (
     AttachmentOutput,
     ProfileInput,
     ProfileOutput,
+    ReplyInput,
     ServiceOutput,
     StatusOutput,
 )
@@ -68,7 +69,16 @@ def _detail_data(application: Application) -> dict:
             }
             for c in selectors.cases_of_application(application)
         ],
-        "information_requests": [],  # clerks' questions (issue 5)
+        "information_requests": [
+            {
+                "case": r.case.reference,
+                "department": r.case.department.slug,
+                "message": r.message,
+                "asked_at": r.asked_at,
+                "fields": r.case.fields,
+            }
+            for r in selectors.open_information_requests(application)
+        ],
     }
 
 
@@ -198,6 +208,38 @@ class ApplicationWithdrawApi(APIView):
         except actions.ServiceError as exc:
             return refused(exc)
         return Response(StatusOutput(application).data)
+
+
+class ApplicationReplyApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=ReplyInput,
+        responses=ApplicationDetailOutput,
+        summary="Answer a department's question",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        from workflows.actions import case_citizen_replied
+
+        application = _own_application(request, reference)
+        payload = ReplyInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        case = application.cases.filter(reference=payload.validated_data["case"]).first()
+        if case is None:
+            return Response(
+                {"errors": {"case": [_("No such case on this application.")]}}, status=400
+            )
+        try:
+            case_citizen_replied(
+                case=case,
+                citizen=request.user,
+                message=payload.validated_data["message"],
+                answers=payload.validated_data["answers"],
+            )
+        except actions.ServiceError as exc:
+            return refused(exc)
+        application.refresh_from_db()
+        return Response(ApplicationDetailOutput(_detail_data(application)).data)
 
 
 class AttachmentUploadApi(APIView):

@@ -23,5 +23,10 @@ urlpatterns = [
         api.AttachmentUploadApi.as_view(),
         name="api-application-attachments",
     ),
+    path(
+        "applications/<str:reference>/reply/",
+        api.ApplicationReplyApi.as_view(),
+        name="api-application-reply",
+    ),
     path("me/profile/", api.ProfileApi.as_view(), name="api-profile"),
 ]

@@ -103,3 +103,14 @@ def application_versions(application: Application) -> list[ServiceVersion]:
 def cases_of_application(application: Application) -> list:
     """The departments' parts of an application, for its owner: status only, in step order."""
     return list(application.cases.select_related("department", "version__service").order_by("id"))
+
+
+def open_information_requests(application: Application) -> list:
+    """Questions from departments that wait for the citizen's answer."""
+    from workflows.models import InformationRequest
+
+    return list(
+        InformationRequest.objects.filter(case__application=application, replied_at__isnull=True)
+        .select_related("case__department")
+        .order_by("asked_at")
+    )

@@ -78,3 +78,9 @@ class ProfileInput(serializers.Serializer):
 class ProfileOutput(serializers.Serializer):
     facts = serializers.DictField()
     form = serializers.DictField()
+
+
+class ReplyInput(serializers.Serializer):
+    case = serializers.CharField(max_length=20)
+    message = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    answers = serializers.DictField(required=False, default=dict)

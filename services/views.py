@@ -224,9 +224,33 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "application": application,
             "versions": versions,
             "cases": selectors.cases_of_application(application),
+            "questions": selectors.open_information_requests(application),
             "is_draft": application.status == ApplicationStatus.DRAFT,
         },
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+def application_reply(request: HttpRequest, reference: str, case_reference: str) -> HttpResponse:
+    """The citizen answers a department's question (a message; corrections go through the API)."""
+    from workflows.actions import case_citizen_replied
+
+    application = _own(request, reference)
+    case = application.cases.filter(reference=case_reference).first()
+    if case is None:
+        raise Http404
+    try:
+        case_citizen_replied(
+            case=case, citizen=request.user, message=request.POST.get("message", "")[:5000]
+        )
+    except actions.ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Your answer was sent to %(dept)s.") % {"dept": case.department.name}
+        )
+    return redirect("services:application-detail", reference=reference)
 
 
 @login_required

@@ -24,14 +24,20 @@ from guardian.shortcuts import assign_perm
 from accounts.models import Department, Membership, User
 from audit.actions import audit_record
 from audit.constants import AuditAction
-from services.actions import WrongState, application_answers, request_routing
+from services.actions import (
+    InvalidInput,
+    WrongState,
+    application_answers,
+    application_correct_answers,
+    request_routing,
+)
 from services.constants import ApplicationStatus
 from services.models import Application
 
 from .calendar import add_business_days
 from .constants import ACTIVE_CASE_STATES, FINAL_CASE_STATES, CaseStatus
 from .engine import Plan, plan, steps_of
-from .models import Case, Incident, WorkerHeartbeat
+from .models import Case, Incident, InformationRequest, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -320,7 +326,7 @@ def case_request_info(*, case: Case, actor: User, message: str) -> Case:
     if case.status == CaseStatus.AWAITING_CITIZEN:
         raise CaseError(_("This case already waits for the citizen's answer."))
     case.assignee = actor
-    case.decision_note = message.strip()
+    InformationRequest.objects.create(case=case, asked_by=actor, message=message.strip())
     return _transition(
         case=case,
         actor=actor,
@@ -331,24 +337,50 @@ def case_request_info(*, case: Case, actor: User, message: str) -> Case:
 
 
 @transaction.atomic
-def case_citizen_replied(*, case: Case, citizen: User) -> Case:
-    """The citizen answered: the case goes back to its clerk."""
+def case_citizen_replied(
+    *, case: Case, citizen: User, message: str = "", answers: dict[str, Any] | None = None
+) -> Case:
+    """The citizen answers the open question: a message and/or corrected answers of the fields
+    this department sees. The case goes back to its clerk and the engine is asked to route."""
     case = _locked_case(case)
     if case.application.citizen_id != citizen.pk:
         raise CaseError(_("This is not your application."))
     if case.status != CaseStatus.AWAITING_CITIZEN:
         raise CaseError(_("This department is not waiting for an answer from you."))
+    request = case.information_requests.filter(replied_at__isnull=True).first()
+    answers = answers or {}
+    message = (message or "").strip()
+    if not message and not answers:
+        raise InvalidInput(
+            _("Write an answer or correct an answer."), errors={"message": [_("Write an answer.")]}
+        )
+    if len(message) > 5000:
+        raise InvalidInput(
+            _("The answer is too long."), errors={"message": [_("At most 5000 characters.")]}
+        )
+    if answers:
+        not_asked = [k for k in answers if k not in case.fields]
+        if not_asked:
+            raise InvalidInput(
+                _("Only the answers this department sees can be changed here."),
+                errors={k: [_("This department does not use this answer.")] for k in not_asked},
+            )
+        application_correct_answers(application=case.application, actor=citizen, answers=answers)
     previous = case.status
     case.status = CaseStatus.IN_PROGRESS if case.assignee_id else CaseStatus.OPEN
     case.updated_at = timezone.now()
     case.save(update_fields=["status", "updated_at"])
+    if request is not None:
+        request.reply, request.replied_at = message, timezone.now()
+        request.changed_fields = sorted(answers)
+        request.save(update_fields=["reply", "replied_at", "changed_fields"])
     audit_record(
         action=AuditAction.CASE_CITIZEN_REPLY,
         actor=citizen,
         target=case,
         subject=citizen,
         department=case.department,
-        details={"from": previous, "to": case.status},
+        details={"from": previous, "to": case.status, "fields": sorted(answers)},
     )
     request_routing(application=case.application)
     return case

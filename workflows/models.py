@@ -120,3 +120,34 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.queue}@{self.hostname}"
+
+
+class InformationRequest(models.Model):
+    """A clerk's question to the citizen on a case, and the citizen's reply."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="information_requests")
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    message = models.TextField(_("question"))
+    asked_at = models.DateTimeField(_("asked"), default=timezone.now)
+    reply = models.TextField(_("reply"), blank=True)
+    # Field keys the citizen changed with the reply (names only: values live in the answers).
+    changed_fields = models.JSONField(default=list, blank=True)
+    replied_at = models.DateTimeField(_("replied"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("information request")
+        verbose_name_plural = _("information requests")
+        ordering = ["asked_at", "id"]
+        constraints = [
+            # At most one open question per case: the case waits for one answer at a time.
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(replied_at__isnull=True),
+                name="one_open_request_per_case",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"question on {self.case_id}"

@@ -105,7 +105,9 @@ def test_request_info_and_reply_move_the_case_and_the_application(catalog):
     cases = route(application)
     assert cases["tax"].status == "awaiting_citizen"
     assert application.status == "action_required"
-    actions.case_citizen_replied(case=cases["tax"], citizen=application.citizen)
+    actions.case_citizen_replied(
+        case=cases["tax"], citizen=application.citizen, message="Here it is"
+    )
     cases = route(application)
     assert cases["tax"].status == "in_progress"
     assert application.status == "in_progress"
