@@ -194,3 +194,17 @@ def email_verified_record(*, user: User, email: str) -> None:
 @transaction.atomic
 def session_record(*, user: User | None, action: AuditAction, details: dict | None = None) -> None:
     audit_record(action=action, actor=user, target=user, subject=user, details=details)
+
+
+@transaction.atomic
+def staff_totp_activate(*, actor: User | None, user: User, secret: str) -> None:
+    """Give a staff account a TOTP authenticator (seeding and tests; people use allauth's page)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        return
+    TOTP.activate(user, secret)
+    audit_record(
+        action=AuditAction.USER_UPDATE, actor=actor, target=user, details={"fields": ["totp"]}
+    )

@@ -24,6 +24,7 @@ def navigation(request: HttpRequest) -> dict:
         if role == Role.ADMIN:
             items.append((reverse("admin:index"), _("Administration")))
         if role != Role.CITIZEN:
+            items.insert(1, (reverse("workflows:inbox"), _("Workbench")))
             items.append((reverse("api-docs"), _("API documentation")))
     else:
         items.append((reverse("home"), _("Home")))

@@ -44,3 +44,8 @@ class AuditAction(models.TextChoices):
     CASE_BREACH = "case.breach", _("Deadline missed")
     INCIDENT_CREATE = "incident.create", _("Routing failed")
     INCIDENT_RETRY = "incident.retry", _("Routing retried")
+    CASE_RELEASE = "case.release", _("Case released")
+    CASE_ASSIGN = "case.assign", _("Case assigned")
+    CASE_NOTE = "case.note", _("Internal note added")
+    PII_READ = "pii.read", _("Personal data viewed")
+    PII_REVEAL = "pii.reveal", _("Personal data revealed")

@@ -14,11 +14,13 @@ admin.site.site_header = "Citizen portal administration"
 api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("services.api_urls")),
+    path("", include("workflows.api_urls")),
 ]
 
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("services.urls")),
+    path("", include("workflows.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),

@@ -10,6 +10,7 @@ from accounts.constants import MembershipRole, StaffRole
 from accounts.models import Department, Membership, User
 
 PASSWORD = "correct horse battery staple"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -34,6 +35,12 @@ class UserFactory(factory.django.DjangoModelFactory):
             EmailAddress.objects.create(
                 user=obj, email=obj.email, primary=True, verified=extracted is not False
             )
+
+    @factory.post_generation
+    def totp(obj, create, extracted, **kwargs):
+        """Staff get a TOTP authenticator (they must use MFA); `totp=False` leaves it out."""
+        if create and obj.staff_role and extracted is not False:
+            actions.staff_totp_activate(actor=None, user=obj, secret=TOTP_SECRET)
 
 
 class DepartmentFactory(factory.django.DjangoModelFactory):
@@ -67,6 +74,8 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        return actions.membership_grant(
+        membership = actions.membership_grant(
             actor=None, user=kwargs["user"], department=kwargs["department"], role=kwargs["role"]
         )
+        actions.staff_totp_activate(actor=None, user=kwargs["user"], secret=TOTP_SECRET)
+        return membership

@@ -228,7 +228,13 @@ def incident_retry(*, incident: Incident, actor: User) -> None:
 
 
 class CaseError(WrongState):
-    """A decision that the case's state or the actor's role does not allow (409)."""
+    """A decision that the case's state does not allow (409)."""
+
+
+class CaseForbidden(CaseError):
+    """The actor may see the case but not act on it (a supervisor; a clerk doing a lead's act)."""
+
+    status = 403
 
 
 def _member(actor: User, case: Case) -> Membership:
@@ -236,7 +242,7 @@ def _member(actor: User, case: Case) -> Membership:
         user=actor, department_id=case.department_id, department__active=True
     ).first()
     if membership is None:
-        raise CaseError(_("You are not a member of this case's department."))
+        raise CaseForbidden(_("Only the staff of this case's department can act on it."))
     return membership
 
 
@@ -461,3 +467,136 @@ def sweep_routing(*, now: Any = None, batch: int = 200) -> int:
         except Exception:  # one broken application must not stop the sweep of the others
             logger.exception("sweeper: routing application %s failed", application_id)
     return len(ids)
+
+
+# --- Workbench: release, assign, notes, reading personal data -----------------------------
+
+
+@transaction.atomic
+def case_release(*, case: Case, actor: User) -> Case:
+    """Give a claimed case back to the department's queue."""
+    case = _locked_case(case)
+    _member(actor, case)
+    if case.status != CaseStatus.IN_PROGRESS:
+        raise CaseError(_("Only a case in progress can be released."))
+    if case.assignee_id != actor.pk:
+        raise CaseError(_("Only the clerk working on the case can release it."))
+    case.assignee = None
+    return _transition(
+        case=case, actor=actor, action=AuditAction.CASE_RELEASE, to=CaseStatus.OPEN, details={}
+    )
+
+
+@transaction.atomic
+def case_assign(*, case: Case, actor: User, assignee: User) -> Case:
+    """A lead gives a case to a clerk of the same department (or takes it back)."""
+    case = _locked_case(case)
+    if _member(actor, case).role != "lead":
+        raise CaseForbidden(_("Only a lead of the department can assign cases."))
+    if not Membership.objects.filter(user=assignee, department_id=case.department_id).exists():
+        raise InvalidInput(
+            _("Assign to a member of this department."), errors={"assignee": [_("Not a member.")]}
+        )
+    if case.status not in (CaseStatus.OPEN, CaseStatus.IN_PROGRESS, CaseStatus.AWAITING_CITIZEN):
+        raise CaseError(_("Only an open case can be assigned."))
+    previous = case.assignee_id
+    case.assignee = assignee
+    case.updated_at = timezone.now()
+    to = CaseStatus.IN_PROGRESS if case.status == CaseStatus.OPEN else case.status
+    case.status = to
+    case.save(update_fields=["assignee", "status", "updated_at"])
+    assign_perm("workflows.change_case", assignee, case)
+    audit_record(
+        action=AuditAction.CASE_ASSIGN,
+        actor=actor,
+        role="lead",
+        target=case,
+        subject=case.application.citizen,
+        department=case.department,
+        details={"assignee": assignee.pk, "previous_assignee": previous},
+    )
+    request_routing(application=case.application)
+    return case
+
+
+@transaction.atomic
+def case_note_add(*, case: Case, actor: User, text: str) -> Any:
+    from .models import CaseNote
+
+    case = _locked_case(case)
+    membership = _member(actor, case)
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(_("Write the note."), errors={"text": [_("Write the note.")]})
+    if len(text) > 5000:
+        raise InvalidInput(
+            _("The note is too long."), errors={"text": [_("At most 5000 characters.")]}
+        )
+    note = CaseNote.objects.create(case=case, author=actor, text=text)
+    audit_record(
+        action=AuditAction.CASE_NOTE,
+        actor=actor,
+        role=membership.role,
+        target=case,
+        department=case.department,
+        details={"note": note.pk},
+    )
+    return note
+
+
+@transaction.atomic
+def case_read_record(*, case: Case, actor: User, fields: list[str]) -> None:
+    """A staff member viewed the case's personal fields (masked): a `pii.read` event."""
+    if not fields:
+        return
+    membership = Membership.objects.filter(user=actor, department_id=case.department_id).first()
+    audit_record(
+        action=AuditAction.PII_READ,
+        actor=actor,
+        role=membership.role if membership else None,
+        target=case,
+        subject=case.application.citizen,
+        department=case.department,
+        details={"fields": sorted(fields), "masked": True},
+    )
+
+
+@transaction.atomic
+def case_reveal(*, case: Case, actor: User, fields: list[str], purpose: str) -> dict[str, Any]:
+    """Unmask personal values of the case's own fields for a stated purpose (`pii.reveal`)."""
+    from services.answers import is_sealed_field
+    from services.selectors import dictionary
+
+    case = _locked_case(case)
+    membership = _member(actor, case)
+    purpose = (purpose or "").strip()
+    errors: dict[str, list[str]] = {}
+    if len(purpose) < 10:
+        errors["purpose"] = [_("Say why you need to see these values (at least 10 characters).")]
+    if not isinstance(fields, list) or not fields:
+        errors["fields"] = [_("Choose the fields to reveal.")]
+    else:
+        catalogue = dictionary()
+        foreign = [f for f in fields if f not in case.fields]
+        if foreign:
+            errors["fields"] = [
+                _("This case does not use: %(f)s.") % {"f": ", ".join(map(str, foreign))}
+            ]
+        elif not all(f in catalogue and is_sealed_field(catalogue[f]) for f in fields):
+            errors["fields"] = [_("Only personal values are masked.")]
+    if errors:
+        raise InvalidInput(_("The values cannot be revealed."), errors=errors)
+    if case.status == CaseStatus.CANCELLED:
+        raise CaseError(_("This case was cancelled."))
+    answers = application_answers(case.application)
+    audit_record(
+        action=AuditAction.PII_REVEAL,
+        actor=actor,
+        role=membership.role,
+        target=case,
+        subject=case.application.citizen,
+        department=case.department,
+        purpose=purpose,
+        details={"fields": sorted(set(fields))},
+    )
+    return {f: answers.get(f) for f in fields}

@@ -151,3 +151,20 @@ class InformationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"question on {self.case_id}"
+
+
+class CaseNote(models.Model):
+    """An internal note on a case: visible to the department's staff only, never to the citizen."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("case note")
+        verbose_name_plural = _("case notes")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"note on {self.case_id}"

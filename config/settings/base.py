@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.StaffMfaMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -147,6 +148,8 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Citizen portal] "
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Clerks, leads, supervisors and administrators must use TOTP (accounts/middleware.py).
+PORTAL_STAFF_MFA_REQUIRED = env_bool("PORTAL_STAFF_MFA_REQUIRED", True)
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Citizen portal")
 # Absolute links in emails sent by workers (no request to build them from).
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")

@@ -77,7 +77,14 @@ class Command(BaseCommand):
             "admin@demo.gov", password, reset, full_name="Administrator", staff_role=StaffRole.ADMIN
         )[1]
 
+        from accounts.demo_totp import demo_totp_secret
         from services.seed import seed_catalog
+
+        totp = demo_totp_secret()
+        for user in User.objects.filter(email__endswith="@demo.gov").exclude(
+            email__startswith="citizen"
+        ):
+            actions.staff_totp_activate(actor=None, user=user, secret=totp)
 
         created += seed_catalog()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} objects created)."))
@@ -87,3 +94,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo password: see {_password_file()}")
         else:
             self.stdout.write("Demo password: the value of DEMO_PASSWORD")
+        self.stdout.write(
+            f"Demo staff two-factor secret: {totp} (add it to an authenticator app, or run "
+            "`manage.py demo_totp` for the current code)"
+        )

@@ -1,0 +1,210 @@
+"""The department workbench (API and pages): only the department's cases, only the step's
+fields, personal values masked until revealed with a purpose (audited), decisions, refusals."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from audit.models import AuditEvent
+from workflows import actions
+from workflows.models import Case
+
+from .conftest import submit_moving
+
+pytestmark = pytest.mark.django_db
+
+
+def user(email):
+    return User.objects.get(email=email)
+
+
+def api_for(email):
+    api = APIClient()
+    api.force_authenticate(user(email))
+    return api
+
+
+@pytest.fixture
+def routed(catalog):
+    application = submit_moving(vehicle=True)
+    actions.advance(application_id=application.pk)
+    return application, {c.step: c for c in application.cases.all()}
+
+
+def test_clerk_inbox_lists_only_their_departments_cases_with_counts(routed):
+    application, cases = routed
+    body = api_for("clerk.tax@demo.gov").get("/api/v1/cases/").json()
+    assert [c["reference"] for c in body["results"]] == [cases["tax"].reference]
+    assert body["counts"]["open"] == 1 and body["counts"]["approved"] == 0
+    assert body["results"][0]["application"] == application.reference
+
+
+def test_citizen_and_other_departments_see_no_case(routed):
+    _application, cases = routed
+    assert api_for("citizen@demo.gov").get("/api/v1/cases/").json()["results"] == []
+    for email in ("citizen@demo.gov", "clerk.education@demo.gov"):
+        assert api_for(email).get(f"/api/v1/cases/{cases['tax'].reference}/").status_code == 404
+
+
+def test_supervisor_reads_everything_but_decides_nothing(routed):
+    _application, cases = routed
+    api = api_for("supervisor@demo.gov")
+    assert len(api.get("/api/v1/cases/").json()["results"]) == 3
+    assert api.get(f"/api/v1/cases/{cases['tax'].reference}/").status_code == 200
+    response = api.post(
+        f"/api/v1/cases/{cases['tax'].reference}/approve/", {"note": ""}, format="json"
+    )
+    assert response.status_code == 403
+    assert Case.objects.get(pk=cases["tax"].pk).status == "open"
+
+
+def test_case_shows_only_the_steps_fields_with_personal_values_masked(routed):
+    _application, cases = routed
+    body = (
+        api_for("clerk.transport@demo.gov")
+        .get(f"/api/v1/cases/{cases['vehicle'].reference}/")
+        .json()
+    )
+    keys = [row["key"] for row in body["answers"]]
+    assert keys == [
+        "applicant.full_name",
+        "applicant.national_id",
+        "move.new_address",
+        "vehicle.plate",
+    ]
+    values = {row["key"]: row["value"] for row in body["answers"]}
+    assert values["applicant.national_id"] == "1101**********002X"
+    assert "Li Wei" not in str(body) and "11010519491231002X" not in str(body)
+    assert {d["department"] for d in body["other_departments"]} == {"household-registration", "tax"}
+    event = AuditEvent.objects.get(action="pii.read", target_ref=cases["vehicle"].reference)
+    assert event.details["fields"] == sorted(keys) and event.details["masked"] is True
+    assert event.subject == cases["vehicle"].application.citizen
+
+
+def test_reveal_needs_a_purpose_and_is_audited(routed):
+    _application, cases = routed
+    api = api_for("clerk.tax@demo.gov")
+    url = f"/api/v1/cases/{cases['tax'].reference}/reveal/"
+    refused = api.post(url, {"fields": ["applicant.national_id"], "purpose": "x"}, format="json")
+    assert refused.status_code == 400 and "purpose" in refused.json()["errors"]
+    foreign = api.post(
+        url, {"fields": ["vehicle.plate"], "purpose": "checking the plate"}, format="json"
+    )
+    assert foreign.status_code == 400 and "fields" in foreign.json()["errors"]
+    assert not AuditEvent.objects.filter(action="pii.reveal").exists()
+    response = api.post(
+        url,
+        {"fields": ["applicant.national_id"], "purpose": "Matching the tax record"},
+        format="json",
+    )
+    assert response.json() == {"values": {"applicant.national_id": "11010519491231002X"}}
+    event = AuditEvent.objects.get(action="pii.reveal")
+    assert (event.purpose, event.details["fields"]) == (
+        "Matching the tax record",
+        ["applicant.national_id"],
+    )
+    assert "11010519491231002X" not in str(event.details)
+
+
+def test_search_by_national_id_uses_the_blind_index(routed):
+    _application, cases = routed
+    api = api_for("clerk.tax@demo.gov")
+    found = api.get("/api/v1/cases/?q=11010519491231002x").json()["results"]
+    assert [c["reference"] for c in found] == [cases["tax"].reference]
+    assert api.get("/api/v1/cases/?q=110105194912310029").json()["results"] == []
+    assert [
+        c["reference"]
+        for c in api.get(f"/api/v1/cases/?q={cases['tax'].reference}").json()["results"]
+    ]
+
+
+def test_decisions_through_the_api_and_wrong_states(routed):
+    _application, cases = routed
+    tax = cases["tax"].reference
+    clerk, lead = api_for("clerk.tax@demo.gov"), api_for("lead.tax@demo.gov")
+    assert clerk.post(f"/api/v1/cases/{tax}/claim/").json()["status"] == "in_progress"
+    taken = lead.post(f"/api/v1/cases/{tax}/claim/")
+    assert taken.status_code == 409 and "Someone else" in taken.json()["detail"]
+    assert (
+        clerk.post(f"/api/v1/cases/{tax}/reject/", {"reason": ""}, format="json").status_code == 400
+    )
+    assert (
+        clerk.post(
+            f"/api/v1/cases/{tax}/notes/", {"text": "Called the citizen"}, format="json"
+        ).status_code
+        == 200
+    )
+    approved = clerk.post(f"/api/v1/cases/{tax}/approve/", {"note": "All good"}, format="json")
+    assert approved.json()["status"] == "approved"
+    again = clerk.post(f"/api/v1/cases/{tax}/approve/", {"note": ""}, format="json")
+    assert again.status_code == 409
+    timeline = clerk.get(f"/api/v1/cases/{tax}/").json()["timeline"]
+    assert [e["kind"] for e in timeline if e["kind"] in ("case.claim", "note", "case.approve")] == [
+        "case.claim",
+        "note",
+        "case.approve",
+    ]
+
+
+def test_only_leads_assign_and_only_within_the_department(routed):
+    _application, cases = routed
+    tax = cases["tax"].reference
+    clerk_refused = api_for("clerk.tax@demo.gov").post(
+        f"/api/v1/cases/{tax}/assign/", {"assignee": "lead.tax@demo.gov"}, format="json"
+    )
+    assert clerk_refused.status_code == 403
+    lead = api_for("lead.tax@demo.gov")
+    outsider = lead.post(
+        f"/api/v1/cases/{tax}/assign/", {"assignee": "clerk.education@demo.gov"}, format="json"
+    )
+    assert outsider.status_code == 400
+    done = lead.post(
+        f"/api/v1/cases/{tax}/assign/", {"assignee": "clerk.tax@demo.gov"}, format="json"
+    )
+    assert done.json()["assignee"] == "clerk.tax@demo.gov"
+
+
+def test_inbox_pages_by_due_date_with_a_cursor_and_constant_queries(catalog):
+    for _ in range(7):
+        actions.advance(application_id=submit_moving().pk)
+    api = api_for("clerk.tax@demo.gov")
+    seen, url = [], "/api/v1/cases/?page_size=3"
+    while url:
+        body = api.get(url).json()
+        seen += [(c["due_at"], c["reference"]) for c in body["results"]]
+        url = body["next"]
+    assert len(seen) == 7 and len({r for _, r in seen}) == 7
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+    def queries(size):
+        with CaptureQueriesContext(connection) as ctx:
+            assert api.get(f"/api/v1/cases/?page_size={size}").status_code == 200
+        return len(ctx)
+
+    assert queries(2) == queries(7)
+
+
+def test_a_bad_cursor_starts_from_the_beginning(routed):
+    response = api_for("clerk.tax@demo.gov").get("/api/v1/cases/?cursor=%%%garbage")
+    assert response.status_code == 200
+
+
+def test_workbench_pages(routed, client):
+    application, cases = routed
+    client.force_login(user("clerk.tax@demo.gov"))
+    inbox = client.get("/workbench/").content.decode()
+    assert cases["tax"].reference in inbox and cases["household"].reference not in inbox
+    page = client.get(f"/workbench/cases/{cases['tax'].reference}/").content.decode()
+    assert "1101**********002X" in page and "11010519491231002X" not in page
+    revealed = client.post(
+        f"/workbench/cases/{cases['tax'].reference}/reveal/",
+        {"fields": ["applicant.national_id"], "purpose": "Matching the tax record"},
+    ).content.decode()
+    assert "11010519491231002X" in revealed
+    client.post(f"/workbench/cases/{cases['tax'].reference}/approve/", {"note": "ok"})
+    assert Case.objects.get(pk=cases["tax"].pk).status == "approved"
+    assert client.get(f"/workbench/cases/{cases['household'].reference}/").status_code == 404
+    client.force_login(application.citizen)
+    assert client.get("/workbench/").status_code == 404

@@ -1,0 +1,202 @@
+"""The workbench API: the inbox, a case with its fields (masked), and the decisions."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from services.actions import ServiceError
+from services.api import refused
+
+from . import actions, selectors
+from .models import Case
+from .serializers import (
+    AssignInput,
+    CaseDetailOutput,
+    CaseListItemOutput,
+    MessageInput,
+    NoteInput,
+    ReasonInput,
+    RevealInput,
+    RevealOutput,
+    TextInput,
+)
+
+INBOX_FILTERS = ["status", "department", "assignee", "service", "due", "q"]
+
+
+def _case(request: Request, reference: str) -> Case:
+    case = selectors.case_for_user(user=request.user, reference=reference)
+    if case is None:
+        raise Http404
+    return case
+
+
+def case_detail_data(case: Case, user: User) -> dict:
+    view = selectors.case_view(case=case)
+    actions.case_read_record(case=case, actor=user, fields=view["personal_fields"])
+    return {
+        **CaseListItemOutput(case).data,
+        "answers": view["rows"],
+        "timeline": selectors.case_timeline(case=case),
+        "other_departments": [
+            {"department": c.department.slug, "step": c.step, "status": c.status}
+            for c in selectors.sibling_cases(case=case)
+        ],
+        "decision_note": case.decision_note,
+    }
+
+
+class CaseListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(name, OpenApiTypes.STR) for name in [*INBOX_FILTERS, "cursor"]
+        ],
+        responses=CaseListItemOutput(many=True),
+        summary="The inbox: your departments' cases, by due date, with counts per status",
+    )
+    def get(self, request: Request) -> Response:
+        params = {k: request.query_params.get(k, "")[:100] for k in INBOX_FILTERS}
+        filters = selectors.InboxFilters(**{k: v for k, v in params.items() if k != "status"})
+        cases = selectors.inbox(user=request.user, filters=filters)
+        counts = selectors.status_counts(cases)
+        if params["status"]:
+            cases = cases.filter(status__in=params["status"].split(","))
+        try:
+            size = max(1, min(int(request.query_params.get("page_size", 50)), 200))
+        except ValueError:
+            size = 50
+        rows, cursor = selectors.page_by_due_date(
+            cases, cursor=request.query_params.get("cursor", ""), size=size
+        )
+        next_url = None
+        if cursor:
+            query = request.query_params.copy()
+            query["cursor"] = cursor
+            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        return Response(
+            {
+                "results": CaseListItemOutput(rows, many=True).data,
+                "next": next_url,
+                "counts": counts,
+            }
+        )
+
+
+class CaseDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses=CaseDetailOutput, summary="A case: the step's fields (masked), timeline"
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        return Response(case_detail_data(_case(request, reference), request.user))
+
+
+class _CaseActionApi(APIView):
+    permission_classes = [IsAuthenticated]
+    input_serializer: type | None = None
+
+    def act(self, case: Case, user: User, data: dict) -> object:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def post(self, request: Request, reference: str) -> Response:
+        case = _case(request, reference)
+        data: dict = {}
+        if self.input_serializer is not None:
+            payload = self.input_serializer(data=request.data)
+            payload.is_valid(raise_exception=True)
+            data = payload.validated_data
+        try:
+            result = self.act(case, request.user, data)
+        except ServiceError as exc:
+            return refused(exc)
+        if isinstance(result, dict):
+            return Response(RevealOutput({"values": result}).data)
+        case.refresh_from_db()
+        return Response(case_detail_data(case, request.user))
+
+
+def _action_api(name: str, serializer: type | None, act, summary: str) -> type[_CaseActionApi]:
+    view = type(
+        name,
+        (_CaseActionApi,),
+        {
+            "input_serializer": serializer,
+            "act": lambda self, case, user, data: act(case, user, data),
+        },
+    )
+    view.post = extend_schema(request=serializer, responses=CaseDetailOutput, summary=summary)(
+        view.post
+    )
+    return view
+
+
+CaseClaimApi = _action_api(
+    "CaseClaimApi", None, lambda c, u, d: actions.case_claim(case=c, actor=u), "Claim"
+)
+CaseReleaseApi = _action_api(
+    "CaseReleaseApi",
+    None,
+    lambda c, u, d: actions.case_release(case=c, actor=u),
+    "Release to the queue",
+)
+CaseRequestInfoApi = _action_api(
+    "CaseRequestInfoApi",
+    MessageInput,
+    lambda c, u, d: actions.case_request_info(case=c, actor=u, message=d["message"]),
+    "Ask the citizen",
+)
+CaseApproveApi = _action_api(
+    "CaseApproveApi",
+    NoteInput,
+    lambda c, u, d: actions.case_approve(case=c, actor=u, note=d["note"]),
+    "Approve",
+)
+CaseRejectApi = _action_api(
+    "CaseRejectApi",
+    ReasonInput,
+    lambda c, u, d: actions.case_reject(case=c, actor=u, reason=d["reason"]),
+    "Reject",
+)
+CaseNoteApi = _action_api(
+    "CaseNoteApi",
+    TextInput,
+    lambda c, u, d: actions.case_note_add(case=c, actor=u, text=d["text"]),
+    "Internal note",
+)
+
+
+def _assign(case: Case, user: User, data: dict) -> object:
+    assignee = User.objects.filter(email__iexact=data["assignee"], is_active=True).first()
+    if assignee is None:
+        from services.actions import InvalidInput
+
+        raise InvalidInput("", errors={"assignee": ["No such staff member."]})
+    return actions.case_assign(case=case, actor=user, assignee=assignee)
+
+
+CaseAssignApi = _action_api("CaseAssignApi", AssignInput, _assign, "Assign (leads)")
+
+
+class CaseRevealApi(_CaseActionApi):
+    input_serializer = RevealInput
+
+    def act(self, case: Case, user: User, data: dict) -> object:
+        return actions.case_reveal(
+            case=case, actor=user, fields=data["fields"], purpose=data["purpose"]
+        )
+
+    @extend_schema(
+        request=RevealInput, responses=RevealOutput, summary="Unmask values for a stated purpose"
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        return super().post(request, reference)

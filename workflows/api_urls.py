@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("cases/", api.CaseListApi.as_view(), name="api-cases"),
+    path("cases/<str:reference>/", api.CaseDetailApi.as_view(), name="api-case"),
+    path("cases/<str:reference>/claim/", api.CaseClaimApi.as_view(), name="api-case-claim"),
+    path("cases/<str:reference>/release/", api.CaseReleaseApi.as_view(), name="api-case-release"),
+    path(
+        "cases/<str:reference>/request-info/",
+        api.CaseRequestInfoApi.as_view(),
+        name="api-case-request-info",
+    ),
+    path("cases/<str:reference>/approve/", api.CaseApproveApi.as_view(), name="api-case-approve"),
+    path("cases/<str:reference>/reject/", api.CaseRejectApi.as_view(), name="api-case-reject"),
+    path("cases/<str:reference>/reveal/", api.CaseRevealApi.as_view(), name="api-case-reveal"),
+    path("cases/<str:reference>/notes/", api.CaseNoteApi.as_view(), name="api-case-notes"),
+    path("cases/<str:reference>/assign/", api.CaseAssignApi.as_view(), name="api-case-assign"),
+]

@@ -1,0 +1,178 @@
+"""The workbench pages: the inbox and a case, for clerks, leads and (read-only) supervisors."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from accounts.selectors import departments_for_user
+from services.actions import ServiceError
+
+from . import actions, selectors
+from .constants import CaseStatus
+from .models import Case
+
+FILTERS = ["department", "assignee", "service", "due", "q"]
+
+
+def _staff_or_404(request: HttpRequest) -> None:
+    if not request.user.is_portal_staff:
+        raise Http404
+
+
+def _case(request: HttpRequest, reference: str) -> Case:
+    case = selectors.case_for_user(user=request.user, reference=reference)
+    if case is None:
+        raise Http404
+    return case
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    _staff_or_404(request)
+    params = {k: request.GET.get(k, "")[:100] for k in [*FILTERS, "status"]}
+    cases = selectors.inbox(
+        user=request.user, filters=selectors.InboxFilters(**{k: params[k] for k in FILTERS})
+    )
+    counts = selectors.status_counts(cases)
+    status = params["status"] or "active"
+    if status == "active":
+        cases = cases.filter(
+            status__in=[CaseStatus.OPEN, CaseStatus.IN_PROGRESS, CaseStatus.AWAITING_CITIZEN]
+        )
+    elif status in CaseStatus.values:
+        cases = cases.filter(status=status)
+    rows, cursor = selectors.page_by_due_date(
+        cases, cursor=request.GET.get("cursor", "")[:200], size=50
+    )
+    query = request.GET.copy()
+    query["cursor"] = cursor or ""
+    return render(
+        request,
+        "workflows/inbox.html",
+        {
+            "cases": rows,
+            "counts": counts,
+            "params": params,
+            "status": status,
+            "tabs": [
+                (
+                    "active",
+                    _("To do"),
+                    sum(counts[s] for s in ("open", "in_progress", "awaiting_citizen")),
+                ),
+                *[(value, label, counts[value]) for value, label in CaseStatus.choices],
+            ],
+            "departments": departments_for_user(user=request.user),
+            "next_query": query.urlencode() if cursor else "",
+        },
+    )
+
+
+def _render_case(
+    request: HttpRequest, case: Case, *, revealed: dict | None = None, errors: dict | None = None
+):
+    view = selectors.case_view(case=case)
+    actions.case_read_record(case=case, actor=request.user, fields=view["personal_fields"])
+    membership = request.user.memberships.filter(department_id=case.department_id).first()
+    colleagues = User.objects.filter(memberships__department_id=case.department_id).order_by(
+        "email"
+    )
+    return render(
+        request,
+        "workflows/case.html",
+        {
+            "case": case,
+            "rows": view["rows"],
+            "revealed": revealed or {},
+            "errors": errors or {},
+            "timeline": selectors.case_timeline(case=case),
+            "siblings": selectors.sibling_cases(case=case),
+            "membership": membership,
+            "is_lead": membership is not None and membership.role == "lead",
+            "colleagues": colleagues,
+            "question": case.information_requests.filter(replied_at__isnull=True).first(),
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    return _render_case(request, _case(request, reference))
+
+
+@login_required
+@require_POST
+def case_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+    """One form per decision; each calls one action. Refusals come back as messages."""
+    case = _case(request, reference)
+    user, post = request.user, request.POST
+    handlers = {
+        "claim": lambda: actions.case_claim(case=case, actor=user),
+        "release": lambda: actions.case_release(case=case, actor=user),
+        "approve": lambda: actions.case_approve(
+            case=case, actor=user, note=post.get("note", "")[:5000]
+        ),
+        "reject": lambda: actions.case_reject(
+            case=case, actor=user, reason=post.get("reason", "")[:5000]
+        ),
+        "request-info": lambda: actions.case_request_info(
+            case=case, actor=user, message=post.get("message", "")[:5000]
+        ),
+        "note": lambda: actions.case_note_add(
+            case=case, actor=user, text=post.get("text", "")[:5000]
+        ),
+        "assign": lambda: _assign(case, user, post.get("assignee", "")),
+    }
+    if action == "reveal":
+        try:
+            values = actions.case_reveal(
+                case=case,
+                actor=user,
+                fields=post.getlist("fields"),
+                purpose=post.get("purpose", "")[:1000],
+            )
+        except ServiceError as exc:
+            return _render_case(request, case, errors=exc.errors or {"": [exc.message]})
+        return _render_case(request, case, revealed=values)
+    if action not in handlers:
+        raise Http404
+    try:
+        handlers[action]()
+    except ServiceError as exc:
+        details = " ".join(m for ms in exc.errors.values() for m in ms)
+        messages.error(request, f"{exc.message} {details}".strip())
+    else:
+        messages.success(request, _("Done."))
+    return redirect("workflows:case", reference=reference)
+
+
+def _assign(case: Case, actor: User, email: str) -> None:
+    from services.actions import InvalidInput
+
+    assignee = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if assignee is None:
+        raise InvalidInput(_("Choose a member of the department."))
+    actions.case_assign(case=case, actor=actor, assignee=assignee)
+
+
+@login_required
+def case_file(request: HttpRequest, reference: str, token: str) -> FileResponse:
+    """A file of one of the case's fields, for the department's staff; the download is audited."""
+    case = _case(request, reference)
+    attachment = case.application.attachments.filter(token=token, field_key__in=case.fields).first()
+    if attachment is None:
+        raise Http404
+    actions.case_read_record(case=case, actor=request.user, fields=[attachment.field_key])
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
