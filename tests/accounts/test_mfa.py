@@ -55,8 +55,12 @@ def test_staff_with_mfa_and_citizens_pass(client):
 def test_staff_sign_in_asks_for_the_code(client):
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
-    clerk = MembershipFactory().user
+    from django.core.cache import cache
+
     from tests.factories import PASSWORD
+
+    cache.clear()  # allauth remembers used codes per user id
+    clerk = MembershipFactory().user
 
     response = client.post("/accounts/login/", {"login": clerk.email, "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == "/accounts/2fa/authenticate/"

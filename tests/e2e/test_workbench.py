@@ -1,0 +1,95 @@
+"""Browser journey: a clerk signs in with TOTP, filters the inbox, opens a case, reveals a masked
+field with a purpose, asks the citizen; the citizen answers in their own session; the clerk
+approves; the citizen sees that department's part approved."""
+
+import time
+from io import StringIO
+
+import pytest
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.core.cache import cache
+from django.core.management import call_command
+
+from audit.models import AuditEvent
+from tests.factories import PASSWORD, TOTP_SECRET, UserFactory
+from tests.workflows.conftest import submit_moving
+from workflows import actions
+from workflows.models import Case
+
+pytestmark = [pytest.mark.services, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, email, password):
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign In").click()
+
+
+def test_clerk_and_citizen_work_a_case_together(browser, live_server, monkeypatch):
+    cache.clear()
+    monkeypatch.setenv("DEMO_PASSWORD", PASSWORD)
+    monkeypatch.setenv("DEMO_TOTP_SECRET", TOTP_SECRET)
+    call_command("seed_demo", stdout=StringIO())
+    citizen = UserFactory(email="mover@example.org")
+    application = submit_moving(citizen=citizen)
+    actions.advance(application_id=application.pk)
+    case = application.cases.get(step="tax")
+
+    def context():
+        ctx = browser.new_context(
+            base_url=live_server.url,
+            viewport={"width": 390, "height": 844},
+            java_script_enabled=False,
+        )
+        page = ctx.new_page()
+        page.set_default_timeout(15_000)
+        return ctx, page
+
+    clerk_ctx, clerk = context()
+    sign_in(clerk, "clerk.tax@demo.gov", PASSWORD)
+    clerk.get_by_label("Code").fill(
+        format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30))
+    )
+    clerk.get_by_role("button", name="Sign In").click()
+    clerk.get_by_role("link", name="Workbench").first.click()
+    clerk.get_by_label("Reference or national ID").fill("11010519491231002X")
+    clerk.get_by_role("button", name="Filter").click()
+    clerk.get_by_role("link", name=case.reference).click()
+    assert "1101**********002X" in clerk.locator("main").inner_text()
+
+    clerk.get_by_label("Your national ID number").check()
+    clerk.get_by_label("Why do you need to see the ticked values?").fill("Matching the tax record")
+    clerk.get_by_role("button", name="Reveal ticked values").click()
+    assert (
+        clerk.locator("mark[data-revealed='applicant.national_id']").inner_text()
+        == "11010519491231002X"
+    )
+    assert AuditEvent.objects.filter(
+        action="pii.reveal", purpose="Matching the tax record"
+    ).exists()
+
+    clerk.get_by_label("Question for the citizen").fill("Please confirm the date of your move.")
+    clerk.get_by_role("button", name="Ask the citizen").click()
+    assert Case.objects.get(pk=case.pk).status == "awaiting_citizen"
+
+    citizen_ctx, me = context()
+    sign_in(me, citizen.email, PASSWORD)
+    actions.advance(application_id=application.pk)  # what the worker does after the decision
+    me.get_by_role("link", name=application.reference).click()
+    me.get_by_label("Your answer").fill("It was the 1st of November.")
+    me.get_by_role("button", name="Send your answer").click()
+    assert "Your answer was sent" in me.locator("main").inner_text()
+
+    actions.advance(application_id=application.pk)
+    clerk.reload()
+    assert "It was the 1st of November." in clerk.locator("main").inner_text()
+    clerk.get_by_role("button", name="Approve").click()
+    assert Case.objects.get(pk=case.pk).status == "approved"
+
+    actions.advance(application_id=application.pk)
+    me.reload()
+    part = me.locator(".case-item", has_text="Tax Bureau")
+    assert "Approved" in part.inner_text()
+    clerk_ctx.close()
+    citizen_ctx.close()
