@@ -54,7 +54,6 @@ def test_staff_with_mfa_and_citizens_pass(client):
 
 def test_staff_sign_in_asks_for_the_code(client):
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
     from django.core.cache import cache
 
     from tests.factories import PASSWORD
