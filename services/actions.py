@@ -298,10 +298,17 @@ def application_update_answers(
         raise WrongState(
             _("This application has been submitted; its answers can no longer change.")
         )
-    patch = _clean_patch(answers)
+    _save_patch(application, actor, _clean_patch(answers), details={})
+    return application
+
+
+def _save_patch(
+    application: Application, actor: User, patch: dict[str, Any], *, details: dict
+) -> None:
+    """Validate the patched values (only the fields being saved are judged: a draft may hold
+    half-finished pages), seal and save them, and record the change."""
     fields = application_form(application)
     values = _apply_patch(application_answers(application), patch)
-    # Only the fields being saved are judged: a draft may hold half-finished pages.
     errors = {k: v for k, v in validate_answers(fields, values, partial=True).items() if k in patch}
     if errors:
         raise InvalidInput(_("Some answers are not valid."), errors=errors)
@@ -313,9 +320,8 @@ def application_update_answers(
         actor=actor,
         target=application,
         subject=application.citizen,
-        details={"fields": sorted(patch)},
+        details={"fields": sorted(patch), **details},
     )
-    return application
 
 
 def application_correct_answers(
@@ -338,21 +344,7 @@ def application_correct_answers(
             _("An answer cannot be removed here."),
             errors={k: [_("Give a value.")] for k, v in patch.items() if v in (None, "")},
         )
-    fields = application_form(application)
-    values = _apply_patch(application_answers(application), patch)
-    errors = {k: v for k, v in validate_answers(fields, values, partial=True).items() if k in patch}
-    if errors:
-        raise InvalidInput(_("Some answers are not valid."), errors=errors)
-    _store_answers(application, values)
-    application.updated_at = timezone.now()
-    application.save(update_fields=["answers", "national_id_index", "updated_at"])
-    audit_record(
-        action=AuditAction.APPLICATION_UPDATE,
-        actor=actor,
-        target=application,
-        subject=application.citizen,
-        details={"fields": sorted(patch), "after_submit": True},
-    )
+    _save_patch(application, actor, patch, details={"after_submit": True})
 
 
 def _check_attachments(
