@@ -8,7 +8,7 @@ from django.db import connection, models
 
 from .constants import AuditAction
 from .context import current_context
-from .models import AuditEvent
+from .models import AuditCheckpoint, AuditEvent
 
 if TYPE_CHECKING:
     from accounts.models import Department, User
@@ -70,3 +70,64 @@ def audit_record(
         ip=ctx.ip,
         details=details,
     )
+
+
+def audit_seal(*, batch: int = 5000) -> int:
+    """Chain the unsealed events after the head, in id order (one sealer at a time).
+
+    Events are written without a hash, so writers never wait on one lock; the sealer links
+    them in the background, as transparency logs do. Returns how many it sealed.
+    """
+    from django.db import transaction
+
+    from .chain import FIELDS, GENESIS, link
+
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEALER_LOCK_ID])
+        head = (
+            AuditEvent.objects.filter(chain_seq__isnull=False)
+            .order_by("-chain_seq")
+            .values("chain_seq", "hash")
+            .first()
+        )
+        seq, prev = (head["chain_seq"], head["hash"]) if head else (0, GENESIS)
+        recorded = [f for f in FIELDS if f != "chain_seq"]
+        pending = list(
+            AuditEvent.objects.filter(chain_seq__isnull=True)
+            .order_by("id")
+            .values(*recorded)[:batch]
+        )
+        sealed = []
+        for row in pending:
+            seq += 1
+            row["chain_seq"] = seq
+            digest = link(prev, row)
+            sealed.append(AuditEvent(id=row["id"], chain_seq=seq, prev_hash=prev, hash=digest))
+            prev = digest
+        AuditEvent.objects.bulk_update(sealed, ["chain_seq", "prev_hash", "hash"], batch_size=1000)
+    return len(sealed)
+
+
+SEALER_LOCK_ID = 7_110_001
+
+
+def audit_checkpoint() -> AuditCheckpoint | None:
+    """Sign the current chain head with the key kept outside the database."""
+    from django.db import transaction
+
+    from .chain import sign
+    from .signing import signing_key
+
+    with transaction.atomic():
+        head = AuditEvent.objects.filter(chain_seq__isnull=False).order_by("-chain_seq").first()
+        if head is None or AuditCheckpoint.objects.filter(chain_seq=head.chain_seq).exists():
+            return None
+        kid, key = signing_key()
+        return AuditCheckpoint.objects.create(
+            chain_seq=head.chain_seq,
+            head_hash=head.hash,
+            signature=sign(key, head.chain_seq, head.hash),
+            key_id=kid,
+        )

@@ -52,6 +52,9 @@ class AuditEvent(models.Model):
     source = models.CharField(_("source"), max_length=16, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
+    # Set once by the sealer (audit.actions.audit_seal), in the order it chains events; the
+    # database refuses any other change to a row (see the migration's triggers).
+    chain_seq = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, blank=True)
 
@@ -69,3 +72,22 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.target_type}:{self.target_ref}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of the chain head, written on a schedule and exported elsewhere, so a
+    rewrite of the whole table is detectable."""
+
+    chain_seq = models.BigIntegerField(_("chain position"), unique=True)
+    head_hash = models.CharField(max_length=64)
+    signature = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=16)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+        ordering = ["chain_seq"]
+
+    def __str__(self) -> str:
+        return f"checkpoint at {self.chain_seq}"

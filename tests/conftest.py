@@ -48,6 +48,43 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+# --- The append-only audit table and test isolation ---------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_as_database_owner():
+    """Transactional tests empty every table between tests; the audit table refuses that, so the
+    flush runs as the database owner would: PostgreSQL's replica role skips ordinary triggers
+    (superuser only), and on SQLite the guards are lifted for the flush and put back."""
+    from django.core.management.commands import flush
+
+    from audit import guards
+
+    original = flush.Command.handle
+
+    def handle(self, **options):
+        from django.db import connections
+
+        connection = connections[options.get("database") or "default"]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET session_replication_role = replica")
+            try:
+                return original(self, **options)
+            finally:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET session_replication_role = DEFAULT")
+        guards.remove(connection)
+        try:
+            return original(self, **options)
+        finally:
+            guards.install(connection)
+
+    flush.Command.handle = handle
+    yield
+    flush.Command.handle = original
+
+
 # --- Services ------------------------------------------------------------------------------------
 
 

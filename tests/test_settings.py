@@ -30,6 +30,7 @@ PROD = {
     "DJANGO_ALLOWED_HOSTS": "portal.example.gov",
     "PORTAL_ENCRYPTION_KEYS": "k1:" + base64.b64encode(b"k" * 32).decode(),
     "PORTAL_BLIND_INDEX_KEY": base64.b64encode(b"b" * 32).decode(),
+    "PORTAL_AUDIT_SIGNING_KEY": "a1:" + base64.b64encode(b"s" * 32).decode(),
 }
 
 

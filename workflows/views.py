@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -131,6 +132,7 @@ def case_action(request: HttpRequest, reference: str, action: str) -> HttpRespon
         "assign": lambda: _assign(case, user, post.get("assignee", "")),
     }
     if action == "reveal":
+        _forbid_non_members(user, case)
         try:
             values = actions.case_reveal(
                 case=case,
@@ -143,14 +145,25 @@ def case_action(request: HttpRequest, reference: str, action: str) -> HttpRespon
         return _render_case(request, case, revealed=values)
     if action not in handlers:
         raise Http404
+    _forbid_non_members(user, case)
     try:
         handlers[action]()
+    except actions.CaseForbidden as exc:
+        raise PermissionDenied(exc.message) from exc
     except ServiceError as exc:
         details = " ".join(m for ms in exc.errors.values() for m in ms)
         messages.error(request, f"{exc.message} {details}".strip())
     else:
         messages.success(request, _("Done."))
     return redirect("workflows:case", reference=reference)
+
+
+def _forbid_non_members(user: User, case: Case) -> None:
+    """Supervisors and administrators see cases but do not act on them: 403."""
+    if not user.memberships.filter(
+        department_id=case.department_id, department__active=True
+    ).exists():
+        raise PermissionDenied
 
 
 def _assign(case: Case, actor: User, email: str) -> None:

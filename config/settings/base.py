@@ -171,6 +171,8 @@ ANONYMOUS_USER_NAME = None  # no guardian anonymous user row: anonymous visitors
 # key file; production refuses to start without the environment variables.
 PORTAL_KEY_FILE = env_str("PORTAL_KEY_FILE", str(VAR_DIR / "keys.json"))
 PORTAL_GENERATE_LOCAL_KEYS = False
+# The key that signs audit checkpoints: PORTAL_AUDIT_SIGNING_KEY, or this file in dev/test.
+PORTAL_AUDIT_KEY_FILE = env_str("PORTAL_AUDIT_KEY_FILE", str(VAR_DIR / "audit-signing.key"))
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
@@ -273,6 +275,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.maintenance_sweep_routing",
         "schedule": env_int("ROUTING_SWEEP_SECONDS", 15),
         "options": {"expires": 60},
+    },
+    "seal-audit": {
+        "task": "audit.tasks.maintenance_seal_audit",
+        "schedule": env_int("AUDIT_SEAL_SECONDS", 5),
+        "options": {"expires": 30},
+    },
+    "audit-checkpoint": {
+        "task": "audit.tasks.maintenance_audit_checkpoint",
+        "schedule": env_int("AUDIT_CHECKPOINT_SECONDS", 600),
+        "options": {"expires": 600},
     },
     "sla-scan": {
         "task": "workflows.tasks.maintenance_sla_scan",

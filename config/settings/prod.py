@@ -16,7 +16,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not env_bo
 if not REDIS_URL and not env_bool("PORTAL_ALLOW_FILESYSTEM_BROKER", False):
     raise ImproperlyConfigured("Production needs REDIS_URL for the Celery broker.")
 
-for _name in ("PORTAL_ENCRYPTION_KEYS", "PORTAL_BLIND_INDEX_KEY"):
+for _name in ("PORTAL_ENCRYPTION_KEYS", "PORTAL_BLIND_INDEX_KEY", "PORTAL_AUDIT_SIGNING_KEY"):
     if not env_str(_name, ""):
         raise ImproperlyConfigured(f"Production needs {_name} (see docs/operations.md, keys).")
 

@@ -37,6 +37,7 @@ CELERY_BEAT_SCHEDULE = {}
 # One local key file per run, shared with the worker the tests start.
 PORTAL_KEY_FILE = str(VAR_DIR / f"test-keys-{TEST_RUN_ID}-{_XDIST}.json")  # noqa: F405
 PORTAL_GENERATE_LOCAL_KEYS = True
+PORTAL_AUDIT_KEY_FILE = str(VAR_DIR / f"test-audit-{TEST_RUN_ID}-{_XDIST}.key")  # noqa: F405
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so a worker process started by the tests sees the same data.

@@ -1,0 +1,141 @@
+"""Reads of the audit log: verification, supervisor search, the citizen's access log."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from accounts.constants import Role
+from accounts.models import User
+
+from .chain import FIELDS, Verification, sign, verify_rows
+from .constants import AuditAction
+from .models import AuditCheckpoint, AuditEvent
+
+PII_ACTIONS = (AuditAction.PII_READ, AuditAction.PII_REVEAL)
+
+
+def audit_verify(*, chunk_size: int = 10_000) -> dict[str, Any]:
+    """Recompute the whole chain (streamed) and check every signed checkpoint against it."""
+    from .signing import signing_key
+
+    checkpoints = {c.chain_seq: c for c in AuditCheckpoint.objects.all()}
+    seen: dict[int, str] = {}
+
+    def rows() -> Iterator[dict[str, Any]]:
+        query = (
+            AuditEvent.objects.filter(chain_seq__isnull=False)
+            .order_by("chain_seq")
+            .values(*FIELDS, "prev_hash", "hash")
+            .iterator(chunk_size=chunk_size)
+        )
+        for row in query:
+            if row["chain_seq"] in checkpoints:
+                seen[row["chain_seq"]] = row["hash"]
+            yield row
+
+    result: Verification = verify_rows(rows())
+    checkpoint_problem = ""
+    if result.valid and checkpoints:
+        kid, key = signing_key()
+        for seq, checkpoint in sorted(checkpoints.items()):
+            good_signature = checkpoint.key_id == kid and hmac.compare_digest(
+                checkpoint.signature, sign(key, seq, checkpoint.head_hash)
+            )
+            if not good_signature:
+                checkpoint_problem = f"checkpoint at {seq} has a bad signature"
+            elif seen.get(seq) != checkpoint.head_hash:
+                checkpoint_problem = f"the chain does not match the signed checkpoint at {seq}"
+            if checkpoint_problem:
+                event = AuditEvent.objects.filter(chain_seq__lte=seq).order_by("-chain_seq").first()
+                result = Verification(
+                    False, result.checked, event.pk if event else None, checkpoint_problem
+                )
+                break
+    return {
+        "valid": result.valid,
+        "checked": result.checked,
+        "first_invalid": result.first_invalid,
+        "reason": result.reason,
+        "unsealed": AuditEvent.objects.filter(chain_seq__isnull=True).count(),
+        "checkpoints": len(checkpoints),
+    }
+
+
+def can_audit(user: User) -> bool:
+    return user.is_authenticated and user.primary_role in (Role.SUPERVISOR, Role.ADMIN)
+
+
+def audit_search(
+    *,
+    user: User,
+    target: str = "",
+    actor: str = "",
+    action: str = "",
+    department: str = "",
+    subject: str = "",
+    since: Any = None,
+    until: Any = None,
+) -> QuerySet[AuditEvent]:
+    """Supervisor search. `target` is a reference (case, application, department...)."""
+    if not can_audit(user):
+        return AuditEvent.objects.none()
+    events = AuditEvent.objects.select_related("actor", "actor_department", "subject")
+    if target:
+        events = events.filter(Q(target_ref=target) | Q(details__application=target))
+    if actor:
+        events = (
+            events.filter(actor__email__iexact=actor)
+            if "@" in actor
+            else events.filter(actor_id=actor if actor.isdigit() else -1)
+        )
+    if action:
+        events = events.filter(action=action)
+    if department:
+        events = events.filter(actor_department__slug=department)
+    if subject:
+        events = (
+            events.filter(subject__email__iexact=subject)
+            if "@" in subject
+            else events.filter(subject_id=subject if subject.isdigit() else -1)
+        )
+    if since:
+        events = events.filter(occurred_at__gte=since)
+    if until:
+        events = events.filter(occurred_at__lt=until)
+    return events.order_by("-id")
+
+
+def application_history(*, user: User, reference: str) -> QuerySet[AuditEvent]:
+    """Everything that happened to one application across all its departments."""
+    from workflows.models import Case
+
+    if not can_audit(user):
+        return AuditEvent.objects.none()
+    cases = list(
+        Case.objects.filter(application__reference=reference).values_list("reference", flat=True)
+    )
+    return (
+        AuditEvent.objects.filter(
+            Q(target_type="services.application", target_ref=reference)
+            | Q(target_type="workflows.case", target_ref__in=cases)
+            | Q(details__application=reference)
+        )
+        .select_related("actor", "actor_department")
+        .order_by("id")
+    )
+
+
+def data_access_for_citizen(*, user: User) -> QuerySet[AuditEvent]:
+    """Who read or revealed this citizen's personal data."""
+    if not user.is_authenticated:
+        return AuditEvent.objects.none()
+    return (
+        AuditEvent.objects.filter(subject=user, action__in=PII_ACTIONS)
+        .exclude(actor=user)
+        .select_related("actor", "actor_department")
+        .order_by("-id")
+    )

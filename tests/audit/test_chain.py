@@ -1,0 +1,182 @@
+"""The audit log is append-only in the database and hash-chained: verification names the first
+event that was edited, deleted or inserted behind the application's back, and signed
+checkpoints catch a rewrite of the whole table."""
+
+import itertools
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+
+from audit import guards
+from audit.actions import audit_checkpoint, audit_record, audit_seal
+from audit.chain import GENESIS, link
+from audit.models import AuditCheckpoint, AuditEvent
+from audit.selectors import audit_verify
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def record(n, **details):
+    for i in range(n):
+        with transaction.atomic():
+            audit_record(action="user.update", actor=None, details={"i": i, **details})
+
+
+def raw(sql, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@pytest.fixture
+def chain():
+    record(10)
+    assert audit_seal() == 10
+    return list(AuditEvent.objects.order_by("chain_seq"))
+
+
+def test_sealing_links_every_event_in_order(chain):
+    assert [e.chain_seq for e in chain] == list(range(1, 11))
+    assert chain[0].prev_hash == GENESIS
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(chain))
+    assert audit_verify() == {
+        "valid": True,
+        "checked": 10,
+        "first_invalid": None,
+        "reason": "",
+        "unsealed": 0,
+        "checkpoints": 0,
+    }
+    assert audit_seal() == 0  # nothing sealed twice
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE audit_auditevent SET action = 'forged' WHERE chain_seq = 3",
+        "UPDATE audit_auditevent SET hash = '' , chain_seq = NULL WHERE chain_seq = 3",
+        "DELETE FROM audit_auditevent WHERE chain_seq = 3",
+        "UPDATE audit_auditcheckpoint SET head_hash = 'x'",
+        "DELETE FROM audit_auditcheckpoint",
+    ],
+)
+def test_the_database_refuses_changes(chain, sql):
+    audit_checkpoint()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        raw(sql)
+    assert audit_verify()["valid"]
+
+
+def test_the_database_refuses_truncate(chain, require_postgres):
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        raw("TRUNCATE audit_auditevent CASCADE")
+
+
+def test_an_unsealed_event_cannot_be_sealed_with_changed_content():
+    record(1)
+    event = AuditEvent.objects.get()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        raw(
+            "UPDATE audit_auditevent SET chain_seq = 1, hash = 'x', action = 'forged' "
+            "WHERE id = %s",
+            [event.pk],
+        )
+
+
+@pytest.fixture
+def as_owner():
+    """Act behind the application's back, as a database owner who lifts the triggers."""
+    guards.remove(connection)
+    yield
+    guards.install(connection)
+
+
+def test_an_edited_event_is_named(chain, as_owner):
+    raw("UPDATE audit_auditevent SET purpose = 'edited later' WHERE chain_seq = 4")
+    result = audit_verify()
+    assert (result["valid"], result["first_invalid"]) == (False, chain[3].pk)
+    assert "changed" in result["reason"]
+
+
+def test_a_deleted_event_is_named_at_the_next_one(chain, as_owner):
+    raw("DELETE FROM audit_auditevent WHERE chain_seq = 6")
+    result = audit_verify()
+    assert (result["valid"], result["first_invalid"]) == (False, chain[6].pk)
+    assert "missing" in result["reason"]
+
+
+def test_an_inserted_event_is_named(chain, as_owner):
+    # A forged event squeezed in at position 5, with a correct-looking hash of its own.
+    row = {
+        "id": 10_000,
+        "chain_seq": 5,
+        "occurred_at": chain[4].occurred_at,
+        "actor_id": None,
+        "actor_role": "system",
+        "actor_department_id": None,
+        "action": "user.update",
+        "target_type": "",
+        "target_ref": "",
+        "subject_id": None,
+        "purpose": "",
+        "request_id": "",
+        "source": "",
+        "ip": None,
+        "details": {"forged": True},
+    }
+    raw("UPDATE audit_auditevent SET chain_seq = chain_seq + 100 WHERE chain_seq >= 5")
+    raw(
+        "INSERT INTO audit_auditevent (id, chain_seq, occurred_at, action, actor_role, "
+        "target_type, target_ref, purpose, request_id, source, details, prev_hash, hash) "
+        "VALUES (%s, 5, %s, 'user.update', 'system', '', '', '', '', '', %s, %s, %s)",
+        [
+            10_000,
+            chain[4].occurred_at,
+            json.dumps({"forged": True}),
+            chain[3].hash,
+            link(chain[3].hash, row),
+        ],
+    )
+    raw("UPDATE audit_auditevent SET chain_seq = chain_seq - 99 WHERE chain_seq >= 105")
+    result = audit_verify()
+    assert (result["valid"], result["first_invalid"]) == (False, chain[4].pk)
+
+
+def test_a_rewritten_table_is_caught_by_the_signed_checkpoint(chain, as_owner):
+    audit_checkpoint()
+    # Rewrite event 2 and recompute every hash after it: the chain alone looks fine...
+    raw("UPDATE audit_auditevent SET purpose = 'rewritten' WHERE chain_seq = 2")
+    prev = chain[0].hash
+    for event in AuditEvent.objects.filter(chain_seq__gte=2).order_by("chain_seq").values():
+        row = {**event, "details": event["details"]}
+        digest = link(prev, row)
+        raw(
+            "UPDATE audit_auditevent SET prev_hash = %s, hash = %s WHERE id = %s",
+            [prev, digest, event["id"]],
+        )
+        prev = digest
+    result = audit_verify()
+    # ...but not against the checkpoint signed with a key the database does not hold.
+    assert result["valid"] is False
+    assert "checkpoint" in result["reason"]
+
+
+def test_verify_audit_command_exit_status(chain, as_owner):
+    out = StringIO()
+    call_command("verify_audit", stdout=out)
+    assert "intact: 10 events" in out.getvalue()
+    raw("UPDATE audit_auditevent SET action = 'x' WHERE chain_seq = 7")
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("verify_audit", stdout=StringIO(), stderr=StringIO())
+    assert exit_info.value.code == 1
+
+
+def test_checkpoints_export(chain):
+    audit_checkpoint()
+    out = StringIO()
+    call_command("export_checkpoints", stdout=out)
+    line = json.loads(out.getvalue().splitlines()[0])
+    assert line["chain_seq"] == 10 and line["head_hash"] == chain[-1].hash
+    assert AuditCheckpoint.objects.count() == 1

@@ -1,0 +1,740 @@
+"""Permission matrix (DESIGN.md section 5): every URL pattern of the project, for every role.
+
+A citizen's application answers only its owner (anyone else signed in gets 404, not 403); a case
+answers the staff of its department, and supervisors and administrators read it but cannot
+decide it; lists show only what the asker may see. A URL pattern without an entry in `MATRIX`
+fails `test_every_url_pattern_has_a_matrix_entry`: a new URL must say who may use it.
+
+The data (demo departments and accounts, routed applications, files) is built once for the
+module through the real actions; each check runs in its own rolled-back transaction, so a
+permitted decision does not disturb the next check.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
+
+from accounts.models import User
+from audit.models import AuditEvent
+from services import actions as service_actions
+from services.models import Application, Attachment
+from services.selectors import versions_published_for
+from tests.services.conftest import NEWBORN, PDF
+from tests.workflows.conftest import MOVING, submit_moving
+from workflows import actions as workflow_actions
+from workflows.models import Case, CaseNote, InformationRequest
+
+pytestmark = pytest.mark.django_db
+
+ROLES = (
+    "anonymous",
+    "owner",  # the citizen whose applications are checked
+    "other_citizen",
+    "clerk",  # a clerk of the case's department
+    "other_clerk",  # a clerk of another department (one with a case on the same application)
+    "lead",  # a lead of the case's department
+    "supervisor",
+    "admin",
+)
+SIGNED_IN = ROLES[1:]
+NOT_OWNER = ROLES[2:]
+HOUSEHOLD, TAX = "household-registration", "tax"
+CIVIL = "civil-registry"
+NATIONAL_ID = MOVING["applicant.national_id"]  # of every moving-house application below
+
+
+# --- Expected answers ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expect:
+    status: int
+    changes: bool | None = None  # for writes: must stored state change (None: not checked)
+    to: str = ""  # for redirects: where to
+
+    def __str__(self) -> str:
+        return f"{self.status}{f' to {self.to}' if self.to else ''}"
+
+
+LOGIN = Expect(302, changes=False, to="/accounts/login/")  # an HTML page: sign in first
+ADMIN_LOGIN = Expect(302, changes=False, to="/admin/login/")
+UNAUTH = Expect(401, changes=False)  # an API call: sign in first
+NOT_FOUND = Expect(404, changes=False)  # not yours, and we do not confirm it exists
+FORBIDDEN = Expect(403, changes=False)  # you may see it, but not do this
+
+
+def ok(status: int = 200) -> Expect:
+    return Expect(status)
+
+
+def done(status: int = 200) -> Expect:
+    """Accepted, and the write happened."""
+    return Expect(status, changes=True)
+
+
+def refused(status: int) -> Expect:
+    """Answered (a page with a message, a 409), and nothing changed."""
+    return Expect(status, changes=False)
+
+
+def public(expect: Expect) -> dict[str, Expect]:
+    return dict.fromkeys(ROLES, expect)
+
+
+def signed_in(expect: Expect, *, api: bool) -> dict[str, Expect]:
+    return {"anonymous": UNAUTH if api else LOGIN} | dict.fromkeys(SIGNED_IN, expect)
+
+
+def owner_only(owner: Expect, *, api: bool) -> dict[str, Expect]:
+    """A citizen's application: the owner, and a 404 for everyone else signed in."""
+    return {"anonymous": UNAUTH if api else LOGIN, "owner": owner} | dict.fromkeys(
+        NOT_OWNER, NOT_FOUND
+    )
+
+
+def case_read(*, api: bool) -> dict[str, Expect]:
+    """A case: its department's staff, supervisors and administrators read; others get 404."""
+    readers = ok(200)
+    return {
+        "anonymous": UNAUTH if api else LOGIN,
+        "owner": NOT_FOUND,
+        "other_citizen": NOT_FOUND,
+        "clerk": readers,
+        "other_clerk": NOT_FOUND,
+        "lead": readers,
+        "supervisor": readers,
+        "admin": readers,
+    }
+
+
+def case_decision(*, api: bool, clerk: Expect, lead: Expect) -> dict[str, Expect]:
+    """A decision on a case: its department's staff only. Supervisors and administrators read
+    but do not decide: 403, from the API and from the pages."""
+    readers_refused = FORBIDDEN
+    return case_read(api=api) | {
+        "clerk": clerk,
+        "lead": lead,
+        "supervisor": readers_refused,
+        "admin": readers_refused,
+    }
+
+
+def staff_only() -> dict[str, Expect]:
+    """A workbench page: any staff member; citizens get 404."""
+    return {"anonymous": LOGIN, "owner": NOT_FOUND, "other_citizen": NOT_FOUND} | dict.fromkeys(
+        ("clerk", "other_clerk", "lead", "supervisor", "admin"), ok(200)
+    )
+
+
+def admin_only(admin: Expect) -> dict[str, Expect]:
+    return dict.fromkeys(ROLES, ADMIN_LOGIN) | {"admin": admin}
+
+
+def nobody(*, api: bool) -> dict[str, Expect]:
+    return signed_in(NOT_FOUND, api=api)
+
+
+# --- The data, built once for the module through the real actions ---------------------------
+
+
+@dataclass
+class World:
+    """References and file tokens; a URL template's `{name}` is filled from these."""
+
+    moving: str  # the owner's submitted, routed moving-house application
+    newborn: str  # the owner's submitted, routed newborn application (with a certificate)
+    draft: str  # the owner's complete newborn draft (with a certificate)
+    foreign: str  # the other citizen's routed moving-house application
+    foreign_draft: str  # the other citizen's draft (with a certificate)
+    household: str  # case of `moving` at household-registration (open)
+    tax: str  # case of `moving` at tax (open)
+    birth: str  # case of `newborn` at civil-registry (open; sees the certificate)
+    newborn_household: str  # case of `newborn` at household-registration (does not see it)
+    foreign_household: str  # case of `foreign` at household-registration
+    draft_file: str
+    newborn_file: str
+    foreign_file: str
+    national_id: str = NATIONAL_ID
+    case_departments: dict[str, str] = field(default_factory=dict)  # reference -> department
+    open_cases: set[str] = field(default_factory=set)
+    moving_cases: set[str] = field(default_factory=set)
+
+    @property
+    def owner_applications(self) -> list[str]:
+        return [self.moving, self.newborn, self.draft]
+
+    @property
+    def foreign_applications(self) -> list[str]:
+        return [self.foreign, self.foreign_draft]
+
+    def fill(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return value.format(**vars(self))
+        if isinstance(value, list):
+            return [self.fill(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.fill(v) for k, v in value.items()}
+        return value
+
+
+def _certificate() -> SimpleUploadedFile:
+    return SimpleUploadedFile("certificate.pdf", PDF, content_type="application/pdf")
+
+
+def _newborn_draft(citizen: User) -> Application:
+    application = service_actions.application_create(
+        citizen=citizen,
+        versions=versions_published_for(slugs=["newborn"]),
+        answers={**NEWBORN, "child.date_of_birth": "2025-06-01"},
+    )
+    service_actions.attachment_upload(
+        application=application, actor=citizen, field_key="birth.certificate", upload=_certificate()
+    )
+    return Application.objects.get(pk=application.pk)
+
+
+def _routed(application: Application) -> dict[str, Case]:
+    workflow_actions.advance(application_id=application.pk)
+    return {c.step: c for c in application.cases.all()}
+
+
+def _build() -> World:
+    call_command("seed_demo", stdout=StringIO())
+    citizen = User.objects.get(email="citizen@demo.gov")
+    citizen2 = User.objects.get(email="citizen2@demo.gov")
+    moving = submit_moving(citizen=citizen)
+    moving_cases = _routed(moving)
+    foreign = submit_moving(citizen=citizen2)
+    foreign_cases = _routed(foreign)
+    newborn = _newborn_draft(citizen)
+    service_actions.application_submit(application=newborn, actor=citizen)
+    newborn_cases = _routed(newborn)
+    draft = _newborn_draft(citizen)
+    foreign_draft = _newborn_draft(citizen2)
+    cases = Case.objects.select_related("department")
+    return World(
+        moving=moving.reference,
+        newborn=newborn.reference,
+        draft=draft.reference,
+        foreign=foreign.reference,
+        foreign_draft=foreign_draft.reference,
+        household=moving_cases["household"].reference,
+        tax=moving_cases["tax"].reference,
+        birth=newborn_cases["register-birth"].reference,
+        newborn_household=newborn_cases["household"].reference,
+        foreign_household=foreign_cases["household"].reference,
+        draft_file=draft.attachments.get().token,
+        newborn_file=newborn.attachments.get().token,
+        foreign_file=foreign_draft.attachments.get().token,
+        case_departments={c.reference: c.department.slug for c in cases},
+        open_cases={c.reference for c in cases if c.status == "open"},
+        moving_cases={c.reference for c in cases.filter(application__in=[moving, foreign])},
+    )
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[World]:
+    """Built once; rolled back at the end of the module (each check rolls back its own)."""
+    media = tmp_path_factory.mktemp("private-media")
+    with override_settings(MEDIA_ROOT=media), django_db_blocker.unblock(), transaction.atomic():
+        yield _build()
+        transaction.set_rollback(True)
+
+
+# --- Preparations and content checks ---------------------------------------------------------
+
+
+def _case(reference: str) -> Case:
+    return Case.objects.get(reference=reference)
+
+
+def _clerk(department: str) -> User:
+    return User.objects.get(email=f"clerk.{department}@demo.gov")
+
+
+def claimed_by_clerk(w: World) -> None:
+    workflow_actions.case_claim(case=_case(w.household), actor=_clerk(HOUSEHOLD))
+
+
+def question_asked(w: World) -> None:
+    workflow_actions.case_request_info(
+        case=_case(w.household), actor=_clerk(HOUSEHOLD), message="Please confirm the move date."
+    )
+
+
+def _departments_of(role: str, entry: Entry, w: World) -> set[str]:
+    department, other = entry.staff
+    return {
+        "clerk": {department},
+        "lead": {department},
+        "other_clerk": {other},
+        "supervisor": set(w.case_departments.values()),
+        "admin": set(w.case_departments.values()),
+    }.get(role, set())
+
+
+def inbox(w: World, role: str, entry: Entry) -> tuple[list[str], list[str]]:
+    """Shows the open cases of the asker's departments; never a case of another department."""
+    mine = _departments_of(role, entry, w)
+    shown = [r for r in sorted(w.open_cases) if w.case_departments[r] in mine]
+    if "q=" in entry.url:  # the search by national ID: the moving-house cases only
+        shown = [r for r in shown if r in w.moving_cases]
+    return shown, [r for r, d in sorted(w.case_departments.items()) if d not in mine]
+
+
+def applications_listed(w: World, role: str, entry: Entry) -> tuple[list[str], list[str]]:
+    if role == "owner":
+        return w.owner_applications, w.foreign_applications
+    if role == "other_citizen":
+        return w.foreign_applications, w.owner_applications
+    return [], w.owner_applications + w.foreign_applications
+
+
+def home_page(w: World, role: str, entry: Entry) -> tuple[list[str], list[str]]:
+    if role == "owner":
+        return w.owner_applications, w.foreign_applications
+    return [], w.owner_applications
+
+
+def revealed(w: World, role: str, entry: Entry) -> tuple[list[str], list[str]]:
+    """The unmasked national ID appears only for those allowed to reveal it."""
+    if entry.expect[role].changes:
+        return [w.national_id], []
+    return [], [w.national_id]
+
+
+# --- The matrix ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    method: str
+    url: str  # a template filled from World: "/applications/{moving}/"
+    expect: dict[str, Expect]
+    data: dict | Callable[[World], dict] | None = None
+    multipart: bool = False  # API uploads; other API bodies are JSON, page bodies are forms
+    staff: tuple[str, str] = (HOUSEHOLD, TAX)  # the case's department, and another one
+    prepare: Callable[[World], None] | None = None  # run before the request (rolled back)
+    shows: Callable[[World, str, Entry], tuple[list[str], list[str]]] | None = None
+    note: str = ""  # tells apart two entries of the same URL
+    # A known permission bug: role -> what is wrong. The check becomes a strict xfail, so the
+    # fix makes it fail until the entry is corrected.
+    bugs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def api(self) -> bool:
+        return self.url.startswith("/api/")
+
+    @property
+    def writes(self) -> bool:
+        return self.method not in ("GET", "HEAD")
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.url}{f' ({self.note})' if self.note else ''}"
+
+
+APPLICANT_PAGE = {
+    "applicant__full_name": "Ouyang Lili",
+    "applicant__national_id": NEWBORN["applicant.national_id"],
+    "applicant__date_of_birth": NEWBORN["applicant.date_of_birth"],
+    "applicant__phone": NEWBORN["applicant.phone"],
+    "applicant__address": NEWBORN["applicant.address"],
+}
+REVEAL = {"fields": ["applicant.national_id"], "purpose": "Checking the identity for the move"}
+ASSIGN = {"assignee": f"clerk.{HOUSEHOLD}@demo.gov"}
+
+
+def _upload(w: World) -> dict:
+    return {"field": "birth.certificate", "file": _certificate()}
+
+
+MATRIX: list[Entry] = [
+    # Public pages and endpoints.
+    Entry("GET", "/", public(ok(200)), shows=home_page),
+    Entry("GET", "/healthz", public(ok(200))),
+    Entry("GET", "/services/", public(ok(200))),
+    Entry(
+        "POST", "/services/", signed_in(done(302), api=False), data={"services": ["moving-house"]}
+    ),
+    Entry("GET", "/api/v1/services/", public(ok(200))),
+    Entry("GET", "/api/v1/departments/", public(ok(200))),
+    Entry("GET", "/api/schema/", public(ok(200))),
+    Entry("GET", "/api/docs/", public(ok(200))),
+    Entry("POST", "/i18n/setlang/", public(ok(302)), data={"language": "en", "next": "/"}),
+    # Allauth's pages (every `accounts/` pattern is declared public in DECLARED_BY_PREFIX).
+    Entry("GET", "/accounts/login/", {"anonymous": ok(200)} | dict.fromkeys(SIGNED_IN, ok(302))),
+    Entry("GET", "/accounts/signup/", {"anonymous": ok(200)} | dict.fromkeys(SIGNED_IN, ok(302))),
+    Entry("GET", "/accounts/password/reset/", public(ok(200))),
+    Entry("GET", "/accounts/email/", signed_in(ok(200), api=False)),
+    # Anyone signed in: their own account.
+    Entry("GET", "/profile/", signed_in(ok(200), api=False)),
+    Entry("GET", "/api/v1/me/", signed_in(ok(200), api=True)),
+    Entry("GET", "/api/v1/me/profile/", signed_in(ok(200), api=True)),
+    Entry("GET", "/api/v1/applications/", signed_in(ok(200), api=True), shows=applications_listed),
+    Entry(
+        "POST",
+        "/api/v1/applications/",
+        signed_in(done(201), api=True),
+        data={"services": ["moving-house"]},
+    ),
+    # A citizen's application: the owner only.
+    Entry("GET", "/applications/{moving}/", owner_only(ok(200), api=False)),
+    Entry("GET", "/applications/{draft}/form/", owner_only(ok(302), api=False)),
+    Entry("GET", "/applications/{draft}/form/applicant/", owner_only(ok(200), api=False)),
+    Entry(
+        "POST",
+        "/applications/{draft}/form/applicant/",
+        owner_only(done(302), api=False),
+        data=APPLICANT_PAGE,
+    ),
+    Entry("GET", "/applications/{draft}/review/", owner_only(ok(200), api=False)),
+    Entry("POST", "/applications/{draft}/review/", owner_only(done(302), api=False)),
+    Entry("GET", "/applications/{moving}/withdraw/", owner_only(ok(200), api=False)),
+    Entry("POST", "/applications/{moving}/withdraw/", owner_only(done(302), api=False)),
+    Entry("GET", "/applications/{draft}/files/{draft_file}/", owner_only(ok(200), api=False)),
+    # ... and only the owner's own file, even under the owner's application.
+    Entry("GET", "/applications/{draft}/files/{foreign_file}/", owner_only(NOT_FOUND, api=False)),
+    Entry(
+        "POST",
+        "/applications/{moving}/cases/{household}/reply/",
+        owner_only(done(302), api=False),
+        data={"message": "The move date is right."},
+        prepare=question_asked,
+    ),
+    Entry(
+        "POST",
+        "/applications/{moving}/cases/{foreign_household}/reply/",
+        owner_only(NOT_FOUND, api=False),
+        data={"message": "Not my case."},
+        note="a case of another application",
+    ),
+    Entry("GET", "/api/v1/applications/{moving}/", owner_only(ok(200), api=True)),
+    Entry(
+        "PATCH",
+        "/api/v1/applications/{draft}/",
+        owner_only(done(200), api=True),
+        data={"answers": {"birth.hospital": "Beijing Obstetrics and Gynecology Hospital"}},
+    ),
+    Entry("POST", "/api/v1/applications/{draft}/submit/", owner_only(done(200), api=True)),
+    Entry("POST", "/api/v1/applications/{moving}/withdraw/", owner_only(done(200), api=True)),
+    Entry(
+        "POST",
+        "/api/v1/applications/{draft}/attachments/",
+        owner_only(done(201), api=True),
+        data=_upload,
+        multipart=True,
+    ),
+    Entry(
+        "POST",
+        "/api/v1/applications/{moving}/reply/",
+        owner_only(done(200), api=True),
+        data={"case": "{household}", "message": "The move date is right."},
+        prepare=question_asked,
+    ),
+    Entry(
+        "POST",
+        "/api/v1/applications/{moving}/reply/",
+        owner_only(refused(400), api=True),
+        data={"case": "{foreign_household}", "message": "Not my case."},
+        note="a case of another application",
+    ),
+    # The workbench: lists show the asker's departments' cases only.
+    Entry("GET", "/workbench/", staff_only(), shows=inbox),
+    Entry("GET", "/workbench/?q={national_id}", staff_only(), shows=inbox),
+    Entry("GET", "/api/v1/cases/", signed_in(ok(200), api=True), shows=inbox),
+    Entry("GET", "/api/v1/cases/?q={national_id}", signed_in(ok(200), api=True), shows=inbox),
+    # A case, on its page (a reference that does not exist answers like a foreign one).
+    Entry("GET", "/workbench/cases/{household}/", case_read(api=False)),
+    Entry("GET", "/workbench/cases/C-2222-2222/", nobody(api=False)),
+    Entry(
+        "POST",
+        "/workbench/cases/{household}/claim/",
+        case_decision(api=False, clerk=done(302), lead=done(302)),
+    ),
+    Entry(
+        "POST",
+        "/workbench/cases/{household}/release/",
+        case_decision(api=False, clerk=done(302), lead=refused(302)),
+        prepare=claimed_by_clerk,
+    ),
+    Entry(
+        "POST",
+        "/workbench/cases/{household}/approve/",
+        case_decision(api=False, clerk=done(302), lead=done(302)),
+        data={"note": ""},
+    ),
+    Entry(
+        "POST",
+        "/workbench/cases/{household}/reject/",
+        case_decision(api=False, clerk=done(302), lead=done(302)),
+        data={"reason": "The new address does not exist."},
+    ),
+    Entry(
+        "POST",
+        "/workbench/cases/{household}/request-info/",
+        case_decision(api=False, clerk=done(302), lead=done(302)),
+        data={"message": "Please send the rental contract."},
+    ),
+    Entry(
+        "POST",
+        "/workbench/cases/{household}/note/",
+        case_decision(api=False, clerk=done(302), lead=done(302)),
+        data={"text": "Called the landlord."},
+    ),
+    Entry(
+        "POST",
+        "/workbench/cases/{household}/assign/",
+        case_decision(api=False, clerk=FORBIDDEN, lead=done(302)),
+        data=ASSIGN,
+    ),
+    Entry(
+        "POST",
+        "/workbench/cases/{household}/reveal/",
+        case_decision(api=False, clerk=done(200), lead=done(200)),
+        data=REVEAL,
+        shows=revealed,
+    ),
+    # A case's file: the department that handles the field (and supervisors, administrators).
+    Entry(
+        "GET",
+        "/workbench/cases/{birth}/files/{newborn_file}/",
+        case_read(api=False),
+        staff=(CIVIL, HOUSEHOLD),
+    ),
+    # ... not through a case of the same application whose step does not use the file,
+    Entry("GET", "/workbench/cases/{newborn_household}/files/{newborn_file}/", nobody(api=False)),
+    # ... nor a file of another application through this case.
+    Entry(
+        "GET",
+        "/workbench/cases/{birth}/files/{draft_file}/",
+        nobody(api=False),
+        staff=(CIVIL, HOUSEHOLD),
+    ),
+    # A case, through the API.
+    Entry("GET", "/api/v1/cases/{household}/", case_read(api=True)),
+    Entry("GET", "/api/v1/cases/C-2222-2222/", nobody(api=True)),
+    Entry(
+        "POST",
+        "/api/v1/cases/{household}/claim/",
+        case_decision(api=True, clerk=done(), lead=done()),
+    ),
+    Entry(
+        "POST",
+        "/api/v1/cases/{household}/release/",
+        case_decision(api=True, clerk=done(), lead=refused(409)),
+        prepare=claimed_by_clerk,
+    ),
+    Entry(
+        "POST",
+        "/api/v1/cases/{household}/request-info/",
+        case_decision(api=True, clerk=done(), lead=done()),
+        data={"message": "Please send the rental contract."},
+    ),
+    Entry(
+        "POST",
+        "/api/v1/cases/{household}/approve/",
+        case_decision(api=True, clerk=done(), lead=done()),
+        data={"note": ""},
+    ),
+    Entry(
+        "POST",
+        "/api/v1/cases/{household}/reject/",
+        case_decision(api=True, clerk=done(), lead=done()),
+        data={"reason": "The new address does not exist."},
+    ),
+    Entry(
+        "POST",
+        "/api/v1/cases/{household}/reveal/",
+        case_decision(api=True, clerk=done(), lead=done()),
+        data=REVEAL,
+        shows=revealed,
+    ),
+    Entry(
+        "POST",
+        "/api/v1/cases/{household}/notes/",
+        case_decision(api=True, clerk=done(), lead=done()),
+        data={"text": "Called the landlord."},
+    ),
+    Entry(
+        "POST",
+        "/api/v1/cases/{household}/assign/",
+        case_decision(api=True, clerk=FORBIDDEN, lead=done()),
+        data=ASSIGN,
+    ),
+    # The admin site: administrators only (a sample; every `admin/` pattern is declared below).
+    Entry("GET", "/admin/", admin_only(ok(200))),
+    Entry("GET", "/admin/services/application/", admin_only(ok(200))),
+    Entry("GET", "/admin/workflows/case/", admin_only(NOT_FOUND)),  # cases are not in the admin
+    Entry("GET", "/admin/audit/auditevent/", admin_only(ok(200))),
+    Entry("GET", "/admin/accounts/user/", admin_only(ok(200))),
+]
+
+# Third-party URL groups, declared by prefix: the admin site (administrators only; sampled
+# above) and allauth's pages (sign-in, sign-up, password, email, two-factor: public). A view of
+# the project's own apps mounted under one of these prefixes still needs its own entry.
+DECLARED_BY_PREFIX = ("admin/", "accounts/")
+PROJECT_PACKAGES = {"accounts", "audit", "config", "services", "workflows"}
+
+
+# --- The checks ------------------------------------------------------------------------------
+
+
+def _user(role: str, entry: Entry) -> User | None:
+    department, other = entry.staff
+    email = {
+        "anonymous": None,
+        "owner": "citizen@demo.gov",
+        "other_citizen": "citizen2@demo.gov",
+        "clerk": f"clerk.{department}@demo.gov",
+        "other_clerk": f"clerk.{other}@demo.gov",
+        "lead": f"lead.{department}@demo.gov",
+        "supervisor": "supervisor@demo.gov",
+        "admin": "admin@demo.gov",
+    }[role]
+    return User.objects.get(email=email) if email else None
+
+
+def _snapshot() -> tuple:
+    """What a write may change: cases, applications, files, notes, questions, reveals."""
+    return (
+        list(
+            Case.objects.order_by("pk").values_list("pk", "status", "assignee_id", "decision_note")
+        ),
+        list(Application.objects.order_by("pk").values_list("pk", "status", "updated_at")),
+        sorted(Attachment.objects.values_list("token", flat=True)),
+        CaseNote.objects.count(),
+        list(InformationRequest.objects.order_by("pk").values_list("pk", "replied_at")),
+        AuditEvent.objects.filter(action="pii.reveal").count(),
+    )
+
+
+def _send(client, entry: Entry, w: World):
+    url = w.fill(entry.url)
+    data = entry.data(w) if callable(entry.data) else w.fill(entry.data or {})
+    send = getattr(client, entry.method.lower())
+    if entry.method == "GET":
+        return send(url)
+    if entry.api and not entry.multipart:
+        return send(url, data=json.dumps(data), content_type="application/json")
+    if entry.method == "POST":
+        return send(url, data)
+    raise AssertionError(f"no way to send {entry}")
+
+
+def _body(response) -> str:
+    if getattr(response, "streaming", False):
+        # The test client closes the response once its content is read.
+        return b"".join(response.streaming_content).decode(errors="replace")
+    return response.content.decode(errors="replace")
+
+
+def _checks() -> list:
+    checks = []
+    for entry in MATRIX:
+        for role in ROLES:
+            marks = []
+            if role in entry.bugs:
+                marks.append(pytest.mark.xfail(strict=True, reason=f"BUG: {entry.bugs[role]}"))
+            checks.append(pytest.param(entry, role, id=f"{entry} as {role}", marks=marks))
+    return checks
+
+
+@pytest.mark.parametrize(("entry", "role"), _checks())
+def test_permission_matrix(entry: Entry, role: str, world: World, client) -> None:
+    expected = entry.expect[role]
+    user = _user(role, entry)
+    if user is not None:
+        client.force_login(user)
+    if entry.prepare is not None:
+        entry.prepare(world)
+    before = _snapshot() if entry.writes else None
+    response = _send(client, entry, world)
+    body = _body(response)
+    problems = []
+    if response.status_code != expected.status:
+        problems.append(f"answered {response.status_code}, expected {expected}")
+    elif expected.to and not response.get("Location", "").startswith(expected.to):
+        problems.append(f"redirected to {response.get('Location')}, expected {expected}")
+    if before is not None and expected.changes is not None:
+        changed = _snapshot() != before
+        if changed != expected.changes:
+            problems.append("changed stored data" if changed else "changed nothing")
+    if entry.shows is not None and not problems:
+        must, must_not = entry.shows(world, role, entry)
+        if missing := [s for s in must if s not in body]:
+            problems.append(f"does not show {missing}")
+        if leaked := [s for s in must_not if s in body]:
+            problems.append(f"shows {leaked}")
+    who = user.email if user else "anonymous"
+    assert not problems, f"{entry.method} {world.fill(entry.url)} as {role} ({who}): " + "; ".join(
+        problems
+    )
+
+
+# --- Every URL pattern is in the matrix ------------------------------------------------------
+
+
+def _join(prefix: str, route: str) -> str:
+    """Join routes the way Django's resolver does (ResolverMatch.route)."""
+    return prefix + route.removeprefix("^") if prefix else route
+
+
+def url_patterns(patterns=None, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(full route, module of the view) of every URL pattern, walking includes recursively."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        route = _join(prefix, str(pattern.pattern))
+        if isinstance(pattern, URLResolver):
+            yield from url_patterns(pattern.url_patterns, route)
+        elif isinstance(pattern, URLPattern):
+            yield route, pattern.callback.__module__
+
+
+def _route_of(template: str) -> str:
+    """The pattern a URL template resolves to, with placeholders and query left out."""
+    path = template.split("?")[0].format_map(_Placeholder())
+    try:
+        return resolve(path).route
+    except Resolver404:
+        return f"(no URL pattern matches {template})"
+
+
+class _Placeholder(dict):
+    def __missing__(self, key: str) -> str:
+        return "X"
+
+
+def test_every_url_pattern_has_a_matrix_entry() -> None:
+    covered = {_route_of(entry.url) for entry in MATRIX}
+    missing = sorted(route for route in covered if route.startswith("(no URL"))
+    for route, module in url_patterns():
+        if route in covered:
+            continue
+        ours = module.split(".")[0] in PROJECT_PACKAGES
+        if route.startswith(DECLARED_BY_PREFIX) and not ours:
+            continue
+        missing.append(f"{route}  (view in {module})")
+    assert not missing, "URL patterns without a matrix entry (or entries without a pattern):\n" + (
+        "\n".join(missing)
+    )
+
+
+def test_every_matrix_entry_says_what_each_role_gets() -> None:
+    incomplete = [
+        f"{entry}: {sorted(set(ROLES) ^ set(entry.expect))}"
+        for entry in MATRIX
+        if set(entry.expect) != set(ROLES)
+    ]
+    assert not incomplete, "entries without an expectation for every role:\n" + "\n".join(
+        incomplete
+    )
