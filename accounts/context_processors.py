@@ -19,6 +19,9 @@ def navigation(request: HttpRequest) -> dict:
         items.append((reverse("services:catalog"), _("Services")))
         if role == Role.CITIZEN:
             items.append((reverse("services:profile"), _("Profile")))
+            items.append((reverse("audit:data-access"), _("Who looked at my data")))
+        if role in (Role.SUPERVISOR, Role.ADMIN):
+            items.append((reverse("audit:search"), _("Audit log")))
         items.append((reverse("account_email"), _("Account")))
         items.append((reverse("mfa_index"), _("Two-factor authentication")))
         if role == Role.ADMIN:

@@ -131,3 +131,15 @@ def audit_checkpoint() -> AuditCheckpoint | None:
             signature=sign(key, head.chain_seq, head.hash),
             key_id=kid,
         )
+
+
+def audit_export_record(*, actor: Any, filters: dict[str, str], rows: int) -> None:
+    """The export of audit events is itself an audited action."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.AUDIT_EXPORT,
+            actor=actor,
+            details={**{k: v for k, v in filters.items() if v}, "rows": rows},
+        )

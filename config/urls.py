@@ -15,12 +15,14 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("services.api_urls")),
     path("", include("workflows.api_urls")),
+    path("", include("audit.api_urls")),
 ]
 
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("services.urls")),
     path("", include("workflows.urls")),
+    path("", include("audit.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),

@@ -141,6 +141,19 @@ def admin_only(admin: Expect) -> dict[str, Expect]:
     return dict.fromkeys(ROLES, ADMIN_LOGIN) | {"admin": admin}
 
 
+def auditors_only(*, api: bool) -> dict[str, Expect]:
+    """The audit log: supervisors and administrators; everyone else 403 (API) or 404 (page)."""
+    refused_ = FORBIDDEN if api else NOT_FOUND
+    return (
+        {"anonymous": UNAUTH if api else LOGIN}
+        | dict.fromkeys(SIGNED_IN, refused_)
+        | {
+            "supervisor": ok(200),
+            "admin": ok(200),
+        }
+    )
+
+
 def nobody(*, api: bool) -> dict[str, Expect]:
     return signed_in(NOT_FOUND, api=api)
 
@@ -380,6 +393,19 @@ MATRIX: list[Entry] = [
     # Anyone signed in: their own account.
     Entry("GET", "/profile/", signed_in(ok(200), api=False)),
     Entry("GET", "/api/v1/me/", signed_in(ok(200), api=True)),
+    # The audit log: supervisors; and every citizen's own access log.
+    Entry("GET", "/api/v1/audit/events/", auditors_only(api=True)),
+    Entry("GET", "/api/v1/audit/verify/", auditors_only(api=True)),
+    Entry("GET", "/api/v1/audit/applications/{moving}/history/", auditors_only(api=True)),
+    Entry("GET", "/audit/", auditors_only(api=False)),
+    Entry(
+        "GET",
+        "/audit/export.csv",
+        auditors_only(api=False) | {"supervisor": done(200), "admin": done(200)},
+    ),
+    Entry("GET", "/audit/applications/{moving}/", auditors_only(api=False)),
+    Entry("GET", "/api/v1/me/data-access/", signed_in(ok(200), api=True)),
+    Entry("GET", "/me/data-access/", signed_in(ok(200), api=False)),
     Entry("GET", "/api/v1/me/profile/", signed_in(ok(200), api=True)),
     Entry("GET", "/api/v1/applications/", signed_in(ok(200), api=True), shows=applications_listed),
     Entry(

@@ -1,0 +1,121 @@
+"""Audit API: supervisors search and verify; citizens see who looked at their data."""
+
+from __future__ import annotations
+
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import presenters, selectors
+
+SEARCH_FILTERS = ["target", "actor", "action", "department", "subject", "since", "until"]
+
+
+class NewestFirst(CursorPagination):
+    ordering = "-id"
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+def _auditor(request: Request) -> None:
+    if not selectors.can_audit(request.user):
+        raise PermissionDenied(_("Only supervisors can read the audit log."))
+
+
+def search_params(query) -> dict:
+    params = {k: query.get(k, "")[:100] for k in SEARCH_FILTERS}
+    for key in ("since", "until"):
+        params[key] = parse_datetime(params[key]) if params[key] else None
+        if query.get(key) and params[key] is None:
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError(
+                {key: [_("Use an ISO date and time, e.g. 2026-11-27T00:00:00Z.")]}
+            )
+    return params
+
+
+EventOutput = inline_serializer(
+    "AuditEventOutput",
+    {
+        "seq": serializers.IntegerField(),
+        "at": serializers.DateTimeField(),
+        "actor": serializers.EmailField(allow_null=True),
+        "role": serializers.CharField(),
+        "department": serializers.CharField(allow_null=True),
+        "action": serializers.CharField(),
+        "target": serializers.CharField(),
+        "purpose": serializers.CharField(),
+        "details": serializers.DictField(),
+        "sealed": serializers.BooleanField(),
+    },
+)
+
+
+class AuditEventListApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter(k, OpenApiTypes.STR) for k in SEARCH_FILTERS],
+        responses=EventOutput,
+        summary="Search the audit log (supervisors)",
+    )
+    def get(self, request: Request) -> Response:
+        _auditor(request)
+        events = selectors.audit_search(user=request.user, **search_params(request.query_params))
+        paginator = NewestFirst()
+        page = paginator.paginate_queryset(events, request, view=self)
+        return paginator.get_paginated_response([presenters.event_row(e) for e in page])
+
+
+class AuditVerifyApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses=inline_serializer(
+            "AuditVerifyOutput",
+            {
+                "valid": serializers.BooleanField(),
+                "checked": serializers.IntegerField(),
+                "first_invalid": serializers.IntegerField(allow_null=True),
+                "reason": serializers.CharField(),
+                "unsealed": serializers.IntegerField(),
+                "checkpoints": serializers.IntegerField(),
+            },
+        ),
+        summary="Recompute the hash chain and the signed checkpoints",
+    )
+    def get(self, request: Request) -> Response:
+        _auditor(request)
+        return Response(selectors.audit_verify())
+
+
+class ApplicationHistoryApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=EventOutput, summary="Everything that happened to one application")
+    def get(self, request: Request, reference: str) -> Response:
+        _auditor(request)
+        events = selectors.application_history(user=request.user, reference=reference)
+        return Response({"results": [presenters.event_row(e) for e in events[:5000]]})
+
+
+class DataAccessApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Who read or revealed your personal data")
+    def get(self, request: Request) -> Response:
+        paginator = NewestFirst()
+        page = paginator.paginate_queryset(
+            selectors.data_access_for_citizen(user=request.user), request, view=self
+        )
+        return paginator.get_paginated_response([presenters.access_row(e) for e in page])
