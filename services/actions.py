@@ -608,3 +608,8 @@ def service_update(*, actor: User | None, service: Service, **attrs: Any) -> Ser
         details={"changed": sorted(changed)},
     )
     return service
+
+
+@transaction.atomic
+def personal_data_export_record(*, user: User) -> None:
+    audit_record(action=AuditAction.DATA_EXPORT, actor=user, target=user, subject=user)

@@ -294,3 +294,12 @@ class ProfileApi(APIView):
         except actions.ServiceError as exc:
             return refused(exc)
         return Response(ProfileOutput(self._data(request)).data)
+
+
+class MyDataExportApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Download everything the portal holds about you (JSON)")
+    def get(self, request: Request) -> Response:
+        actions.personal_data_export_record(user=request.user)
+        return Response(selectors.personal_data_export(user=request.user))

@@ -28,5 +28,6 @@ urlpatterns = [
         api.ApplicationReplyApi.as_view(),
         name="api-application-reply",
     ),
+    path("me/export/", api.MyDataExportApi.as_view(), name="api-my-data"),
     path("me/profile/", api.ProfileApi.as_view(), name="api-profile"),
 ]

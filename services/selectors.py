@@ -114,3 +114,60 @@ def open_information_requests(application: Application) -> list:
         .select_related("case__department")
         .order_by("asked_at")
     )
+
+
+def personal_data_export(*, user: User) -> dict:
+    """Everything the portal holds about the citizen, in clear, for the citizen alone."""
+    from audit.presenters import access_row
+    from audit.selectors import data_access_for_citizen
+
+    from .answers import unseal
+
+    catalogue = dictionary()
+    applications = []
+    for application in applications_for_citizen(user=user).prefetch_related(
+        "attachments", "cases__department"
+    ):
+        applications.append(
+            {
+                "reference": application.reference,
+                "status": application.status,
+                "services": [v.service.slug for v in application.versions.all()],
+                "created_at": application.created_at.isoformat(),
+                "submitted_at": application.submitted_at.isoformat()
+                if application.submitted_at
+                else None,
+                "answers": unseal(
+                    application.answers,
+                    row=f"application:{application.reference}",
+                    dictionary=catalogue,
+                ),
+                "attachments": [
+                    {
+                        "field": a.field_key,
+                        "name": a.original_name,
+                        "type": a.content_type,
+                        "size": a.size,
+                    }
+                    for a in application.attachments.all()
+                ],
+                "cases": [
+                    {"department": c.department.slug, "step": c.step, "status": c.status}
+                    for c in application.cases.all()
+                ],
+            }
+        )
+    access = [
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in access_row(e).items()}
+        for e in data_access_for_citizen(user=user)
+    ]
+    return {
+        "account": {
+            "email": user.email,
+            "full_name": user.full_name,
+            "joined": user.date_joined.isoformat(),
+        },
+        "profile": profile_facts(user=user),
+        "applications": applications,
+        "data_access": access,
+    }

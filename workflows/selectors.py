@@ -140,8 +140,8 @@ def case_view(*, case: Case) -> dict[str, Any]:
     from services.actions import application_answers
     from services.answers import is_sealed_field
     from services.constants import FieldType
+    from services.masking import mask
     from services.selectors import dictionary
-    from services.validators import mask_value
 
     catalogue = dictionary()
     answers = application_answers(case.application)
@@ -161,7 +161,7 @@ def case_view(*, case: Case) -> dict[str, Any]:
         elif value is None:
             shown = ""
         elif sealed:
-            shown = mask_value(str(value)) if isinstance(value, str) else "•••"
+            shown = mask(definition, value)
         else:
             shown = value
         if sealed and value is not None:

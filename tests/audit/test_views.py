@@ -105,3 +105,20 @@ def test_citizen_page_and_nobody_elses_data(worked, client):
     assert "Matching the tax record" in page and "Tax Bureau" in page
     other = User.objects.get(email="citizen2@demo.gov")
     assert api_for(other).get("/api/v1/me/data-access/").json()["results"] == []
+
+
+def test_citizen_downloads_all_their_data(worked, client):
+    application, _case = worked
+    body = api_for(application.citizen).get("/api/v1/me/export/").json()
+    exported = body["applications"][0]
+    assert exported["reference"] == application.reference
+    assert exported["answers"]["applicant.national_id"] == "11010519491231002X"
+    assert {c["department"] for c in exported["cases"]} == {"household-registration", "tax"}
+    assert any(r["purpose"] == "Matching the tax record" for r in body["data_access"])
+    assert AuditEvent.objects.filter(action="data.export", subject=application.citizen).count() == 1
+    client.force_login(application.citizen)
+    response = client.get("/me/export.json")
+    assert response["Content-Disposition"] == 'attachment; filename="my-data.json"'
+    assert application.reference in response.content.decode()
+    other = api_for("citizen2@demo.gov").get("/api/v1/me/export/").json()
+    assert other["applications"] == []

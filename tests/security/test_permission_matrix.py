@@ -406,6 +406,8 @@ MATRIX: list[Entry] = [
     Entry("GET", "/audit/applications/{moving}/", auditors_only(api=False)),
     Entry("GET", "/api/v1/me/data-access/", signed_in(ok(200), api=True)),
     Entry("GET", "/me/data-access/", signed_in(ok(200), api=False)),
+    Entry("GET", "/api/v1/me/export/", signed_in(done(200), api=True)),
+    Entry("GET", "/me/export.json", signed_in(done(200), api=False)),
     Entry("GET", "/api/v1/me/profile/", signed_in(ok(200), api=True)),
     Entry("GET", "/api/v1/applications/", signed_in(ok(200), api=True), shows=applications_listed),
     Entry(
