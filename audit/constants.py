@@ -52,3 +52,5 @@ class AuditAction(models.TextChoices):
     AUDIT_EXPORT = "audit.export", _("Audit log exported")
     DATA_EXPORT = "data.export", _("Personal data downloaded")
     MFA_CHANGE = "account.mfa_change", _("Two-factor settings changed")
+    KEYS_ROTATE = "keys.rotate", _("Personal data re-encrypted under the newest key")
+    APPLICATION_ERASE = "application.erase", _("Personal data of an application erased")

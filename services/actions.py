@@ -613,3 +613,62 @@ def service_update(*, actor: User | None, service: Service, **attrs: Any) -> Ser
 @transaction.atomic
 def personal_data_export_record(*, user: User) -> None:
     audit_record(action=AuditAction.DATA_EXPORT, actor=user, target=user, subject=user)
+
+
+# --- Key rotation ---------------------------------------------------------------------------------
+
+
+def _rotated(stored: dict[str, Any], row: str, active: str) -> dict[str, Any] | None:
+    """The stored values with every token on the active key, or None when nothing changes."""
+    from audit import crypto
+
+    changed = False
+    result = dict(stored)
+    for key, value in stored.items():
+        if crypto.is_encrypted(value) and value.split(":", 2)[1] != active:
+            result[key] = crypto.rotate(value, aad=f"{row}:{key}")
+            changed = True
+    return result if changed else None
+
+
+def rotate_keys_batch(*, model: str, after_pk: int, batch: int = 500) -> tuple[int, int, int]:
+    """Re-encrypt one batch of rows (applications or profiles) under the active key.
+
+    Returns (last pk seen, rows scanned, rows changed). Each batch is its own transaction, so an
+    interrupted rotation resumes where it stopped; rows already on the active key are skipped.
+    """
+    from audit import crypto
+
+    active = crypto.active_key_id()
+    with transaction.atomic():
+        if model == "application":
+            rows = list(
+                Application.objects.select_for_update()
+                .filter(pk__gt=after_pk)
+                .order_by("pk")[:batch]
+            )
+            changed = 0
+            for application in rows:
+                new = _rotated(application.answers, f"application:{application.reference}", active)
+                if new is not None:
+                    Application.objects.filter(pk=application.pk).update(answers=new)
+                    changed += 1
+        else:
+            rows = list(
+                CitizenProfile.objects.select_for_update()
+                .filter(pk__gt=after_pk)
+                .order_by("pk")[:batch]
+            )
+            changed = 0
+            for profile in rows:
+                new = _rotated(profile.data, f"profile:{profile.user_id}", active)
+                if new is not None:
+                    CitizenProfile.objects.filter(pk=profile.pk).update(data=new)
+                    changed += 1
+        if changed:
+            audit_record(
+                action=AuditAction.KEYS_ROTATE,
+                actor=None,
+                details={"table": model, "rows": changed, "key": active},
+            )
+    return (rows[-1].pk if rows else after_pk), len(rows), changed
