@@ -39,7 +39,8 @@ def keys(monkeypatch):
 def raw_answers():
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT answers FROM services_application UNION ALL SELECT data FROM services_citizenprofile"
+            "SELECT answers FROM services_application "
+            "UNION ALL SELECT data FROM services_citizenprofile"
         )
         return " ".join(str(r[0]) for r in cursor.fetchall())
 
