@@ -112,7 +112,22 @@ class ApplicationHistoryApi(APIView):
 class DataAccessApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="Who read or revealed your personal data")
+    @extend_schema(
+        responses=inline_serializer(
+            "DataAccessOutput",
+            {
+                "at": serializers.DateTimeField(),
+                "staff": serializers.CharField(allow_null=True),
+                "staff_id": serializers.IntegerField(allow_null=True),
+                "department": serializers.CharField(allow_null=True),
+                "action": serializers.CharField(),
+                "fields": serializers.ListField(child=serializers.CharField()),
+                "purpose": serializers.CharField(),
+                "case": serializers.CharField(allow_null=True),
+            },
+        ),
+        summary="Who read or revealed your personal data",
+    )
     def get(self, request: Request) -> Response:
         paginator = NewestFirst()
         page = paginator.paginate_queryset(

@@ -672,3 +672,67 @@ def rotate_keys_batch(*, model: str, after_pk: int, batch: int = 500) -> tuple[i
                 details={"table": model, "rows": changed, "key": active},
             )
     return (rows[-1].pk if rows else after_pk), len(rows), changed
+
+
+# --- Retention and erasure ------------------------------------------------------------------------
+
+CLOSED_STATES = (ApplicationStatus.COMPLETED, ApplicationStatus.WITHDRAWN)
+
+
+@transaction.atomic
+def application_erase(*, application: Application, actor: User | None, reason: str) -> Application:
+    """Erase the personal values and files of a closed application; keep a tombstone.
+
+    What stays: the reference, dates, statuses, services, cases (statuses only) and public
+    answers, for statistics. Audit events hold no personal values, so nothing remains there.
+    """
+    application = _locked(application)
+    if application.erased_at is not None:
+        return application
+    if application.status not in CLOSED_STATES:
+        raise WrongState(_("Only a completed or withdrawn application can be erased."))
+    catalogue = dictionary()
+    erased = sorted(
+        k
+        for k in application.answers
+        if k not in catalogue or sealing.is_sealed_field(catalogue[k])
+    )
+    files = list(application.attachments.all())
+    for attachment in files:
+        transaction.on_commit(lambda f=attachment.file: f.delete(save=False))
+    application.attachments.all().delete()
+    file_keys = {k for k, fd in catalogue.items() if fd.type == FieldType.FILE}
+    application.answers = {
+        k: v for k, v in application.answers.items() if k not in erased and k not in file_keys
+    }
+    application.national_id_index = ""
+    application.erased_at = application.updated_at = timezone.now()
+    application.save(update_fields=["answers", "national_id_index", "erased_at", "updated_at"])
+    audit_record(
+        action=AuditAction.APPLICATION_ERASE,
+        actor=actor,
+        target=application,
+        subject=application.citizen,
+        details={"reason": reason, "fields": erased, "files": len(files)},
+    )
+    return application
+
+
+def erase_expired(*, now: Any = None, batch: int = 200) -> int:
+    """The nightly retention sweep: erase closed applications past their versions' retention."""
+    from datetime import timedelta
+
+    now = now or timezone.now()
+    candidates = (
+        Application.objects.filter(status__in=CLOSED_STATES, erased_at__isnull=True)
+        .prefetch_related("versions")
+        .order_by("pk")
+    )
+    erased = 0
+    for application in candidates.iterator(chunk_size=batch):
+        closed = application.completed_at or application.withdrawn_at or application.updated_at
+        keep_days = max((v.retention_days for v in application.versions.all()), default=730)
+        if closed + timedelta(days=keep_days) <= now:
+            application_erase(application=application, actor=None, reason="retention")
+            erased += 1
+    return erased

@@ -299,7 +299,28 @@ class ProfileApi(APIView):
 class MyDataExportApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="Download everything the portal holds about you (JSON)")
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="Download everything the portal holds about you (JSON)",
+    )
     def get(self, request: Request) -> Response:
         actions.personal_data_export_record(user=request.user)
         return Response(selectors.personal_data_export(user=request.user))
+
+
+class ApplicationEraseApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None, responses=StatusOutput, summary="Erase a closed application's personal data"
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        try:
+            application = actions.application_erase(
+                application=_own_application(request, reference),
+                actor=request.user,
+                reason="citizen request",
+            )
+        except actions.ServiceError as exc:
+            return refused(exc)
+        return Response(StatusOutput(application).data)

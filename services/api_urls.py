@@ -28,6 +28,11 @@ urlpatterns = [
         api.ApplicationReplyApi.as_view(),
         name="api-application-reply",
     ),
+    path(
+        "applications/<str:reference>/erase/",
+        api.ApplicationEraseApi.as_view(),
+        name="api-application-erase",
+    ),
     path("me/export/", api.MyDataExportApi.as_view(), name="api-my-data"),
     path("me/profile/", api.ProfileApi.as_view(), name="api-profile"),
 ]

@@ -160,6 +160,11 @@ class ServiceVersion(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    retention_days = models.PositiveIntegerField(
+        _("retention (days)"),
+        default=730,
+        help_text=_("Personal answers are erased this many days after completion or withdrawal."),
+    )
 
     class Meta:
         verbose_name = _("service version")
@@ -235,6 +240,9 @@ class Application(models.Model):
     updated_at = models.DateTimeField(_("last saved"), default=timezone.now)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    # Set when the personal values were erased; the row stays as a tombstone.
+    erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
     # The routing outbox: set in the same transaction as every change the engine must react to,
     # cleared by the engine once applied. The sweeper routes what stays set too long.
     routing_requested_at = models.DateTimeField(

@@ -19,3 +19,10 @@ def notify_application_submitted(application_id: int) -> None:
 )
 def notify_application_changed(application_id: int) -> None:
     notifications.application_changed(application_id=application_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def maintenance_erase_expired() -> int:
+    from . import actions
+
+    return actions.erase_expired()

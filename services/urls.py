@@ -8,6 +8,7 @@ urlpatterns = [
     path("services/", views.catalog, name="catalog"),
     path("profile/", views.profile, name="profile"),
     path("me/export.json", views.my_data, name="my-data"),
+    path("applications/<str:reference>/erase/", views.application_erase, name="application-erase"),
     path("applications/<str:reference>/", views.application_detail, name="application-detail"),
     path(
         "applications/<str:reference>/form/",

@@ -319,3 +319,18 @@ def my_data(request: HttpRequest) -> HttpResponse:
     )
     response["Content-Disposition"] = 'attachment; filename="my-data.json"'
     return response
+
+
+@login_required
+@require_http_methods(["POST"])
+def application_erase(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _own(request, reference)
+    try:
+        actions.application_erase(
+            application=application, actor=request.user, reason="citizen request"
+        )
+    except actions.ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The personal data of this application was erased."))
+    return redirect("services:application-detail", reference=reference)

@@ -166,6 +166,9 @@ def advance(*, application_id: int) -> Plan | None:
     if result.status != application.status:
         application.status = result.status
         changed_fields.append("status")
+        if result.status == ApplicationStatus.COMPLETED:
+            application.completed_at = now
+            changed_fields.append("completed_at")
         audit_record(
             action=AuditAction.APPLICATION_STATUS,
             actor=None,

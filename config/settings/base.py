@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
@@ -285,6 +286,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.maintenance_audit_checkpoint",
         "schedule": env_int("AUDIT_CHECKPOINT_SECONDS", 600),
         "options": {"expires": 600},
+    },
+    "erase-expired": {
+        "task": "services.tasks.maintenance_erase_expired",
+        "schedule": crontab(hour=3, minute=17),
+        "options": {"expires": 3600},
     },
     "sla-scan": {
         "task": "workflows.tasks.maintenance_sla_scan",

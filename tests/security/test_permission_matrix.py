@@ -407,6 +407,9 @@ MATRIX: list[Entry] = [
     Entry("GET", "/api/v1/me/data-access/", signed_in(ok(200), api=True)),
     Entry("GET", "/me/data-access/", signed_in(ok(200), api=False)),
     Entry("GET", "/api/v1/me/export/", signed_in(done(200), api=True)),
+    # Erasure of an open application is refused (409 / a message); others' are not found.
+    Entry("POST", "/api/v1/applications/{moving}/erase/", owner_only(refused(409), api=True)),
+    Entry("POST", "/applications/{moving}/erase/", owner_only(refused(302), api=False)),
     Entry("GET", "/me/export.json", signed_in(done(200), api=False)),
     Entry("GET", "/api/v1/me/profile/", signed_in(ok(200), api=True)),
     Entry("GET", "/api/v1/applications/", signed_in(ok(200), api=True), shows=applications_listed),
