@@ -77,3 +77,26 @@ def test_citizen_cannot_use_the_admin(client):
 def test_admin_reaches_the_admin(client):
     client.force_login(UserFactory(admin=True))
     assert client.get("/admin/").status_code == 200
+
+
+def test_admin_changes_to_users_are_audited(client):
+    from audit.models import AuditEvent
+
+    admin_user = UserFactory(admin=True)
+    target = UserFactory()
+    client.force_login(admin_user)
+    response = client.post(
+        f"/admin/accounts/user/{target.pk}/change/",
+        {
+            "email": target.email,
+            "full_name": "Renamed Person",
+            "staff_role": "",
+            "is_active": "on",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="user.update", target_ref=str(target.pk))
+    assert event.actor == admin_user and "full_name" in event.details["fields"]
+    assert "Renamed Person" not in str(event.details)
