@@ -12,7 +12,7 @@ import hmac
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 GENESIS = "0" * 64
@@ -37,22 +37,22 @@ FIELDS = (
 )
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="microseconds")
-    return str(value)
+# One encoder, built once: a JSON array of the recorded fields in FIELDS order (nested objects
+# with sorted keys). An array is several times cheaper to encode than a keyed object.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def canonical_values(values: list[Any]) -> bytes:
+    """The canonical bytes of an event's recorded values, in FIELDS order."""
+    at = values[2]
+    if isinstance(at, datetime):
+        # The same instant hashes the same from any database or timezone.
+        values[2] = at.astimezone(UTC).isoformat(timespec="microseconds")
+    return _ENCODER.encode(values).encode()
 
 
 def canonical(row: dict[str, Any]) -> bytes:
-    data = {name: row[name] for name in FIELDS}
-    if isinstance(data["occurred_at"], datetime):
-        # Normalise to UTC so the same instant hashes the same from any database or timezone.
-        from datetime import UTC
-
-        data["occurred_at"] = data["occurred_at"].astimezone(UTC)
-    return json.dumps(
-        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
-    ).encode()
+    return canonical_values([row[name] for name in FIELDS])
 
 
 def link(prev_hash: str, row: dict[str, Any]) -> str:
@@ -68,22 +68,41 @@ class Verification:
 
 
 def verify_rows(rows: Iterable[dict[str, Any]]) -> Verification:
-    """Walk sealed events in chain order; name the first event whose link or content is wrong."""
+    """Walk sealed events (dicts) in chain order; see `verify_tuples`."""
+    return verify_tuples([*(row[f] for f in FIELDS), row["prev_hash"], row["hash"]] for row in rows)
+
+
+def _as_utc(value: Any) -> Any:
+    """SQLite hands raw timestamps back naive (or as text); they are stored in UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def verify_tuples(rows: Iterable[Any]) -> Verification:
+    """Walk sealed events in chain order, each as (FIELDS…, prev_hash, hash) straight from the
+    database cursor; name the first event whose position, link or content is wrong."""
+    loads, sha256 = json.loads, hashlib.sha256
     prev, expected_seq, checked = GENESIS, 1, 0
-    for row in rows:
+    n = len(FIELDS)
+    for raw in rows:
         checked += 1
-        if row["chain_seq"] != expected_seq:
-            reason = (
-                "an event is missing before this one"
-                if row["chain_seq"] > expected_seq
-                else "out of order"
-            )
-            return Verification(False, checked, row["id"], reason)
-        if row["prev_hash"] != prev:
-            return Verification(False, checked, row["id"], "does not link to the event before it")
-        if link(prev, row) != row["hash"]:
-            return Verification(False, checked, row["id"], "its content was changed")
-        prev, expected_seq = row["hash"], expected_seq + 1
+        values = list(raw[:n])
+        event_id, seq = values[0], values[1]
+        if seq != expected_seq:
+            reason = "an event is missing before this one" if seq > expected_seq else "out of order"
+            return Verification(False, checked, event_id, reason)
+        if raw[n] != prev:
+            return Verification(False, checked, event_id, "does not link to the event before it")
+        if isinstance(values[-1], str):  # details as JSON text
+            values[-1] = loads(values[-1])
+        values[2] = _as_utc(values[2])
+        digest = sha256(prev.encode() + canonical_values(values)).hexdigest()
+        if digest != raw[n + 1]:
+            return Verification(False, checked, event_id, "its content was changed")
+        prev, expected_seq = digest, expected_seq + 1
     return Verification(True, checked, None)
 
 

@@ -6,12 +6,13 @@ import hmac
 from collections.abc import Iterator
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from accounts.constants import Role
 from accounts.models import User
 
-from .chain import FIELDS, Verification, sign, verify_rows
+from .chain import FIELDS, Verification, sign, verify_tuples
 from .constants import AuditAction
 from .models import AuditCheckpoint, AuditEvent
 
@@ -25,19 +26,21 @@ def audit_verify(*, chunk_size: int = 10_000) -> dict[str, Any]:
     checkpoints = {c.chain_seq: c for c in AuditCheckpoint.objects.all()}
     seen: dict[int, str] = {}
 
-    def rows() -> Iterator[dict[str, Any]]:
-        query = (
-            AuditEvent.objects.filter(chain_seq__isnull=False)
-            .order_by("chain_seq")
-            .values(*FIELDS, "prev_hash", "hash")
-            .iterator(chunk_size=chunk_size)
-        )
-        for row in query:
-            if row["chain_seq"] in checkpoints:
-                seen[row["chain_seq"]] = row["hash"]
-            yield row
+    def rows() -> Iterator[tuple]:
+        # A server-side cursor straight to tuples: no model or dict per row.
+        columns = ", ".join([*FIELDS, "prev_hash", "hash"])
+        table = AuditEvent._meta.db_table
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(
+                f"SELECT {columns} FROM {table} WHERE chain_seq IS NOT NULL ORDER BY chain_seq"  # noqa: S608
+            )
+            while batch := cursor.fetchmany(chunk_size):
+                for row in batch:
+                    if row[1] in checkpoints:
+                        seen[row[1]] = row[-1]
+                    yield row
 
-    result: Verification = verify_rows(rows())
+    result: Verification = verify_tuples(rows())
     checkpoint_problem = ""
     if result.valid and checkpoints:
         kid, key = signing_key()
