@@ -34,7 +34,10 @@ def _auditor(request: Request) -> None:
 def search_params(query) -> dict:
     params = {k: query.get(k, "")[:100] for k in SEARCH_FILTERS}
     for key in ("since", "until"):
-        params[key] = parse_datetime(params[key]) if params[key] else None
+        try:
+            params[key] = parse_datetime(params[key]) if params[key] else None
+        except ValueError:  # well formed but impossible, e.g. month 13
+            params[key] = None
         if query.get(key) and params[key] is None:
             from rest_framework.exceptions import ValidationError
 

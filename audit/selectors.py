@@ -68,6 +68,11 @@ def audit_verify(*, chunk_size: int = 10_000) -> dict[str, Any]:
     }
 
 
+def _id(value: str) -> int:
+    """A typed user id: ASCII digits that fit an integer; anything else matches nobody."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else -1
+
+
 def can_audit(user: User) -> bool:
     return user.is_authenticated and user.primary_role in (Role.SUPERVISOR, Role.ADMIN)
 
@@ -93,7 +98,7 @@ def audit_search(
         events = (
             events.filter(actor__email__iexact=actor)
             if "@" in actor
-            else events.filter(actor_id=actor if actor.isdigit() else -1)
+            else events.filter(actor_id=_id(actor))
         )
     if action:
         events = events.filter(action=action)
@@ -103,7 +108,7 @@ def audit_search(
         events = (
             events.filter(subject__email__iexact=subject)
             if "@" in subject
-            else events.filter(subject_id=subject if subject.isdigit() else -1)
+            else events.filter(subject_id=_id(subject))
         )
     if since:
         events = events.filter(occurred_at__gte=since)

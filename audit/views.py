@@ -42,8 +42,10 @@ def _filters(request: HttpRequest) -> tuple[dict, dict]:
     raw = {k: request.GET.get(k, "")[:100].strip() for k in FILTERS}
     parsed = dict(raw)
     for key in ("since", "until"):
-        day = parse_date(raw[key]) if raw[key] else None
-        parsed[key] = day
+        try:
+            parsed[key] = parse_date(raw[key]) if raw[key] else None
+        except ValueError:  # well formed but impossible: ignore the filter
+            parsed[key] = None
     return raw, parsed
 
 

@@ -33,7 +33,9 @@ class BoundedJSONParser(JSONParser):
         encoding = parser_context.get("encoding", "utf-8")
         try:
             text = codecs.getreader(encoding)(stream).read()
-            return json.loads(text, parse_float=_finite_float, parse_constant=_refuse_constant)
+            data = json.loads(text, parse_float=_finite_float, parse_constant=_refuse_constant)
+            _check_text(data)
+            return data
         except RecursionError as exc:
             raise exceptions.ParseError(
                 _("JSON parse error - the document is nested too deeply.")
@@ -44,3 +46,19 @@ class BoundedJSONParser(JSONParser):
 
 def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _check_text(value: Any) -> None:
+    """Strings must be valid Unicode: a lone surrogate can be neither stored nor encrypted."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError("text with an invalid character (a lone surrogate)") from exc
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item)

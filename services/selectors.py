@@ -110,7 +110,9 @@ def open_information_requests(application: Application) -> list:
     from workflows.models import InformationRequest
 
     return list(
-        InformationRequest.objects.filter(case__application=application, replied_at__isnull=True)
+        InformationRequest.objects.filter(
+            case__application=application, replied_at__isnull=True, case__status="awaiting_citizen"
+        )
         .select_related("case__department")
         .order_by("asked_at")
     )

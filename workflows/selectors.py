@@ -28,6 +28,13 @@ FAR_FUTURE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 NATIONAL_ID_RE = re.compile(r"^\d{17}[\dXx]$")
 
 
+def small_int(value: str) -> int | None:
+    """An id typed by a person: ASCII digits that fit a database integer, else None."""
+    if value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
 def heartbeat_last_seen() -> dt.datetime | None:
     return WorkerHeartbeat.objects.aggregate(last=Max("seen_at"))["last"]
 
@@ -76,8 +83,9 @@ def inbox(*, user: User, filters: InboxFilters, now: dt.datetime | None = None) 
         cases = cases.filter(assignee=user)
     elif filters.assignee == "none":
         cases = cases.filter(assignee__isnull=True)
-    elif filters.assignee.isdigit():
-        cases = cases.filter(assignee_id=int(filters.assignee))
+    elif filters.assignee:
+        assignee = small_int(filters.assignee)
+        cases = cases.filter(assignee_id=assignee) if assignee is not None else cases.none()
     if filters.due == "soon":
         cases = cases.filter(due_at__lte=now + dt.timedelta(days=2), status__in=ACTIVE_CASE_STATES)
     elif filters.due == "breached":
@@ -110,8 +118,11 @@ def _encode(due: dt.datetime, pk: int) -> str:
 def _decode(cursor: str) -> tuple[dt.datetime, int] | None:
     try:
         due, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return dt.datetime.fromisoformat(due), int(pk)
-    except (ValueError, TypeError, binascii.Error):
+        if not isinstance(pk, int) or isinstance(pk, bool) or not 0 <= pk < 2**63:
+            return None
+        moment = dt.datetime.fromisoformat(due)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)), pk
+    except (ValueError, TypeError, OverflowError, binascii.Error):
         return None
 
 
