@@ -40,3 +40,10 @@ def user_is_lead_of(*, user: User, department: Department) -> bool:
 
 def user_by_email(*, email: str) -> User | None:
     return User.objects.filter(email__iexact=email.strip()).first()
+
+
+def department_members(*, department_id: int) -> QuerySet[User]:
+    """The active staff of one department (whom a lead can assign a case to)."""
+    return User.objects.filter(memberships__department_id=department_id, is_active=True).order_by(
+        "email"
+    )

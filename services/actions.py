@@ -631,6 +631,13 @@ def _rotated(stored: dict[str, Any], row: str, active: str) -> dict[str, Any] | 
     return result if changed else None
 
 
+# The tables holding sealed values: model, JSON column, and the row part of each token's AAD.
+_SEALED_TABLES = {
+    "application": (Application, "answers", lambda a: f"application:{a.reference}"),
+    "profile": (CitizenProfile, "data", lambda p: f"profile:{p.user_id}"),
+}
+
+
 def rotate_keys_batch(*, model: str, after_pk: int, batch: int = 500) -> tuple[int, int, int]:
     """Re-encrypt one batch of rows (applications or profiles) under the active key.
 
@@ -640,31 +647,17 @@ def rotate_keys_batch(*, model: str, after_pk: int, batch: int = 500) -> tuple[i
     from audit import crypto
 
     active = crypto.active_key_id()
+    table, column, row_label = _SEALED_TABLES[model]
     with transaction.atomic():
-        if model == "application":
-            rows = list(
-                Application.objects.select_for_update()
-                .filter(pk__gt=after_pk)
-                .order_by("pk")[:batch]
-            )
-            changed = 0
-            for application in rows:
-                new = _rotated(application.answers, f"application:{application.reference}", active)
-                if new is not None:
-                    Application.objects.filter(pk=application.pk).update(answers=new)
-                    changed += 1
-        else:
-            rows = list(
-                CitizenProfile.objects.select_for_update()
-                .filter(pk__gt=after_pk)
-                .order_by("pk")[:batch]
-            )
-            changed = 0
-            for profile in rows:
-                new = _rotated(profile.data, f"profile:{profile.user_id}", active)
-                if new is not None:
-                    CitizenProfile.objects.filter(pk=profile.pk).update(data=new)
-                    changed += 1
+        rows = list(
+            table.objects.select_for_update().filter(pk__gt=after_pk).order_by("pk")[:batch]
+        )
+        changed = 0
+        for row in rows:
+            new = _rotated(getattr(row, column), row_label(row), active)
+            if new is not None:
+                table.objects.filter(pk=row.pk).update(**{column: new})
+                changed += 1
         if changed:
             audit_record(
                 action=AuditAction.KEYS_ROTATE,

@@ -182,32 +182,37 @@ class ApplicationDetailApi(APIView):
         return Response(ApplicationDetailOutput(_detail_data(application)).data)
 
 
-class ApplicationSubmitApi(APIView):
+class _ApplicationStatusApi(APIView):
+    """A POST that moves an own application with one action (`move`; DRF reserves `action`)
+    and answers its new status."""
+
     permission_classes = [IsAuthenticated]
+    move = staticmethod(actions.application_submit)
+
+    def post(self, request: Request, reference: str) -> Response:
+        try:
+            application = self.move(
+                application=_own_application(request, reference), actor=request.user
+            )
+        except actions.ServiceError as exc:
+            return refused(exc)
+        return Response(StatusOutput(application).data)
+
+
+class ApplicationSubmitApi(_ApplicationStatusApi):
+    move = staticmethod(actions.application_submit)
 
     @extend_schema(request=None, responses=StatusOutput, summary="Validate and submit")
     def post(self, request: Request, reference: str) -> Response:
-        try:
-            application = actions.application_submit(
-                application=_own_application(request, reference), actor=request.user
-            )
-        except actions.ServiceError as exc:
-            return refused(exc)
-        return Response(StatusOutput(application).data)
+        return super().post(request, reference)
 
 
-class ApplicationWithdrawApi(APIView):
-    permission_classes = [IsAuthenticated]
+class ApplicationWithdrawApi(_ApplicationStatusApi):
+    move = staticmethod(actions.application_withdraw)
 
     @extend_schema(request=None, responses=StatusOutput, summary="Withdraw")
     def post(self, request: Request, reference: str) -> Response:
-        try:
-            application = actions.application_withdraw(
-                application=_own_application(request, reference), actor=request.user
-            )
-        except actions.ServiceError as exc:
-            return refused(exc)
-        return Response(StatusOutput(application).data)
+        return super().post(request, reference)
 
 
 class ApplicationReplyApi(APIView):

@@ -522,6 +522,17 @@ def case_assign(*, case: Case, actor: User, assignee: User) -> Case:
     return case
 
 
+def case_assign_to_email(*, case: Case, actor: User, email: str) -> Case:
+    """`case_assign` for a staff member named by email (the form and the API give an email)."""
+    assignee = User.objects.filter(email__iexact=(email or "").strip(), is_active=True).first()
+    if assignee is None:
+        raise InvalidInput(
+            _("Choose a member of the department."),
+            errors={"assignee": [_("No such staff member.")]},
+        )
+    return case_assign(case=case, actor=actor, assignee=assignee)
+
+
 @transaction.atomic
 def case_note_add(*, case: Case, actor: User, text: str) -> Any:
     from .models import CaseNote

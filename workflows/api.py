@@ -175,16 +175,12 @@ CaseNoteApi = _action_api(
 )
 
 
-def _assign(case: Case, user: User, data: dict) -> object:
-    assignee = User.objects.filter(email__iexact=data["assignee"], is_active=True).first()
-    if assignee is None:
-        from services.actions import InvalidInput
-
-        raise InvalidInput("", errors={"assignee": ["No such staff member."]})
-    return actions.case_assign(case=case, actor=user, assignee=assignee)
-
-
-CaseAssignApi = _action_api("CaseAssignApi", AssignInput, _assign, "Assign (leads)")
+CaseAssignApi = _action_api(
+    "CaseAssignApi",
+    AssignInput,
+    lambda c, u, d: actions.case_assign_to_email(case=c, actor=u, email=d["assignee"]),
+    "Assign (leads)",
+)
 
 
 class CaseRevealApi(_CaseActionApi):

@@ -10,8 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
-from accounts.selectors import departments_for_user
+from accounts.selectors import department_members, departments_for_user
 from services.actions import ServiceError
 
 from . import actions, selectors
@@ -81,9 +80,7 @@ def _render_case(
     view = selectors.case_view(case=case)
     actions.case_read_record(case=case, actor=request.user, fields=view["personal_fields"])
     membership = request.user.memberships.filter(department_id=case.department_id).first()
-    colleagues = User.objects.filter(memberships__department_id=case.department_id).order_by(
-        "email"
-    )
+    colleagues = department_members(department_id=case.department_id)
     return render(
         request,
         "workflows/case.html",
@@ -129,10 +126,11 @@ def case_action(request: HttpRequest, reference: str, action: str) -> HttpRespon
         "note": lambda: actions.case_note_add(
             case=case, actor=user, text=post.get("text", "")[:5000]
         ),
-        "assign": lambda: _assign(case, user, post.get("assignee", "")),
+        "assign": lambda: actions.case_assign_to_email(
+            case=case, actor=user, email=post.get("assignee", "")
+        ),
     }
     if action == "reveal":
-        _forbid_non_members(user, case)
         try:
             values = actions.case_reveal(
                 case=case,
@@ -140,12 +138,13 @@ def case_action(request: HttpRequest, reference: str, action: str) -> HttpRespon
                 fields=post.getlist("fields"),
                 purpose=post.get("purpose", "")[:1000],
             )
+        except actions.CaseForbidden as exc:  # supervisors see cases but do not act on them
+            raise PermissionDenied(exc.message) from exc
         except ServiceError as exc:
             return _render_case(request, case, errors=exc.errors or {"": [exc.message]})
         return _render_case(request, case, revealed=values)
     if action not in handlers:
         raise Http404
-    _forbid_non_members(user, case)
     try:
         handlers[action]()
     except actions.CaseForbidden as exc:
@@ -156,23 +155,6 @@ def case_action(request: HttpRequest, reference: str, action: str) -> HttpRespon
     else:
         messages.success(request, _("Done."))
     return redirect("workflows:case", reference=reference)
-
-
-def _forbid_non_members(user: User, case: Case) -> None:
-    """Supervisors and administrators see cases but do not act on them: 403."""
-    if not user.memberships.filter(
-        department_id=case.department_id, department__active=True
-    ).exists():
-        raise PermissionDenied
-
-
-def _assign(case: Case, actor: User, email: str) -> None:
-    from services.actions import InvalidInput
-
-    assignee = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
-    if assignee is None:
-        raise InvalidInput(_("Choose a member of the department."))
-    actions.case_assign(case=case, actor=actor, assignee=assignee)
 
 
 @login_required
