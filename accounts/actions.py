@@ -208,3 +208,16 @@ def staff_totp_activate(*, actor: User | None, user: User, secret: str) -> None:
     audit_record(
         action=AuditAction.USER_UPDATE, actor=actor, target=user, details={"fields": ["totp"]}
     )
+
+
+@transaction.atomic
+def user_admin_save(*, actor: User, user: User, fields: list[str], created: bool) -> User:
+    """Save a user edited in the admin, with its audit event (field names only)."""
+    user.save()
+    audit_record(
+        action=AuditAction.USER_CREATE if created else AuditAction.USER_UPDATE,
+        actor=actor,
+        target=user,
+        details={"fields": sorted(fields), "via": "admin"},
+    )
+    return user

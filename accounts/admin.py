@@ -38,20 +38,9 @@ class UserAdmin(DjangoUserAdmin):
     inlines = [MembershipInline]
 
     def save_model(self, request, obj, form, change):
-        # Admin edits of users are audited like every other change (field names only).
-        from django.db import transaction
-
-        from audit.actions import audit_record
-        from audit.constants import AuditAction
-
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            audit_record(
-                action=AuditAction.USER_UPDATE if change else AuditAction.USER_CREATE,
-                actor=request.user,
-                target=obj,
-                details={"fields": sorted(form.changed_data), "via": "admin"},
-            )
+        actions.user_admin_save(
+            actor=request.user, user=obj, fields=form.changed_data, created=not change
+        )
 
 
 @admin.register(Department)
