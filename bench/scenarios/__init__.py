@@ -1,0 +1,1 @@
+"""One module per scenario; each has `run(ctx: bench.common.Context) -> list[bench.common.Figure]`."""
