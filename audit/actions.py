@@ -13,7 +13,8 @@ from .models import AuditCheckpoint, AuditEvent
 if TYPE_CHECKING:
     from accounts.models import Department, User
 
-_SCALARS = (str, int, float, bool, type(None))
+# No floats: the canonical form must render every value the same in Python and PostgreSQL.
+_SCALARS = (str, int, bool, type(None))
 
 
 class AuditError(RuntimeError):
@@ -80,7 +81,7 @@ def audit_seal(*, batch: int = 5000) -> int:
     """
     from django.db import transaction
 
-    from .chain import FIELDS, GENESIS, link
+    from .chain import CONTENT_DIGEST_SQL, FIELDS, GENESIS, link, link_digest
 
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -93,19 +94,34 @@ def audit_seal(*, batch: int = 5000) -> int:
             .first()
         )
         seq, prev = (head["chain_seq"], head["hash"]) if head else (0, GENESIS)
-        recorded = [f for f in FIELDS if f != "chain_seq"]
-        pending = list(
-            AuditEvent.objects.filter(chain_seq__isnull=True)
-            .order_by("id")
-            .values(*recorded)[:batch]
-        )
         sealed: list[tuple[int, int, str, str]] = []
-        for row in pending:
-            seq += 1
-            row["chain_seq"] = seq
-            digest = link(prev, row)
-            sealed.append((row["id"], seq, prev, digest))
-            prev = digest
+        if connection.vendor == "postgresql":
+            # PostgreSQL computes each event's content digest at the position it is given;
+            # only the links are made here.
+            table = AuditEvent._meta.db_table
+            digest_sql = CONTENT_DIGEST_SQL.format(seq="seq")
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT id, seq, {digest_sql} FROM ("  # noqa: S608  (constants only)
+                    f"  SELECT e.*, %s + row_number() OVER (ORDER BY e.id) AS seq FROM ("
+                    f"    SELECT * FROM {table} WHERE chain_seq IS NULL ORDER BY id LIMIT %s"
+                    "  ) AS e"
+                    ") AS numbered ORDER BY id",
+                    [seq, batch],
+                )
+                for pk, position, content in cursor.fetchall():
+                    digest = link_digest(prev, bytes(content))
+                    sealed.append((pk, position, prev, digest))
+                    prev = digest
+        else:
+            recorded = [f for f in FIELDS if f != "chain_seq"]
+            pending = AuditEvent.objects.filter(chain_seq__isnull=True).order_by("id")
+            for row in pending.values(*recorded)[:batch]:
+                seq += 1
+                row["chain_seq"] = seq
+                digest = link(prev, row)
+                sealed.append((row["id"], seq, prev, digest))
+                prev = digest
         _write_seals(sealed)
     return len(sealed)
 

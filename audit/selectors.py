@@ -12,35 +12,62 @@ from django.db.models import Q, QuerySet
 from accounts.constants import Role
 from accounts.models import User
 
-from .chain import FIELDS, Verification, sign, verify_tuples
+from .chain import (
+    CONTENT_DIGEST_SQL,
+    FIELDS,
+    RAW_COLUMNS_PG,
+    Verification,
+    sign,
+    verify_links,
+    verify_tuples,
+)
 from .constants import AuditAction
 from .models import AuditCheckpoint, AuditEvent
 
 PII_ACTIONS = (AuditAction.PII_READ, AuditAction.PII_REVEAL)
 
 
-def audit_verify(*, chunk_size: int = 10_000) -> dict[str, Any]:
-    """Recompute the whole chain (streamed) and check every signed checkpoint against it."""
+def audit_verify(*, chunk_size: int = 10_000, independent: bool = False) -> dict[str, Any]:
+    """Recompute the whole chain (streamed) and check every signed checkpoint against it.
+
+    On PostgreSQL the database computes each event's content digest (`CONTENT_DIGEST_SQL`) and
+    only the links are walked here; `independent=True` reads the raw columns instead and
+    computes the same canonical bytes in Python, trusting nothing the database computes.
+    """
     from .signing import signing_key
 
     checkpoints = {c.chain_seq: c for c in AuditCheckpoint.objects.all()}
     seen: dict[int, str] = {}
+    table = AuditEvent._meta.db_table
+    in_database = connection.vendor == "postgresql" and not independent
+    if in_database:
+        columns = [
+            "id",
+            "chain_seq",
+            "prev_hash",
+            "hash",
+            CONTENT_DIGEST_SQL.format(seq="chain_seq"),
+        ]
+    elif connection.vendor == "postgresql":
+        columns = [*RAW_COLUMNS_PG, "prev_hash", "hash"]
+    else:
+        columns = [*FIELDS, "prev_hash", "hash"]
+    hash_at = 3 if in_database else len(columns) - 1
 
     def rows() -> Iterator[tuple]:
         # A server-side cursor straight to tuples: no model or dict per row.
-        columns = ", ".join([*FIELDS, "prev_hash", "hash"])
-        table = AuditEvent._meta.db_table
         with connection.chunked_cursor() as cursor:
             cursor.execute(
-                f"SELECT {columns} FROM {table} WHERE chain_seq IS NOT NULL ORDER BY chain_seq"  # noqa: S608
+                f"SELECT {', '.join(columns)} FROM {table} "  # noqa: S608  (constants only)
+                "WHERE chain_seq IS NOT NULL ORDER BY chain_seq"
             )
             while batch := cursor.fetchmany(chunk_size):
                 for row in batch:
                     if row[1] in checkpoints:
-                        seen[row[1]] = row[-1]
+                        seen[row[1]] = row[hash_at]
                     yield row
 
-    result: Verification = verify_tuples(rows())
+    result: Verification = verify_links(rows()) if in_database else verify_tuples(rows())
     checkpoint_problem = ""
     if result.valid and checkpoints:
         kid, key = signing_key()

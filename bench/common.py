@@ -168,10 +168,14 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
 
 
 @contextlib.contextmanager
-def process(args: Sequence[str], *, env: dict[str, str], log: Path | None = None) -> Iterator[subprocess.Popen]:
+def process(
+    args: Sequence[str], *, env: dict[str, str], log: Path | None = None
+) -> Iterator[subprocess.Popen]:
     """Run a process for the duration of a block; stop it (and its children) afterwards."""
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         yield proc
     finally:
@@ -190,6 +194,16 @@ def process(args: Sequence[str], *, env: dict[str, str], log: Path | None = None
 def gunicorn(database: str, *, workers: int = 2, threads: int = 8, **extra: str) -> Iterator[str]:
     """The portal served by gunicorn the way the Procfile serves it (bench settings);
     yields its base URL."""
+    with gunicorn_server(database, workers=workers, threads=threads, **extra) as (url, _master):
+        yield url
+
+
+@contextlib.contextmanager
+def gunicorn_server(
+    database: str, *, workers: int = 2, threads: int = 8, **extra: str
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Like `gunicorn`, but yields (base URL, master process) so callers can find the workers
+    (`children`) and measure them."""
     port = free_port()
     args = [
         PYTHON, "-m", "gunicorn", "config.wsgi",
@@ -198,9 +212,9 @@ def gunicorn(database: str, *, workers: int = 2, threads: int = 8, **extra: str)
         "--threads", str(threads),
         "--worker-class", "gthread",
     ]  # fmt: skip
-    with process(args, env=bench_env(database, **extra)):
+    with process(args, env=bench_env(database, **extra)) as master:
         wait_for_port(port)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", master
 
 
 def rss_mb(pid: int) -> float:
@@ -209,3 +223,202 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def children(pid: int) -> list[int]:
+    """The direct child processes of `pid` (e.g. a gunicorn master's workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            # The command name (field 2) may hold spaces: the parent pid follows its ")".
+            stat = (entry / "stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# --- Django in a child process ---------------------------------------------------------------
+
+
+def in_django(target: str, *, database: str, timeout: float = 600, **kwargs: object) -> object:
+    """Call `module:function(**kwargs)` in a fresh Python process set up for `database` (bench
+    settings) and return its JSON result.
+
+    The runner runs several scenarios, each on its own database; Django can be set up only once
+    per process, so work that needs the ORM runs in a child instead of in the runner.
+    """
+    code = "import sys; from bench.common import _in_django_main; _in_django_main(sys.argv[1])"
+    done = subprocess.run(
+        [PYTHON, "-c", code, target],
+        cwd=ROOT,
+        env=bench_env(database),
+        input=json.dumps(kwargs),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout[-4000:] + done.stderr[-8000:])
+        raise RuntimeError(f"{target} failed in its child process (exit {done.returncode})")
+    if done.stderr.strip():
+        sys.stderr.write(done.stderr[-2000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _in_django_main(target: str) -> None:
+    import importlib
+
+    setup_django(os.environ["DATABASE_URL"])
+    module, function = target.split(":")
+    kwargs = json.loads(sys.stdin.read() or "{}")
+    result = getattr(importlib.import_module(module), function)(**kwargs)
+    sys.stdout.write("\n" + json.dumps(result) + "\n")
+
+
+# --- Celery ----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def celery_worker(
+    database: str, *, concurrency: int = 2, keyprefix: str, log: Path | None = None
+) -> Iterator[subprocess.Popen]:
+    """A real Celery worker (prefork, `concurrency` processes, every queue of the settings) on
+    the bench Redis database, with its keys under `keyprefix` so runs never see each other's
+    messages. Waits until it answers a ping."""
+    args = [
+        PYTHON, "-m", "celery", "-A", "config", "worker",
+        "--concurrency", str(concurrency),
+        "--loglevel", "WARNING",
+        "--without-gossip", "--without-mingle",
+        "--hostname", f"bench-{os.getpid()}@%h",
+    ]  # fmt: skip
+    env = bench_env(database, PORTAL_BROKER_KEYPREFIX=keyprefix)
+    with process(args, env=env, log=log) as worker:
+        yield worker
+
+
+def redis_delete_prefix(prefix: str) -> int:
+    """Delete every key of the bench Redis database under `prefix` (leftover messages)."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    for start in range(0, len(keys), 500):
+        client.delete(*keys[start : start + 500])
+    return len(keys)
+
+
+# --- HTTP load -------------------------------------------------------------------------------
+
+
+class HttpClient:
+    """One keep-alive HTTP/1.1 connection (http.client: cheap enough to share the two cores
+    with the server), reconnecting when the server closes it."""
+
+    def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 30) -> None:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.timeout = timeout
+        self.headers = {"Accept": "application/json"}
+        if token:
+            self.headers["Authorization"] = f"Token {token}"
+        self.conn = None
+
+    def request(self, method: str, path: str, body: object = None) -> tuple[int, object]:
+        """Send one request; returns (status, decoded JSON or text)."""
+        import http.client
+
+        headers = dict(self.headers)
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        for attempt in range(2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            try:
+                self.conn.request(method, path, body=data, headers=headers)
+                response = self.conn.getresponse()
+                raw = response.read()
+                break
+            except (http.client.HTTPException, ConnectionError):
+                self.conn.close()
+                self.conn = None
+                if attempt:
+                    raise
+        if response.will_close:
+            self.conn.close()
+            self.conn = None
+        content_type = response.getheader("Content-Type", "")
+        return response.status, json.loads(raw) if "json" in content_type else raw.decode()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+@dataclass
+class LoadResult:
+    operations: int
+    seconds: float
+    latencies: list[float]  # seconds, one per operation
+    errors: int
+
+    @property
+    def throughput(self) -> float:
+        return self.operations / self.seconds if self.seconds else 0.0
+
+
+def closed_loop(
+    operation_factories: Sequence, *, duration: float, warmup: float = 0.0
+) -> LoadResult:
+    """Run one thread per factory for `warmup` + `duration` seconds; each thread calls its
+    operation (made by factory(); returns True on success) back to back, as a client with one
+    connection would. Only operations that start after the warm-up are counted."""
+    import threading
+
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors = 0
+    start_at = time.perf_counter() + warmup
+    stop_at = start_at + duration
+    ops = [factory() for factory in operation_factories]
+
+    def loop(operation) -> None:
+        nonlocal errors
+        mine: list[float] = []
+        failed = 0
+        while True:
+            began = time.perf_counter()
+            if began >= stop_at:
+                break
+            ok = operation()
+            ended = time.perf_counter()
+            if began >= start_at and ended <= stop_at:
+                if ok:
+                    mine.append(ended - began)
+                else:
+                    failed += 1
+        with lock:
+            latencies.extend(mine)
+            errors += failed
+
+    threads = [threading.Thread(target=loop, args=(op,), daemon=True) for op in ops]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return LoadResult(
+        operations=len(latencies), seconds=duration, latencies=latencies, errors=errors
+    )

@@ -2,6 +2,7 @@
 event that was edited, deleted or inserted behind the application's back, and signed
 checkpoints catch a rewrite of the whole table."""
 
+import datetime
 import itertools
 import json
 from io import StringIO
@@ -93,9 +94,20 @@ def as_owner():
     guards.install(connection)
 
 
-def test_an_edited_event_is_named(chain, as_owner):
-    raw("UPDATE audit_auditevent SET purpose = 'edited later' WHERE chain_seq = 4")
-    result = audit_verify()
+@pytest.mark.parametrize("independent", [False, True], ids=["in-database", "independent"])
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("purpose", lambda e: "edited later"),
+        ("occurred_at", lambda e: e.occurred_at + datetime.timedelta(microseconds=1)),
+        ("details", lambda e: json.dumps({"i": 99})),
+        ("actor_role", lambda e: "admin"),
+    ],
+    ids=["purpose", "time", "details", "role"],
+)
+def test_an_edited_event_is_named(chain, as_owner, independent, column, value):
+    raw(f"UPDATE audit_auditevent SET {column} = %s WHERE chain_seq = 4", [value(chain[3])])  # noqa: S608
+    result = audit_verify(independent=independent)
     assert (result["valid"], result["first_invalid"]) == (False, chain[3].pk)
     assert "changed" in result["reason"]
 

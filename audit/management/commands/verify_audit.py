@@ -17,12 +17,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--seal", action="store_true", help="seal pending events first")
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
+        parser.add_argument(
+            "--independent",
+            action="store_true",
+            help="compute every content digest in Python from the raw columns instead of in "
+            "PostgreSQL (slower; trusts nothing the database computes)",
+        )
 
-    def handle(self, *args, seal: bool, json: bool, **options) -> None:
+    def handle(self, *args, seal: bool, json: bool, independent: bool, **options) -> None:
         if seal:
             while audit_seal():
                 pass
-        result = audit_verify()
+        result = audit_verify(independent=independent)
         if json:
             self.stdout.write(_json(result))
         elif result["valid"]:

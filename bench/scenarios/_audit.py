@@ -1,0 +1,181 @@
+"""The audit scenario's work inside Django, run through `bench.common.in_django` (a child
+process with the bench settings on the scenario's database)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from datetime import timedelta
+
+ACTIONS = [
+    ("pii.read", lambda r: {"fields": r.sample(FIELD_KEYS, r.randint(2, 6))}),
+    ("pii.reveal", lambda r: {"field": r.choice(FIELD_KEYS)}),
+    ("case.claim", lambda r: {"status": "in_progress"}),
+    ("case.approve", lambda r: {"status": "approved", "department": "tax"}),
+    ("application.submit", lambda r: {"services": ["moving-house"], "cases": r.randint(1, 4)}),
+    ("auth.login", lambda r: {"mfa": r.random() < 0.5}),
+]
+FIELD_KEYS = [
+    "applicant.full_name",
+    "applicant.national_id",
+    "applicant.phone",
+    "applicant.address",
+    "applicant.date_of_birth",
+    "move.new_address",
+    "vehicle.plate",
+]
+
+
+def fill(events: int) -> dict:
+    """Add realistic events (COPY) until the log holds `events`, then seal them all."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from accounts.models import User
+    from audit.actions import audit_seal
+    from audit.models import AuditEvent
+
+    existing = AuditEvent.objects.count()
+    missing = max(0, events - existing)
+    rng = random.Random(7)
+    users = list(User.objects.values_list("id", flat=True)[:500])
+    if len(users) < 50:
+        User.objects.bulk_create(
+            User(email=f"audit-bench-{i}@bench.invalid", full_name=f"Staff {i}")
+            for i in range(len(users), 50)
+        )
+        users = list(User.objects.values_list("id", flat=True)[:500])
+    start = time.perf_counter()
+    now = timezone.now()
+    columns = (
+        "occurred_at, actor_id, actor_role, action, target_type, target_ref, subject_id, "
+        "purpose, request_id, source, ip, details, prev_hash, hash"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg 3
+        with raw.copy(f"COPY audit_auditevent ({columns}) FROM STDIN") as copy:
+            for i in range(missing):
+                action, details = rng.choice(ACTIONS)
+                copy.write_row(
+                    (
+                        now - timedelta(seconds=missing - i, microseconds=rng.randint(0, 999_999)),
+                        rng.choice(users),
+                        rng.choice(["clerk", "lead", "citizen", "system"]),
+                        action,
+                        "workflows.case",
+                        f"C-{rng.randint(1, 10**6):08d}",
+                        rng.choice(users),
+                        "checking the address" if action == "pii.reveal" else "",
+                        f"{rng.getrandbits(128):032x}",
+                        rng.choice(["web", "api", "worker"]),
+                        f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                        json.dumps(details(rng)),
+                        "",
+                        "",
+                    )
+                )
+    inserted = time.perf_counter() - start
+    start = time.perf_counter()
+    sealed = 0
+    while n := audit_seal(batch=20_000):
+        sealed += n
+    seal_time = time.perf_counter() - start
+    return {
+        "inserted": missing,
+        "insert_seconds": inserted,
+        "sealed": sealed,
+        "seal_seconds": seal_time,
+    }
+
+
+def verify(events: int, runs: int) -> dict:
+    from django.db import connection
+
+    from audit.selectors import audit_verify
+
+    filled = fill(events)
+
+    def timed(**kwargs) -> tuple[float, dict]:
+        start = time.perf_counter()
+        result = audit_verify(**kwargs)
+        return time.perf_counter() - start, result
+
+    def bare_read() -> float:
+        # The bare stack: stream the same rows' chain columns, no hashing at all.
+        start = time.perf_counter()
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(
+                "SELECT id, chain_seq, prev_hash, hash FROM audit_auditevent "
+                "WHERE chain_seq IS NOT NULL ORDER BY chain_seq"
+            )
+            while cursor.fetchmany(10_000):
+                pass
+        return time.perf_counter() - start
+
+    verify_seconds, baseline_seconds, checked = [], [], 0
+    for _ in range(runs):
+        seconds, result = timed()
+        if not result["valid"]:
+            raise SystemExit(f"the benchmark chain does not verify: {result}")
+        verify_seconds.append(seconds)
+        checked = result["checked"]
+        baseline_seconds.append(bare_read())
+    independent_seconds, result = timed(independent=True)
+    assert result["valid"], result
+    return {
+        **filled,
+        "checked": checked,
+        "verify_seconds": verify_seconds,
+        "baseline_seconds": baseline_seconds,
+        "independent_seconds": independent_seconds,
+    }
+
+
+def reads(applications: int) -> dict:
+    """Demo catalog, `applications` routed moving-house applications; a clerk's token and the
+    references of the cases the clerk reads."""
+    from django.core.management import call_command
+
+    from accounts import actions as accounts
+    from accounts.models import User
+    from services import actions, selectors
+    from workflows.actions import advance
+    from workflows.models import Case
+
+    os.environ.setdefault("DEMO_PASSWORD", "bench-demo-password")
+    call_command("seed_demo", verbosity=0)
+    clerk = User.objects.get(email="clerk.tax@demo.gov")
+    have = Case.objects.filter(department__slug="tax").count()
+    versions = selectors.versions_published_for(slugs=["moving-house"])
+    for n in range(have, applications):
+        citizen = accounts.user_create(
+            actor=None,
+            email=f"audit-reader-{n}@bench.invalid",
+            password=None,
+            full_name=f"Citizen {n}",
+            email_verified=True,
+        )
+        application = actions.application_create(
+            citizen=citizen,
+            versions=versions,
+            answers={
+                "applicant.full_name": f"Citizen {n}",
+                "applicant.national_id": "11010519491231002X",
+                "applicant.date_of_birth": "1980-01-01",
+                "applicant.phone": "13812345678",
+                "applicant.address": "北京市东城区景山前街4号",
+                "move.new_address": "上海市黄浦区人民大道200号",
+                "move.date": "2026-11-01",
+                "household.size": 3,
+                "household.has_vehicle": False,
+                "household.has_school_children": False,
+            },
+        )
+        application = actions.application_submit(application=application, actor=citizen)
+        advance(application_id=application.pk)
+    refs = list(
+        Case.objects.filter(department__slug="tax").values_list("reference", flat=True)[:200]
+    )
+    return {"token": accounts.token_issue(actor=None, user=clerk).key, "cases": refs}
