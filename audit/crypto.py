@@ -222,6 +222,34 @@ def decrypt(token: str, *, aad: str) -> str:
         ) from exc
 
 
+# Files (attachments): MAGIC, the key id, a newline, then nonce + ciphertext + tag, raw bytes.
+FILE_MAGIC = b"PORTAL-AESGCM-1:"
+
+
+def encrypt_file(content: bytes, *, aad: str) -> tuple[str, bytes]:
+    """Encrypt a file's bytes with the active key, bound to `aad`; returns (key id, blob)."""
+    ring = _keyring()
+    nonce = os.urandom(_NONCE_BYTES)
+    ct = ring.keys[ring.active].encrypt(nonce, bytes(content), _aad_bytes(aad))
+    return ring.active, FILE_MAGIC + ring.active.encode("ascii") + b"\n" + nonce + ct
+
+
+def decrypt_file(blob: bytes, *, aad: str) -> bytes:
+    """The bytes of a file from `encrypt_file`; DecryptionError on any mismatch or damage."""
+    if not blob.startswith(FILE_MAGIC) or b"\n" not in blob[len(FILE_MAGIC) : len(FILE_MAGIC) + 17]:
+        raise DecryptionError("Not an encrypted file.")
+    kid, _, body = blob[len(FILE_MAGIC) :].partition(b"\n")
+    key = _keyring().keys.get(kid.decode("ascii", "replace"))
+    if key is None or len(body) < _NONCE_BYTES + _TAG_BYTES:
+        raise DecryptionError(f"Unknown key or damaged file ({kid!r}).")
+    try:
+        return key.decrypt(body[:_NONCE_BYTES], body[_NONCE_BYTES:], _aad_bytes(aad))
+    except InvalidTag as exc:
+        raise DecryptionError(
+            "File decryption failed: wrong key, wrong aad or tampered data."
+        ) from exc
+
+
 def is_encrypted(value: object) -> bool:
     """True when `value` is shaped like a token from `encrypt` (not proof it decrypts)."""
     return isinstance(value, str) and _TOKEN_RE.fullmatch(value) is not None

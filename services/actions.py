@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Department, User
+from audit import crypto
 from audit.actions import audit_record
 from audit.constants import AuditAction
 
@@ -31,7 +32,7 @@ from .models import (
     ServiceVersion,
 )
 from .schema import MergedField, applicable_answers, merge_fields, validate_answers
-from .selectors import dictionary
+from .selectors import dictionary, forget_dictionary
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
 MAX_ANSWERS_BYTES = 256 * 1024
@@ -258,7 +259,7 @@ def application_create(
             application.save()
     except IntegrityError as exc:  # pragma: no cover - a reference collision after the check
         raise ServiceError(_("Please try again.")) from exc
-    application.versions.set(versions)
+    application.versions.add(*versions)  # a new row: no current set to read first, as set() does
     audit_record(
         action=AuditAction.APPLICATION_CREATE,
         actor=citizen,
@@ -285,7 +286,12 @@ def request_routing(*, application: Application) -> None:
 
 
 def _locked(application: Application) -> Application:
-    return Application.objects.select_for_update().get(pk=application.pk)
+    # The citizen comes with the row: every action names them as the audit event's subject.
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("citizen")
+        .get(pk=application.pk)
+    )
 
 
 @transaction.atomic
@@ -352,6 +358,8 @@ def _check_attachments(
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     file_keys = [f.key for f in fields if f.definition.type == FieldType.FILE and f.key in values]
+    if not file_keys:
+        return errors
     tokens = set(
         Attachment.objects.filter(application=application, field_key__in=file_keys).values_list(
             "field_key", "token"
@@ -479,7 +487,8 @@ def attachment_upload(
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
     )
-    attachment.file.save(attachment.token, ContentFile(content), save=False)
+    attachment.key_id, sealed = crypto.encrypt_file(content, aad=attachment.aad)
+    attachment.file.save(attachment.token, ContentFile(sealed), save=False)
     attachment.save()
     for previous in old:  # a replaced file is deleted after the commit
         transaction.on_commit(lambda f=previous.file: f.delete(save=False))
@@ -574,6 +583,7 @@ def field_definition_save(*, actor: User | None, key: str, **attrs: Any) -> Fiel
     if not created and not changed:
         return field
     field.save()
+    forget_dictionary()
     audit_record(
         action=AuditAction.FIELD_CREATE if created else AuditAction.FIELD_UPDATE,
         actor=actor,
@@ -663,6 +673,44 @@ def rotate_keys_batch(*, model: str, after_pk: int, batch: int = 500) -> tuple[i
                 action=AuditAction.KEYS_ROTATE,
                 actor=None,
                 details={"table": model, "rows": changed, "key": active},
+            )
+    return (rows[-1].pk if rows else after_pk), len(rows), changed
+
+
+def rotate_attachments_batch(*, after_pk: int, batch: int = 100) -> tuple[int, int, int]:
+    """Re-encrypt one batch of attachment files under the active key (and encrypt any file
+    stored before files were encrypted). Each file is written under a new name, the row points
+    to it in the transaction, and the old file is deleted after the commit, so an interrupted
+    run loses nothing and resumes. Returns (last pk seen, rows scanned, files changed)."""
+    from .selectors import attachment_content
+
+    active = crypto.active_key_id()
+    with transaction.atomic():
+        rows = list(
+            Attachment.objects.select_for_update()
+            .select_related("application")
+            .filter(pk__gt=after_pk)
+            .order_by("pk")[:batch]
+        )
+        changed = 0
+        for attachment in rows:
+            if attachment.key_id == active or not attachment.file:
+                continue
+            content = attachment_content(attachment)
+            old_file = attachment.file
+            attachment.key_id, sealed = crypto.encrypt_file(content, aad=attachment.aad)
+            attachment.file = None
+            attachment.file.save(
+                f"{attachment.token}.{attachment.key_id}", ContentFile(sealed), save=False
+            )
+            attachment.save(update_fields=["file", "key_id"])
+            transaction.on_commit(lambda f=old_file: f.delete(save=False))
+            changed += 1
+        if changed:
+            audit_record(
+                action=AuditAction.KEYS_ROTATE,
+                actor=None,
+                details={"table": "attachment", "rows": changed, "key": active},
             )
     return (rows[-1].pk if rows else after_pk), len(rows), changed
 

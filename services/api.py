@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from config.api import Pagination
 
 from . import actions, selectors
+from .constants import ApplicationStatus
 from .models import Application
 from .schema import MergedField, form_schema, merge_fields
 from .serializers import (
@@ -40,11 +41,13 @@ def refused(exc: actions.ServiceError) -> Response:
     return Response({"detail": exc.message}, status=exc.status)
 
 
-def _list_data(application: Application) -> dict:
+def _list_data(application: Application, versions: list | None = None) -> dict:
+    if versions is None:
+        versions = selectors.application_versions(application)
     return {
         "reference": application.reference,
         "status": application.status,
-        "services": [v.service.slug for v in selectors.application_versions(application)],
+        "services": [v.service.slug for v in versions],
         "created_at": application.created_at,
         "submitted_at": application.submitted_at,
     }
@@ -52,13 +55,17 @@ def _list_data(application: Application) -> dict:
 
 def _detail_data(application: Application) -> dict:
     versions = selectors.application_versions(application)
+    # Cases (and so questions) exist only once the engine has routed a submitted application.
+    draft = application.status == ApplicationStatus.DRAFT
     return {
-        **_list_data(application),
+        **_list_data(application, versions),
         "withdrawn_at": application.withdrawn_at,
         "answers": actions.application_answers(application),
         "form": form_schema(merge_fields(versions, selectors.dictionary())),
         "attachments": [AttachmentOutput(a).data for a in application.attachments.all()],
-        "cases": [
+        "cases": []
+        if draft
+        else [
             {
                 "reference": c.reference,
                 "department": c.department.slug,
@@ -69,7 +76,9 @@ def _detail_data(application: Application) -> dict:
             }
             for c in selectors.cases_of_application(application)
         ],
-        "information_requests": [
+        "information_requests": []
+        if draft
+        else [
             {
                 "case": r.case.reference,
                 "department": r.case.department.slug,

@@ -282,6 +282,9 @@ class Attachment(models.Model):
     content_type = models.CharField(_("type"), max_length=100)
     size = models.PositiveIntegerField(_("size"))
     sha256 = models.CharField(max_length=64)
+    # The key the stored file is encrypted under ("" for a file stored before files were
+    # encrypted; `rotate_keys` encrypts those).
+    key_id = models.CharField(max_length=16, blank=True, default="")
     uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
 
     class Meta:
@@ -297,6 +300,10 @@ class Attachment(models.Model):
     @property
     def audit_ref(self) -> str:
         return f"{self.application.reference}:{self.token}"
+
+    @property
+    def aad(self) -> str:
+        return f"attachment:{self.token}"
 
 
 class ApplicationUserObjectPermission(UserObjectPermissionBase):

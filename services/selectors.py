@@ -2,19 +2,60 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import User
 
 from .constants import VersionStatus
-from .models import Application, CitizenProfile, FieldDefinition, Service, ServiceVersion
+from .models import (
+    Application,
+    Attachment,
+    CitizenProfile,
+    FieldDefinition,
+    Service,
+    ServiceVersion,
+)
+
+
+# The dictionary read once per request (`catalog_memo`): saving one form reads it four to eight
+# times (merge, prefill, seal, unseal, the response's schema), each a query of every row with
+# its JSON columns. Per request, not per process, so an edit is seen by the next request.
+_dictionary_memo: ContextVar[dict[str, FieldDefinition] | None] = ContextVar(
+    "services_dictionary_memo", default=None
+)
+_memo_active: ContextVar[bool] = ContextVar("services_dictionary_memo_active", default=False)
+
+
+@contextlib.contextmanager
+def catalog_memo() -> Iterator[None]:
+    """Within the block (one request), `dictionary()` queries the database at most once."""
+    active, memo = _memo_active.set(True), _dictionary_memo.set(None)
+    try:
+        yield
+    finally:
+        _dictionary_memo.reset(memo)
+        _memo_active.reset(active)
+
+
+def forget_dictionary() -> None:
+    """Drop the memoised dictionary (after a field definition is saved in this request)."""
+    _dictionary_memo.set(None)
 
 
 def dictionary() -> dict[str, FieldDefinition]:
-    """The whole data dictionary by key (small: a few hundred rows at most)."""
-    return {fd.key: fd for fd in FieldDefinition.objects.all()}
+    """The whole data dictionary by key (small: a few hundred rows at most). Callers must not
+    change the returned definitions: inside `catalog_memo` they are shared by the request."""
+    memo = _dictionary_memo.get()
+    if memo is not None:
+        return memo
+    result = {fd.key: fd for fd in FieldDefinition.objects.all()}
+    if _memo_active.get():
+        _dictionary_memo.set(result)
+    return result
 
 
 def services_published(*, query: str = "") -> QuerySet[Service]:
@@ -56,8 +97,13 @@ def applications_for_citizen(*, user: User) -> QuerySet[Application]:
 
 
 def application_of_citizen(*, user: User, reference: str) -> Application | None:
-    """The citizen's own application, or None (callers answer 404: references are not confirmed)."""
-    return applications_for_citizen(user=user).filter(reference=reference).first()
+    """The citizen's own application, or None (callers answer 404: references are not confirmed).
+
+    Its versions are not prefetched: most callers act on it, and `application_versions` reads
+    them in one query when a page needs them."""
+    if not user.is_authenticated:
+        return None
+    return Application.objects.filter(citizen=user, reference=reference).first()
 
 
 def profile_of(*, user: User) -> CitizenProfile | None:
@@ -72,6 +118,18 @@ def profile_facts(*, user: User) -> dict:
     if profile is None:
         return {}
     return unseal(profile.data, row=f"profile:{user.pk}", dictionary=dictionary())
+
+
+def attachment_content(attachment: Attachment) -> bytes:
+    """The plaintext bytes of a stored attachment (decrypted; a file stored before files were
+    encrypted is returned as it is until `rotate_keys` encrypts it)."""
+    from audit import crypto
+
+    with attachment.file.open("rb") as handle:
+        stored = handle.read()
+    if not attachment.key_id:
+        return stored
+    return crypto.decrypt_file(stored, aad=attachment.aad)
 
 
 def version_departments(version: ServiceVersion) -> list[str]:
@@ -97,7 +155,11 @@ def catalog_entry(*, service: Service, fields_by_key: dict[str, FieldDefinition]
 
 
 def application_versions(application: Application) -> list[ServiceVersion]:
-    return sorted(application.versions.all(), key=lambda v: v.service.slug)
+    """The application's versions with their services, by service slug (one query at most)."""
+    versions = application.versions.all()
+    if "versions" not in getattr(application, "_prefetched_objects_cache", {}):
+        versions = versions.select_related("service")
+    return sorted(versions, key=lambda v: v.service.slug)
 
 
 def cases_of_application(application: Application) -> list:

@@ -6,6 +6,7 @@ missing or foreign application is a 404) and call one action.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django.contrib import messages
@@ -276,7 +277,7 @@ def attachment_download(request: HttpRequest, reference: str, token: str) -> Fil
     if attachment is None:
         raise Http404
     return FileResponse(
-        attachment.file.open("rb"),
+        io.BytesIO(selectors.attachment_content(attachment)),
         as_attachment=True,
         filename=attachment.original_name,
         content_type=attachment.content_type,

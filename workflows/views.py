@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import department_members, departments_for_user
 from services.actions import ServiceError
+from services.selectors import attachment_content
 
 from . import actions, selectors
 from .constants import CaseStatus
@@ -166,7 +169,7 @@ def case_file(request: HttpRequest, reference: str, token: str) -> FileResponse:
         raise Http404
     actions.case_read_record(case=case, actor=request.user, fields=[attachment.field_key])
     return FileResponse(
-        attachment.file.open("rb"),
+        io.BytesIO(attachment_content(attachment)),
         as_attachment=True,
         filename=attachment.original_name,
         content_type=attachment.content_type,

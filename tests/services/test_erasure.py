@@ -32,7 +32,7 @@ SECRETS = {
     "applicant.address": "上海市徐汇区漕溪北路88号",
     "applicant.date_of_birth": "1979-03-14",
 }
-PDF = b"%PDF-1.4\n%%EOF\n"
+PDF = b"%PDF-1.4\n% 310104197903144175\n%%EOF\n"  # a secret inside the file
 
 
 def everything_written(media_root: Path) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from audit import crypto
-from services.actions import rotate_keys_batch
-from services.models import Application, CitizenProfile
+from services.actions import rotate_attachments_batch, rotate_keys_batch
+from services.models import Application, Attachment, CitizenProfile
 
 
 class Command(BaseCommand):
@@ -37,4 +37,12 @@ class Command(BaseCommand):
                 done += scanned
                 total_changed += changed
                 self.stdout.write(f"  {model}s: {done}/{total}")
+        total, done, after = Attachment.objects.count(), 0, 0
+        while True:
+            after, scanned, changed = rotate_attachments_batch(after_pk=after, batch=batch)
+            if not scanned:
+                break
+            done += scanned
+            total_changed += changed
+            self.stdout.write(f"  attachment files: {done}/{total}")
         self.stdout.write(self.style.SUCCESS(f"Done: {total_changed} rows re-encrypted."))
