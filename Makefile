@@ -8,12 +8,13 @@ PORT ?= 8000
 JOBS ?= 2
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install setup run test lint format check-migrations chromium bench clean
+.PHONY: help install setup run test lint format check-migrations chromium bench bench-full clean
 
 help:
 	@echo "make run    - install, migrate, seed and start web + worker + beat on http://127.0.0.1:$(PORT)/"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make lint   - ruff check, ruff format --check, makemigrations --check"
+	@echo "make bench  - quick benchmarks (PostgreSQL + Redis); make bench-full: 1,000,000 cases"
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,14 @@ chromium:
 
 test: install chromium
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest -n $(JOBS) $(PYTEST_ARGS)
+
+# Benchmarks (bench/README.md): PostgreSQL and Redis from BENCH_PG / BENCH_REDIS_URL (default:
+# this machine's). `bench` is the quick version CI runs; `bench-full` seeds 1,000,000 cases.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-full: install
+	$(BIN)/python bench/run.py --full $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -68,6 +68,10 @@ class AuditEvent(models.Model):
             models.Index(fields=["subject", "id"], name="audit_subject_idx"),
             models.Index(fields=["action", "id"], name="audit_action_idx"),
             models.Index(fields=["request_id"], name="audit_request_idx"),
+            # The sealer's queue: only the few unsealed events, however long the log grows.
+            models.Index(
+                fields=["id"], condition=models.Q(chain_seq__isnull=True), name="audit_unsealed_idx"
+            ),
         ]
 
     def __str__(self) -> str:
