@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hmac
+import os
+import queue
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from accounts.constants import Role
 from accounts.models import User
@@ -27,18 +30,22 @@ from .models import AuditCheckpoint, AuditEvent
 PII_ACTIONS = (AuditAction.PII_READ, AuditAction.PII_REVEAL)
 
 
-def audit_verify(*, chunk_size: int = 10_000, independent: bool = False) -> dict[str, Any]:
+def audit_verify(
+    *, chunk_size: int = 10_000, independent: bool = False, segment_size: int = 200_000
+) -> dict[str, Any]:
     """Recompute the whole chain (streamed) and check every signed checkpoint against it.
 
     On PostgreSQL the database computes each event's content digest (`CONTENT_DIGEST_SQL`) and
     only the links are walked here; `independent=True` reads the raw columns instead and
     computes the same canonical bytes in Python, trusting nothing the database computes.
+    A long chain is read in consecutive ranges of `chain_seq`, each on its own connection
+    (one per core), so the database computes several ranges' digests at once while the links
+    are still walked strictly in order here.
     """
     from .signing import signing_key
 
     checkpoints = {c.chain_seq: c for c in AuditCheckpoint.objects.all()}
     seen: dict[int, str] = {}
-    table = AuditEvent._meta.db_table
     in_database = connection.vendor == "postgresql" and not independent
     if in_database:
         columns = [
@@ -55,17 +62,11 @@ def audit_verify(*, chunk_size: int = 10_000, independent: bool = False) -> dict
     hash_at = 3 if in_database else len(columns) - 1
 
     def rows() -> Iterator[tuple]:
-        # A server-side cursor straight to tuples: no model or dict per row.
-        with connection.chunked_cursor() as cursor:
-            cursor.execute(
-                f"SELECT {', '.join(columns)} FROM {table} "  # noqa: S608  (constants only)
-                "WHERE chain_seq IS NOT NULL ORDER BY chain_seq"
-            )
-            while batch := cursor.fetchmany(chunk_size):
-                for row in batch:
-                    if row[1] in checkpoints:
-                        seen[row[1]] = row[hash_at]
-                    yield row
+        for batch in _chain_batches(columns, chunk_size=chunk_size, segment_size=segment_size):
+            for row in batch:
+                if row[1] in checkpoints:
+                    seen[row[1]] = row[hash_at]
+                yield row
 
     result: Verification = verify_links(rows()) if in_database else verify_tuples(rows())
     checkpoint_problem = ""
@@ -93,6 +94,76 @@ def audit_verify(*, chunk_size: int = 10_000, independent: bool = False) -> dict
         "unsealed": AuditEvent.objects.filter(chain_seq__isnull=True).count(),
         "checkpoints": len(checkpoints),
     }
+
+
+def _chain_batches(
+    columns: list[str], *, chunk_size: int, segment_size: int
+) -> Iterator[list[tuple]]:
+    """Sealed events in chain order, in batches: one server-side cursor, or on PostgreSQL with a
+    long chain, consecutive `chain_seq` ranges read ahead by one thread (and connection) each.
+    The first range is open below and the last open above, so no row escapes the walk."""
+    table = AuditEvent._meta.db_table
+    select = f"SELECT {', '.join(columns)} FROM {table} WHERE "  # noqa: S608  (constants only)
+
+    def stream(where: str, params: list[int]) -> Iterator[list[tuple]]:
+        # A server-side cursor straight to tuples: no model or dict per row.
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(f"{select}{where} ORDER BY chain_seq", params)
+            while batch := cursor.fetchmany(chunk_size):
+                yield batch
+
+    head = AuditEvent.objects.aggregate(head=Max("chain_seq"))["head"] or 0
+    parts = min(os.cpu_count() or 1, 8, head // segment_size) if segment_size > 0 else 1
+    if connection.vendor != "postgresql" or parts < 2:
+        yield from stream("chain_seq IS NOT NULL", [])
+        return
+    step = -(-head // parts)
+    bounds = [(i * step, (i + 1) * step) for i in range(parts)]
+    wheres = [
+        ("chain_seq <= %s", [bounds[0][1]]),
+        *(("chain_seq > %s AND chain_seq <= %s", list(b)) for b in bounds[1:-1]),
+        ("chain_seq > %s", [bounds[-1][0]]),
+    ]
+    stop = threading.Event()
+    queues: list[queue.Queue] = [queue.Queue(maxsize=4) for _ in wheres[1:]]
+
+    def read_ahead(where: str, params: list[int], out: queue.Queue) -> None:
+        def put(item: object) -> bool:
+            while not stop.is_set():
+                try:
+                    out.put(item, timeout=0.2)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        try:
+            for batch in stream(where, params):
+                if not put(batch):
+                    return
+            put(None)
+        except Exception as exc:  # handed to the walking thread, which raises it
+            put(exc)
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [
+        threading.Thread(target=read_ahead, args=(*w, q), daemon=True)
+        for w, q in zip(wheres[1:], queues, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        yield from stream(*wheres[0])
+        for out in queues:
+            while (item := out.get()) is not None:
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
 
 
 def _id(value: str) -> int:

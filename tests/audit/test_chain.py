@@ -192,3 +192,22 @@ def test_checkpoints_export(chain):
     line = json.loads(out.getvalue().splitlines()[0])
     assert line["chain_seq"] == 10 and line["head_hash"] == chain[-1].hash
     assert AuditCheckpoint.objects.count() == 1
+
+
+@pytest.mark.parametrize("position", [1, 5, 6, 10])
+def test_a_chain_read_in_ranges_names_the_same_event(chain, as_owner, require_postgres, position):
+    # Ten events in two ranges (1-5, 6-10) on their own connections: an edit at either end of
+    # either range is named exactly as by the single walk.
+    assert audit_verify(segment_size=3)["valid"]
+    assert audit_verify(segment_size=3)["checked"] == 10
+    raw("UPDATE audit_auditevent SET purpose = 'edited' WHERE chain_seq = %s", [position])
+    result = audit_verify(segment_size=3)
+    assert (result["valid"], result["first_invalid"]) == (False, chain[position - 1].pk)
+    assert result == audit_verify(segment_size=0)
+
+
+def test_a_deletion_at_a_range_boundary_is_named(chain, as_owner, require_postgres):
+    raw("DELETE FROM audit_auditevent WHERE chain_seq = 6")  # the second range's first event
+    result = audit_verify(segment_size=3)
+    assert (result["valid"], result["first_invalid"]) == (False, chain[6].pk)
+    assert "missing" in result["reason"]
