@@ -71,7 +71,8 @@ class Figure:
         ratio = "" if self.ratio is None else f"  ratio {self.ratio:.2f}"
         verdict = {True: "  ok", False: "  NOT MET", None: ""}[self.met]
         target = f"  (target {self.target})" if self.target else ""
-        return f"{self.scenario:8} {self.name:44} {self.value:>12,.2f} {self.unit:8}{base}{ratio}{target}{verdict}"
+        value = f"{self.value:>12,.2f} {self.unit:8}"
+        return f"{self.scenario:8} {self.name:44} {value}{base}{ratio}{target}{verdict}"
 
 
 def median_p95(samples: Sequence[float]) -> tuple[float, float]:
@@ -79,7 +80,7 @@ def median_p95(samples: Sequence[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     if not ordered:
         return float("nan"), float("nan")
-    rank = max(0, min(len(ordered) - 1, int(round(0.95 * len(ordered) + 0.5)) - 1))
+    rank = max(0, min(len(ordered) - 1, round(0.95 * len(ordered) + 0.5) - 1))
     return statistics.median(ordered), ordered[rank]
 
 
@@ -248,9 +249,16 @@ def cpu_seconds(pid: int) -> float:
 # --- Django in a child process ---------------------------------------------------------------
 
 
-def in_django(target: str, *, database: str, timeout: float = 600, **kwargs: object) -> object:
+def in_django(
+    target: str,
+    *,
+    database: str,
+    timeout: float = 600,
+    env: dict[str, str] | None = None,
+    **kwargs: object,
+) -> object:
     """Call `module:function(**kwargs)` in a fresh Python process set up for `database` (bench
-    settings) and return its JSON result.
+    settings, plus `env`) and return its JSON result.
 
     The runner runs several scenarios, each on its own database; Django can be set up only once
     per process, so work that needs the ORM runs in a child instead of in the runner.
@@ -259,7 +267,7 @@ def in_django(target: str, *, database: str, timeout: float = 600, **kwargs: obj
     done = subprocess.run(
         [PYTHON, "-c", code, target],
         cwd=ROOT,
-        env=bench_env(database),
+        env=bench_env(database, **(env or {})),
         input=json.dumps(kwargs),
         capture_output=True,
         text=True,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import FULL, SMALL, Context, report  # noqa: E402
+from bench.common import FULL, SMALL, Context, report
 
 SCENARIOS = ["submit", "routing", "inbox", "audit", "memory"]
 

@@ -43,10 +43,23 @@ def _restore_request_id(task: Any = None, **_: Any) -> None:
 
     request_id = getattr(task.request, "portal_request_id", None) if task else None
     bind_context(request_id=request_id or None, ip=None, source="worker")
+    _close_old_connections(task)
 
 
 @task_postrun.connect
-def _clear_request_id(**_: Any) -> None:
+def _clear_request_id(task: Any = None, **_: Any) -> None:
     from audit.context import clear_context
 
     clear_context()
+    _close_old_connections(task)
+
+
+def _close_old_connections(task: Any) -> None:
+    """What Django does around each request: keep a connection for CONN_MAX_AGE, close it when
+    it is broken or too old (CELERY_DB_REUSE_MAX stops the fixup from closing it every task).
+    Not for eager tasks, which run inside the caller's transaction."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()

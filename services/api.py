@@ -53,8 +53,13 @@ def _list_data(application: Application, versions: list | None = None) -> dict:
     }
 
 
-def _detail_data(application: Application) -> dict:
-    versions = selectors.application_versions(application)
+def _detail_data(application: Application, versions: list | None = None) -> dict:
+    """The detail of an own application; `versions` (with their services) when the caller has
+    them already, as the create endpoint does."""
+    if versions is None:
+        versions = selectors.application_versions(application)
+    else:
+        versions = sorted(versions, key=lambda v: v.service.slug)
     # Cases (and so questions) exist only once the engine has routed a submitted application.
     draft = application.status == ApplicationStatus.DRAFT
     return {
@@ -160,7 +165,8 @@ class ApplicationListCreateApi(APIView):
         except actions.ServiceError as exc:
             return refused(exc)
         return Response(
-            ApplicationDetailOutput(_detail_data(application)).data, status=status.HTTP_201_CREATED
+            ApplicationDetailOutput(_detail_data(application, versions)).data,
+            status=status.HTTP_201_CREATED,
         )
 
 

@@ -20,7 +20,6 @@ from .models import (
     ServiceVersion,
 )
 
-
 # The dictionary read once per request (`catalog_memo`): saving one form reads it four to eight
 # times (merge, prefill, seal, unseal, the response's schema), each a query of every row with
 # its JSON columns. Per request, not per process, so an edit is seen by the next request.

@@ -87,6 +87,8 @@ class CaseListApi(APIView):
                 "results": CaseListItemOutput(rows, many=True).data,
                 "next": next_url,
                 "counts": counts,
+                # A count equal to this means "this many or more" (counting stops there).
+                "counts_limit": selectors.COUNT_LIMIT,
             }
         )
 

@@ -35,6 +35,12 @@ def _case(request: HttpRequest, reference: str) -> Case:
     return case
 
 
+def _shown_count(counts: list[int]) -> str:
+    """A tab's count; "1000+" when a status reached the selectors' counting limit."""
+    total = str(sum(counts))
+    return f"{total}+" if any(n >= selectors.COUNT_LIMIT for n in counts) else total
+
+
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     _staff_or_404(request)
@@ -67,9 +73,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
                 (
                     "active",
                     _("To do"),
-                    sum(counts[s] for s in ("open", "in_progress", "awaiting_citizen")),
+                    _shown_count([counts[s] for s in ("open", "in_progress", "awaiting_citizen")]),
                 ),
-                *[(value, label, counts[value]) for value, label in CaseStatus.choices],
+                *[
+                    (value, label, _shown_count([counts[value]]))
+                    for value, label in CaseStatus.choices
+                ],
             ],
             "departments": departments_for_user(user=request.user),
             "next_query": query.urlencode() if cursor else "",

@@ -10,5 +10,6 @@ from . import views
 urlpatterns = [
     path("bench/notes/", views.NoteCreate.as_view(), name="bench-note-create"),
     path("bench/ping/", views.ping, name="bench-ping"),
+    path("bench/cases/", views.CasePage.as_view(), name="bench-case-page"),
     *portal_urlpatterns,
 ]

@@ -2,6 +2,9 @@
 
 from django.http import HttpRequest, HttpResponse
 from rest_framework import generics, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from .models import Note
 
@@ -19,3 +22,30 @@ class NoteCreate(generics.CreateAPIView):
 
 def ping(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok")
+
+
+class CasePage(APIView):
+    """The inbox page query without the permission scoping (issue 7, scenario 3): the same
+    filters a person chooses, the same order and the same serializer, no membership join and no
+    counts. Ordered by (due date, id) with undated cases last, the order the inbox promises."""
+
+    def get(self, request: Request) -> Response:
+        from django.db.models import F
+
+        from workflows.models import Case
+        from workflows.selectors import LIST_DEFERRED
+        from workflows.serializers import CaseListItemOutput
+
+        cases = Case.objects.all()
+        if request.query_params.get("status"):
+            cases = cases.filter(status__in=request.query_params["status"].split(","))
+        if request.query_params.get("department"):
+            cases = cases.filter(department__slug=request.query_params["department"])
+        if request.query_params.get("assignee") == "none":
+            cases = cases.filter(assignee__isnull=True)
+        size = max(1, min(int(request.query_params.get("page_size", 50)), 200))
+        rows = cases.select_related("department", "version__service", "assignee", "application")
+        # The same columns as the portal's page, so the comparison is about the scoping only.
+        rows = rows.defer(*LIST_DEFERRED)
+        rows = rows.order_by(F("due_at").asc(nulls_last=True), "id")[:size]
+        return Response({"results": CaseListItemOutput(rows, many=True).data})

@@ -1,1 +1,1 @@
-"""One module per scenario; each has `run(ctx: bench.common.Context) -> list[bench.common.Figure]`."""
+"""One module per scenario, each with `run(ctx: Context) -> list[Figure]` (bench.common)."""

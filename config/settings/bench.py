@@ -8,7 +8,9 @@ from .env import env_str
 
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "bench-only-insecure-key-0123456789-abcdefghijklmnopqrstuv")
+SECRET_KEY = env_str(
+    "DJANGO_SECRET_KEY", "bench-only-insecure-key-0123456789-abcdefghijklmnopqrstuv"
+)
 INSTALLED_APPS = [*INSTALLED_APPS, "bench.baseline"]
 ROOT_URLCONF = "bench.baseline.urls"
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None}}

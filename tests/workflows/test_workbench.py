@@ -186,6 +186,38 @@ def test_inbox_pages_by_due_date_with_a_cursor_and_constant_queries(catalog):
     assert queries(2) == queries(7)
 
 
+def test_cases_without_a_due_date_come_last_across_pages(catalog):
+    # School places wait (pending, no due date) until the household step is approved.
+    for _ in range(3):
+        actions.advance(application_id=submit_moving(school=True).pk)
+    waiting = Case.objects.filter(step="school").order_by("id")
+    opened = waiting[0]
+    actions.case_approve(
+        case=Case.objects.get(application=opened.application, step="household"),
+        actor=user("clerk.household-registration@demo.gov"),
+    )
+    actions.advance(application_id=opened.application_id)
+    api = api_for("clerk.education@demo.gov")
+    seen, url = [], "/api/v1/cases/?page_size=1"
+    while url:
+        body = api.get(url).json()
+        seen += [(c["reference"], c["due_at"]) for c in body["results"]]
+        url = body["next"]
+    assert [due is None for _, due in seen] == [False, True, True]
+    assert [r for r, _ in seen[1:]] == [c.reference for c in waiting if c.pk != opened.pk]
+
+
+def test_counts_stop_at_the_limit(catalog):
+    from workflows import selectors
+
+    for _ in range(3):
+        actions.advance(application_id=submit_moving().pk)
+    cases = selectors.cases_for_user(user=user("clerk.tax@demo.gov"))
+    assert selectors.status_counts(cases)["open"] == 3
+    assert selectors.status_counts(cases, limit=2)["open"] == 2
+    assert selectors.status_counts(cases.none())["open"] == 0
+
+
 def test_a_bad_cursor_starts_from_the_beginning(routed):
     response = api_for("clerk.tax@demo.gov").get("/api/v1/cases/?cursor=%%%garbage")
     assert response.status_code == 200

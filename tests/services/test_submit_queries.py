@@ -1,0 +1,48 @@
+"""Issue 7 (benchmarks, submit): creating and submitting an application through the API reads the
+data dictionary once per request, takes a bounded number of queries, and an edit of the
+dictionary is seen by the next request."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from services.actions import field_definition_save
+
+from .conftest import MOVING
+
+BODY = {"services": ["moving-house"], "answers": MOVING}
+
+
+def dictionary_reads(queries: CaptureQueriesContext) -> int:
+    return sum('FROM "services_fielddefinition"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_create_and_submit_read_the_dictionary_once_each(catalog, api):
+    with CaptureQueriesContext(connection) as created:
+        response = api.post("/api/v1/applications/", BODY, format="json")
+    assert response.status_code == 201
+    with CaptureQueriesContext(connection) as submitted:
+        done = api.post(f"/api/v1/applications/{response.json()['reference']}/submit/")
+    assert done.status_code == 200 and done.json()["status"] == "submitted"
+    assert dictionary_reads(created) == 1
+    assert dictionary_reads(submitted) == 1
+
+
+def test_create_and_submit_take_a_bounded_number_of_queries(
+    catalog, api, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(14):
+        response = api.post("/api/v1/applications/", BODY, format="json")
+    assert response.status_code == 201
+    with django_assert_max_num_queries(10):
+        done = api.post(f"/api/v1/applications/{response.json()['reference']}/submit/")
+    assert done.json()["status"] == "submitted"
+
+
+def test_a_changed_label_is_seen_by_the_next_request(catalog, api):
+    first = api.post("/api/v1/applications/", BODY, format="json").json()
+    field_definition_save(actor=None, key="move.date", label="Day you move")
+    again = api.get(f"/api/v1/applications/{first['reference']}/").json()
+    assert first["form"]["properties"]["move.date"]["title"] != "Day you move"
+    assert again["form"]["properties"]["move.date"]["title"] == "Day you move"
