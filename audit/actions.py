@@ -37,7 +37,7 @@ def target_of(obj: models.Model) -> tuple[str, str]:
     return obj._meta.label_lower, str(ref)
 
 
-def audit_record(
+def _event(
     *,
     action: AuditAction | str,
     actor: User | None,
@@ -48,16 +48,13 @@ def audit_record(
     purpose: str = "",
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Record one audit event. Must run inside the caller's transaction (same commit or none)."""
-    if not connection.in_atomic_block:
-        raise AuditError("audit_record must be called inside the action's transaction")
     details = dict(details or {})
     _check_details(details)
     target_type, target_ref = target_of(target) if target is not None else ("", "")
     ctx = current_context()
     if role is None:
         role = actor.primary_role if actor is not None else "system"
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor,
         actor_role=role,
         actor_department=department,
@@ -71,6 +68,28 @@ def audit_record(
         ip=ctx.ip,
         details=details,
     )
+
+
+def _in_transaction() -> None:
+    if not connection.in_atomic_block:
+        raise AuditError("audit_record must be called inside the action's transaction")
+
+
+def audit_record(**event: Any) -> AuditEvent:
+    """Record one audit event. Must run inside the caller's transaction (same commit or none).
+
+    Takes `action`, `actor`, and optionally `target`, `subject`, `department`, `role`,
+    `purpose` and `details` (ids and field keys, never personal values)."""
+    _in_transaction()
+    built = _event(**event)
+    built.save(force_insert=True)
+    return built
+
+
+def audit_record_many(events: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Record several events (each as `audit_record` takes them) in one insert, in order."""
+    _in_transaction()
+    return AuditEvent.objects.bulk_create([_event(**event) for event in events])
 
 
 def audit_seal(*, batch: int = 5000) -> int:

@@ -181,7 +181,8 @@ def page_by_due_date(
         # A row comparison is an index range: the page starts where the cursor points.
         after = RawSQL(
             '("workflows_case"."due_at", "workflows_case"."id") > (%s, %s)',
-            position,
+            # As the database stores it (SQLite compares the text of a UTC time).
+            (connection.ops.adapt_datetimefield_value(position[0]), position[1]),
             output_field=BooleanField(),
         )
         rows = list(ordered.filter(after)[: size + 1])
