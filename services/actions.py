@@ -21,6 +21,7 @@ from audit.actions import audit_record
 from audit.constants import AuditAction
 
 from . import answers as sealing
+from . import catalog
 from .constants import ApplicationStatus, FieldType, VersionStatus
 from .definitions import validate_version
 from .models import (
@@ -31,8 +32,13 @@ from .models import (
     Service,
     ServiceVersion,
 )
-from .schema import MergedField, applicable_answers, merge_fields, validate_answers
-from .selectors import dictionary, forget_dictionary
+from .schema import MergedField, applicable_answers, validate_answers
+from .selectors import (
+    application_versions,
+    catalog_changed,
+    dictionary,
+    locked_in_this_transaction,
+)
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
 MAX_ANSWERS_BYTES = 256 * 1024
@@ -77,6 +83,7 @@ def service_create(
     service = Service.objects.create(
         slug=slug, name=name, description=description, kind=kind, keywords=keywords
     )
+    catalog_changed()  # this request reads the catalog again (new stamp)
     audit_record(action=AuditAction.SERVICE_CREATE, actor=actor, target=service)
     return service
 
@@ -115,6 +122,7 @@ def service_version_draft(
     version = ServiceVersion.objects.create(
         service=service, number=number, fields=fields, workflow=workflow
     )
+    catalog_changed()  # this request reads the catalog again (new stamp)
     audit_record(
         action=AuditAction.VERSION_CREATE, actor=actor, target=version, details={"number": number}
     )
@@ -132,6 +140,7 @@ def service_version_update(
     _check_version(fields, workflow)
     version.fields, version.workflow = fields, workflow
     version.save(update_fields=["fields", "workflow"])
+    catalog_changed()  # this request reads the catalog again (new stamp)
     audit_record(action=AuditAction.VERSION_UPDATE, actor=actor, target=version)
     return version
 
@@ -155,6 +164,7 @@ def service_version_publish(*, actor: User | None, version: ServiceVersion) -> S
     )
     version.status, version.published_at = VersionStatus.PUBLISHED, timezone.now()
     version.save(update_fields=["status", "published_at"])
+    catalog_changed()  # this request reads the catalog again (new stamp)
     audit_record(
         action=AuditAction.VERSION_PUBLISH,
         actor=actor,
@@ -173,9 +183,8 @@ def new_reference() -> str:
 
 
 def application_form(application: Application) -> list[MergedField]:
-    """The merged fields of the versions the application was started with."""
-    versions = sorted(application.versions.select_related("service"), key=lambda v: v.service.slug)
-    return merge_fields(versions, dictionary())
+    """The merged fields of the versions the application was started with (shared: read only)."""
+    return catalog.current().form(application_versions(application))
 
 
 def application_answers(application: Application) -> dict[str, Any]:
@@ -243,22 +252,24 @@ def application_create(
             errors={"services": [_("Choose at least one service.")]},
         )
     patch = _clean_patch(answers or {})
-    fields = merge_fields(sorted(versions, key=lambda v: v.service.slug), dictionary())
+    snapshot = catalog.current()
+    fields = snapshot.form(sorted(versions, key=lambda v: v.service.slug))
     values = _apply_patch(profile_prefill(user=citizen, fields=fields), patch)
-    errors = validate_answers(fields, values, partial=True)
+    errors = validate_answers(fields, values, partial=True, validator=snapshot.validator(fields))
     if errors:
         raise InvalidInput(_("Some answers are not valid."), errors=errors)
-    for _attempt in range(5):
-        reference = new_reference()
-        if not Application.objects.filter(reference=reference).exists():
+    # A new reference is tried on a collision (the unique index says so; no read first). The
+    # answers are sealed again each time: the reference is part of their associated data.
+    for attempt in range(5):
+        application = Application(reference=new_reference(), citizen=citizen)
+        _store_answers(application, values)
+        try:
+            with transaction.atomic():
+                application.save(force_insert=True)
             break
-    application = Application(reference=reference, citizen=citizen)
-    _store_answers(application, values)
-    try:
-        with transaction.atomic():
-            application.save()
-    except IntegrityError as exc:  # pragma: no cover - a reference collision after the check
-        raise ServiceError(_("Please try again.")) from exc
+        except IntegrityError as exc:
+            if attempt == 4:
+                raise ServiceError(_("Please try again.")) from exc
     application.versions.add(*versions)  # a new row: no current set to read first, as set() does
     audit_record(
         action=AuditAction.APPLICATION_CREATE,
@@ -274,18 +285,24 @@ def request_routing(*, application: Application) -> None:
     """Record, in the caller's transaction, that the engine must look at this application, and
     wake a worker after the commit. The record is what counts: if the wake-up call is lost
     (broker down), the sweeper finds the application and routes it."""
-    from workflows.tasks import route_application
-
     now = timezone.now()
     Application.objects.filter(pk=application.pk, routing_requested_at__isnull=True).update(
         routing_requested_at=now
     )
     application.routing_requested_at = application.routing_requested_at or now
+    _wake_router(application)
+
+
+def _wake_router(application: Application) -> None:
+    from workflows.tasks import route_application
+
     application_id = application.pk
     transaction.on_commit(lambda: route_application.delay(application_id), robust=True)
 
 
 def _locked(application: Application) -> Application:
+    if locked_in_this_transaction(application):
+        return application  # the API locked it with the permission check, in this transaction
     # The citizen comes with the row: every action names them as the audit event's subject.
     return (
         Application.objects.select_for_update(of=("self",))
@@ -315,7 +332,9 @@ def _save_patch(
     half-finished pages), seal and save them, and record the change."""
     fields = application_form(application)
     values = _apply_patch(application_answers(application), patch)
-    errors = {k: v for k, v in validate_answers(fields, values, partial=True).items() if k in patch}
+    validator = catalog.current().validator(fields)
+    errors = validate_answers(fields, values, partial=True, validator=validator)
+    errors = {k: v for k, v in errors.items() if k in patch}
     if errors:
         raise InvalidInput(_("Some answers are not valid."), errors=errors)
     _store_answers(application, values)
@@ -381,17 +400,28 @@ def application_submit(*, application: Application, actor: User) -> Application:
         return application  # idempotent: a double click or a retried request
     fields = application_form(application)
     values = application_answers(application)
-    errors = validate_answers(fields, values, partial=False) or _check_attachments(
-        application, fields, values
-    )
+    validator = catalog.current().validator(fields)
+    errors = validate_answers(
+        fields, values, partial=False, validator=validator
+    ) or _check_attachments(application, fields, values)
     if errors:
         raise InvalidInput(_("Some answers are missing or not valid."), errors=errors)
     kept = applicable_answers(fields, values)
     _store_answers(application, kept)
     application.status = ApplicationStatus.SUBMITTED
     application.submitted_at = application.updated_at = timezone.now()
+    # The routing request (`request_routing`'s record) goes in the same UPDATE: the row is
+    # locked, so the value read is the current one.
+    application.routing_requested_at = application.routing_requested_at or application.updated_at
     application.save(
-        update_fields=["answers", "national_id_index", "status", "submitted_at", "updated_at"]
+        update_fields=[
+            "answers",
+            "national_id_index",
+            "status",
+            "submitted_at",
+            "updated_at",
+            "routing_requested_at",
+        ]
     )
     audit_record(
         action=AuditAction.APPLICATION_SUBMIT,
@@ -402,7 +432,7 @@ def application_submit(*, application: Application, actor: User) -> Application:
     )
     from .tasks import notify_application_submitted
 
-    request_routing(application=application)
+    _wake_router(application)
     transaction.on_commit(lambda: notify_application_submitted.delay(application.pk), robust=True)
     return application
 
@@ -583,7 +613,7 @@ def field_definition_save(*, actor: User | None, key: str, **attrs: Any) -> Fiel
     if not created and not changed:
         return field
     field.save()
-    forget_dictionary()
+    catalog_changed()  # this request reads the catalog again (new stamp)
     audit_record(
         action=AuditAction.FIELD_CREATE if created else AuditAction.FIELD_UPDATE,
         actor=actor,
@@ -611,6 +641,7 @@ def service_update(*, actor: User | None, service: Service, **attrs: Any) -> Ser
     for name in changed:
         setattr(service, name, attrs[name])
     service.save(update_fields=changed)
+    catalog_changed()  # this request reads the catalog again (new stamp)
     audit_record(
         action=AuditAction.SERVICE_UPDATE,
         actor=actor,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -15,10 +16,10 @@ from rest_framework.views import APIView
 
 from config.api import Pagination
 
-from . import actions, selectors
+from . import actions, catalog, selectors
 from .constants import ApplicationStatus
 from .models import Application
-from .schema import MergedField, form_schema, merge_fields
+from .schema import MergedField, form_schema
 from .serializers import (
     AnswersInput,
     ApplicationCreateInput,
@@ -53,9 +54,11 @@ def _list_data(application: Application, versions: list | None = None) -> dict:
     }
 
 
-def _detail_data(application: Application, versions: list | None = None) -> dict:
+def _detail_data(
+    application: Application, versions: list | None = None, *, created: bool = False
+) -> dict:
     """The detail of an own application; `versions` (with their services) when the caller has
-    them already, as the create endpoint does."""
+    them already, as the create endpoint does (`created`: a new draft, with no files yet)."""
     if versions is None:
         versions = selectors.application_versions(application)
     else:
@@ -66,8 +69,10 @@ def _detail_data(application: Application, versions: list | None = None) -> dict
         **_list_data(application, versions),
         "withdrawn_at": application.withdrawn_at,
         "answers": actions.application_answers(application),
-        "form": form_schema(merge_fields(versions, selectors.dictionary())),
-        "attachments": [AttachmentOutput(a).data for a in application.attachments.all()],
+        "form": catalog.current().schema(versions),
+        "attachments": []
+        if created
+        else [AttachmentOutput(a).data for a in application.attachments.all()],
         "cases": []
         if draft
         else [
@@ -96,10 +101,12 @@ def _detail_data(application: Application, versions: list | None = None) -> dict
     }
 
 
-def _own_application(request: Request, reference: str) -> Application:
+def _own_application(request: Request, reference: str, *, for_update: bool = False) -> Application:
     if "\x00" in reference:  # PostgreSQL refuses NUL in a query parameter (a 500, not a 404)
         raise Http404
-    application = selectors.application_of_citizen(user=request.user, reference=reference)
+    application = selectors.application_of_citizen(
+        user=request.user, reference=reference, for_update=for_update
+    )
     if application is None:
         raise Http404
     return application
@@ -165,7 +172,7 @@ class ApplicationListCreateApi(APIView):
         except actions.ServiceError as exc:
             return refused(exc)
         return Response(
-            ApplicationDetailOutput(_detail_data(application, versions)).data,
+            ApplicationDetailOutput(_detail_data(application, versions, created=True)).data,
             status=status.HTTP_201_CREATED,
         )
 
@@ -206,9 +213,12 @@ class _ApplicationStatusApi(APIView):
 
     def post(self, request: Request, reference: str) -> Response:
         try:
-            application = self.move(
-                application=_own_application(request, reference), actor=request.user
-            )
+            # One query finds the citizen's application and locks it for the action.
+            with transaction.atomic():
+                application = self.move(
+                    application=_own_application(request, reference, for_update=True),
+                    actor=request.user,
+                )
         except actions.ServiceError as exc:
             return refused(exc)
         return Response(StatusOutput(application).data)

@@ -1,4 +1,4 @@
-"""Per-request memo of the catalog's data dictionary (see `selectors.catalog_memo`)."""
+"""Reads the catalog stamp at most once per request (see `services.catalog`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from .selectors import catalog_memo
+from .catalog import catalog_memo
 
 
 class CatalogMemoMiddleware:

@@ -329,16 +329,23 @@ def _date_rules(definition: Any, value: Any, today: dt.date) -> str | None:
     return None
 
 
+def answers_validator(fields: list[MergedField]) -> Draft202012Validator:
+    """The JSON Schema validator of values for a merged form (requirements are checked apart)."""
+    return Draft202012Validator(form_schema(fields, partial=True), format_checker=FORMAT_CHECKER)
+
+
 def validate_answers(
     fields: list[MergedField],
     answers: Mapping[str, Any],
     *,
     partial: bool,
     today: dt.date | None = None,
+    validator: Draft202012Validator | None = None,
 ) -> dict[str, list[str]]:
     """Field errors of `answers` against the merged form; empty when valid.
 
-    `partial` (saving a draft) checks the values given but not what is missing.
+    `partial` (saving a draft) checks the values given but not what is missing. `validator`:
+    `answers_validator(fields)` when the caller keeps one (the catalog cache does).
     """
     today = today or dt.date.today()
     by_key = {f.key: f for f in fields}
@@ -349,9 +356,7 @@ def validate_answers(
         if key not in by_key:
             errors.setdefault(key, []).append(_("This field is not part of the chosen services."))
     known = {k: v for k, v in answers.items() if k in by_key}
-    validator = Draft202012Validator(
-        form_schema(fields, partial=True), format_checker=FORMAT_CHECKER
-    )
+    validator = validator or answers_validator(fields)
     for error in validator.iter_errors(known):
         if error.absolute_path:
             key = str(error.absolute_path[0])

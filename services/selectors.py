@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable, Iterator
-from contextvars import ContextVar
+from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import User
 
+from . import catalog
 from .constants import VersionStatus
 from .models import (
     Application,
@@ -20,41 +20,15 @@ from .models import (
     ServiceVersion,
 )
 
-# The dictionary read once per request (`catalog_memo`): saving one form reads it four to eight
-# times (merge, prefill, seal, unseal, the response's schema), each a query of every row with
-# its JSON columns. Per request, not per process, so an edit is seen by the next request.
-_dictionary_memo: ContextVar[dict[str, FieldDefinition] | None] = ContextVar(
-    "services_dictionary_memo", default=None
-)
-_memo_active: ContextVar[bool] = ContextVar("services_dictionary_memo_active", default=False)
-
-
-@contextlib.contextmanager
-def catalog_memo() -> Iterator[None]:
-    """Within the block (one request), `dictionary()` queries the database at most once."""
-    active, memo = _memo_active.set(True), _dictionary_memo.set(None)
-    try:
-        yield
-    finally:
-        _dictionary_memo.reset(memo)
-        _memo_active.reset(active)
-
-
-def forget_dictionary() -> None:
-    """Drop the memoised dictionary (after a field definition is saved in this request)."""
-    _dictionary_memo.set(None)
+# Re-exported: the middleware and the actions use them through the selectors.
+catalog_memo = catalog.catalog_memo
+catalog_changed = catalog.catalog_changed
 
 
 def dictionary() -> dict[str, FieldDefinition]:
-    """The whole data dictionary by key (small: a few hundred rows at most). Callers must not
-    change the returned definitions: inside `catalog_memo` they are shared by the request."""
-    memo = _dictionary_memo.get()
-    if memo is not None:
-        return memo
-    result = {fd.key: fd for fd in FieldDefinition.objects.all()}
-    if _memo_active.get():
-        _dictionary_memo.set(result)
-    return result
+    """The whole data dictionary by key (small: a few hundred rows at most), from the process's
+    catalog cache (`services.catalog`). Callers must not change the returned definitions."""
+    return catalog.current().dictionary()
 
 
 def services_published(*, query: str = "") -> QuerySet[Service]:
@@ -76,15 +50,10 @@ def services_published(*, query: str = "") -> QuerySet[Service]:
 
 
 def versions_published_for(*, slugs: Iterable[str]) -> list[ServiceVersion]:
-    """The published versions of the given services, in the order asked; unknown slugs skipped."""
-    slugs = list(dict.fromkeys(slugs))
-    found = {
-        v.service.slug: v
-        for v in ServiceVersion.objects.filter(
-            status=VersionStatus.PUBLISHED, service__slug__in=slugs, service__active=True
-        ).select_related("service")
-    }
-    return [found[s] for s in slugs if s in found]
+    """The published versions of the given services, in the order asked; unknown slugs skipped.
+    Shared by the process (`services.catalog`): callers must not change them."""
+    published = catalog.current().published()
+    return [published[s] for s in dict.fromkeys(slugs) if s in published]
 
 
 def applications_for_citizen(*, user: User) -> QuerySet[Application]:
@@ -95,14 +64,45 @@ def applications_for_citizen(*, user: User) -> QuerySet[Application]:
     )
 
 
-def application_of_citizen(*, user: User, reference: str) -> Application | None:
+def application_of_citizen(
+    *, user: User, reference: str, for_update: bool = False
+) -> Application | None:
     """The citizen's own application, or None (callers answer 404: references are not confirmed).
 
     Its versions are not prefetched: most callers act on it, and `application_versions` reads
-    them in one query when a page needs them."""
+    them in one query when a page needs them. With `for_update` (inside the caller's
+    transaction) the row is locked, as the actions lock it, so an action
+    called in the same transaction does not read it again: one query for the permission check
+    and the lock."""
     if not user.is_authenticated:
         return None
-    return Application.objects.filter(citizen=user, reference=reference).first()
+    applications = Application.objects.filter(citizen=user, reference=reference)
+    if for_update:
+        applications = applications.select_for_update().order_by()
+    application = applications.first()
+    if application is None:
+        return None
+    application.citizen = user  # the owner, known from the filter (actions name them in audit)
+    if for_update:
+        application._locked_in = _transaction_token()
+    return application
+
+
+def _transaction_token() -> object:
+    # Django replaces the connection's list of commit hooks when a transaction ends (commit or
+    # rollback) and when a savepoint is rolled back (which may release the lock): the list in
+    # use identifies "this transaction, lock still held". The marker holds a reference to the
+    # list, so a later list can never be the same object.
+    if not connection.in_atomic_block:
+        return None
+    return connection.run_on_commit
+
+
+def locked_in_this_transaction(application: Application) -> bool:
+    """Whether `application` was read by `application_of_citizen(for_update=True)` in the
+    current transaction (its row lock still held)."""
+    token = getattr(application, "_locked_in", None)
+    return token is not None and token is _transaction_token()
 
 
 def profile_of(*, user: User) -> CitizenProfile | None:
@@ -154,11 +154,14 @@ def catalog_entry(*, service: Service, fields_by_key: dict[str, FieldDefinition]
 
 
 def application_versions(application: Application) -> list[ServiceVersion]:
-    """The application's versions with their services, by service slug (one query at most)."""
-    versions = application.versions.all()
-    if "versions" not in getattr(application, "_prefetched_objects_cache", {}):
-        versions = versions.select_related("service")
-    return sorted(versions, key=lambda v: v.service.slug)
+    """The application's versions with their services, by service slug: from the prefetch when
+    there is one, else the ids (one small query) and the versions from the catalog cache."""
+    if "versions" in getattr(application, "_prefetched_objects_cache", {}):
+        return sorted(application.versions.all(), key=lambda v: v.service.slug)
+    pks = Application.versions.through.objects.filter(application_id=application.pk).values_list(
+        "serviceversion_id", flat=True
+    )
+    return catalog.current().versions(list(pks))
 
 
 def cases_of_application(application: Application) -> list:

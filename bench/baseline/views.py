@@ -2,6 +2,7 @@
 
 from django.http import HttpRequest, HttpResponse
 from rest_framework import generics, serializers
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,6 +17,9 @@ class NoteSerializer(serializers.ModelSerializer):
 
 
 class NoteCreate(generics.CreateAPIView):
+    # DRF's own token authentication, as the portal's before its roles were read with the token
+    # (`accounts.authentication`): the baseline stays the bare stack.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
     serializer_class = NoteSerializer
     queryset = Note.objects.all()
 

@@ -1,6 +1,6 @@
 """Issue 7 (benchmarks, submit): creating and submitting an application through the API reads the
-data dictionary once per request, takes a bounded number of queries, and an edit of the
-dictionary is seen by the next request."""
+data dictionary at most once per request (and not at all while the catalog is unchanged), takes
+a bounded number of queries, and an edit of the dictionary is seen by the next request."""
 
 from __future__ import annotations
 
@@ -18,24 +18,31 @@ def dictionary_reads(queries: CaptureQueriesContext) -> int:
     return sum('FROM "services_fielddefinition"' in q["sql"] for q in queries.captured_queries)
 
 
-def test_create_and_submit_read_the_dictionary_once_each(catalog, api):
+def create_and_submit(api) -> tuple[CaptureQueriesContext, CaptureQueriesContext]:
     with CaptureQueriesContext(connection) as created:
         response = api.post("/api/v1/applications/", BODY, format="json")
     assert response.status_code == 201
     with CaptureQueriesContext(connection) as submitted:
         done = api.post(f"/api/v1/applications/{response.json()['reference']}/submit/")
     assert done.status_code == 200 and done.json()["status"] == "submitted"
-    assert dictionary_reads(created) == 1
-    assert dictionary_reads(submitted) == 1
+    return created, submitted
+
+
+def test_the_dictionary_is_read_once_then_kept_while_the_catalog_is_unchanged(catalog, api):
+    created, submitted = create_and_submit(api)
+    assert dictionary_reads(created) + dictionary_reads(submitted) == 1
+    created, submitted = create_and_submit(api)
+    assert dictionary_reads(created) == dictionary_reads(submitted) == 0
 
 
 def test_create_and_submit_take_a_bounded_number_of_queries(
     catalog, api, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(14):
+    create_and_submit(api)  # the catalog cache loads after the fixture changed the catalog
+    with django_assert_max_num_queries(11):
         response = api.post("/api/v1/applications/", BODY, format="json")
     assert response.status_code == 201
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         done = api.post(f"/api/v1/applications/{response.json()['reference']}/submit/")
     assert done.json()["status"] == "submitted"
 

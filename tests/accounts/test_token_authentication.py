@@ -1,0 +1,69 @@
+"""Token authentication of the API (DESIGN.md section 7; issue 7, submit benchmark): the token
+look-up also brings the user's department roles, which must be exactly those the rest of the
+portal computes (memberships in active departments), so audit events name the right role."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from accounts import actions
+from accounts.models import Department
+from audit.models import AuditEvent
+from tests.factories import DepartmentFactory, MembershipFactory, UserFactory
+from tests.services.conftest import catalog  # noqa: F401  (a fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+def token_client(user) -> APIClient:
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION="Token " + actions.token_issue(actor=None, user=user).key)
+    return api
+
+
+def role_seen(user) -> str:
+    response = token_client(user).get("/api/v1/me/")
+    assert response.status_code == 200
+    return response.json()["role"]
+
+
+def test_the_role_comes_from_memberships_in_active_departments_only():
+    citizen = UserFactory()
+    clerk = MembershipFactory().user
+    lead = MembershipFactory(lead=True).user
+    MembershipFactory(user=lead, department=DepartmentFactory())  # clerk elsewhere: lead wins
+    assert (role_seen(citizen), role_seen(clerk), role_seen(lead)) == ("citizen", "clerk", "lead")
+    Department.objects.filter(memberships__user=clerk).update(active=False)
+    assert role_seen(clerk) == "citizen"
+
+
+def test_an_inactive_user_or_an_unknown_token_is_refused():
+    user = UserFactory()
+    api = token_client(user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert api.get("/api/v1/me/").status_code == 401
+    api.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert api.get("/api/v1/me/").status_code == 401
+
+
+def test_the_user_and_roles_are_one_query(require_postgres):
+    api = token_client(MembershipFactory().user)
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/api/v1/me/").json()["role"] == "clerk"
+    assert sum("accounts_membership" in q["sql"] for q in queries.captured_queries) <= 2
+    assert 'FROM "authtoken_token"' in queries.captured_queries[0]["sql"]
+    assert "accounts_membership" in queries.captured_queries[0]["sql"]
+
+
+def test_an_action_called_with_a_token_records_the_actors_role(catalog):  # noqa: F811
+    clerk = MembershipFactory().user  # staff may apply for themselves too
+    response = token_client(clerk).post(
+        "/api/v1/applications/", {"services": ["moving-house"], "answers": {}}, format="json"
+    )
+    assert response.status_code == 201
+    event = AuditEvent.objects.get(action="application.create", actor=clerk)
+    assert event.actor_role == "clerk"
