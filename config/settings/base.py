@@ -253,7 +253,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Celery's Django fixup closes every database connection before and after each task unless this
 # is set, so each task paid for a new PostgreSQL connection (most of a routing task's time in
-# bench/README.submit.md). config/celery.py manages them as Django's request cycle does instead:
+# bench/README.md, routing). config/celery.py manages them as Django's request cycle does instead:
 # reused up to CONN_MAX_AGE, closed when broken; the fixup's own close is only a backstop.
 CELERY_DB_REUSE_MAX = 10_000
 # Separate queues so workers can be scaled per kind of work (see docs/operations.md).
