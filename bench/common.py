@@ -113,7 +113,7 @@ def create_database(name: str, *, drop: bool = True) -> str:
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
     url = database_url(name)
-    manage("migrate", "--noinput", database=url)
+    manage("migrate", "--noinput", "--verbosity", "0", database=url)
     return url
 
 
