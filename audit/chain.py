@@ -55,11 +55,12 @@ CANONICAL_SQL = (
     "pg_catalog.json_build_array(id, {seq}, "
     "(EXTRACT(EPOCH FROM occurred_at) * 1000000)::bigint, "
     "actor_id, actor_role, actor_department_id, action, target_type, target_ref, subject_id, "
-    "purpose, request_id, source, pg_catalog.host(ip), details)::text"
+    "purpose, request_id, source, ip::text, details)::text"
 )
 CONTENT_DIGEST_SQL = f"pg_catalog.sha256(pg_catalog.convert_to({CANONICAL_SQL}, 'UTF8'))"
-# The columns the independent (Python) check reads: raw values, the IP as PostgreSQL prints it.
-RAW_COLUMNS_PG = [*FIELDS[:-2], "pg_catalog.host(ip)", "details"]
+# The columns the independent (Python) check reads: raw values, the IP as PostgreSQL prints it
+# (with its netmask when it is not a single host, so a changed mask changes the bytes).
+RAW_COLUMNS_PG = [*FIELDS[:-2], "ip::text", "details"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)

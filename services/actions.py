@@ -718,7 +718,7 @@ def rotate_attachments_batch(*, after_pk: int, batch: int = 100) -> tuple[int, i
     active = crypto.active_key_id()
     with transaction.atomic():
         rows = list(
-            Attachment.objects.select_for_update()
+            Attachment.objects.select_for_update(of=("self",))
             .select_related("application")
             .filter(pk__gt=after_pk)
             .order_by("pk")[:batch]

@@ -83,7 +83,7 @@ class Snapshot:
         entry = self._validators.get(id(fields))
         if entry is not None and entry[0] is fields:
             return entry[1]
-        if not any(fields is merged for merged in self._forms.values()):
+        if not any(fields is merged for merged in list(self._forms.values())):  # other threads add
             return None
         validator = answers_validator(fields)
         self._validators[id(fields)] = (fields, validator)

@@ -23,6 +23,7 @@ ips = st.one_of(
     st.none(),
     st.ip_addresses(v=4).map(str),
     st.ip_addresses(v=6).map(str),
+    st.ip_addresses(v=4).map(lambda a: f"{a}/8"),  # written behind the portal's back
 )
 times = st.datetimes(
     min_value=dt.datetime(1970, 1, 2), max_value=dt.datetime(2200, 1, 1), timezones=st.just(dt.UTC)
@@ -68,7 +69,7 @@ def test_postgres_and_python_render_the_same_bytes(
         rendered, digest = cursor.fetchone()
     # Python sees the IP as PostgreSQL prints it (what verify --independent reads).
     with connection.cursor() as cursor:
-        cursor.execute("SELECT host(%s::inet)", [ip])
+        cursor.execute("SELECT %s::inet::text", [ip])
         values[13] = cursor.fetchone()[0]
     assert canonical_values(values) == rendered.encode()
     assert hashlib.sha256(rendered.encode()).digest() == bytes(digest)

@@ -102,8 +102,9 @@ def as_owner():
         ("occurred_at", lambda e: e.occurred_at + datetime.timedelta(microseconds=1)),
         ("details", lambda e: json.dumps({"i": 99})),
         ("actor_role", lambda e: "admin"),
+        ("ip", lambda e: "10.0.0.1"),
     ],
-    ids=["purpose", "time", "details", "role"],
+    ids=["purpose", "time", "details", "role", "ip"],
 )
 def test_an_edited_event_is_named(chain, as_owner, independent, column, value):
     raw(f"UPDATE audit_auditevent SET {column} = %s WHERE chain_seq = 4", [value(chain[3])])  # noqa: S608
