@@ -209,7 +209,7 @@ class _ApplicationStatusApi(APIView):
     and answers its new status."""
 
     permission_classes = [IsAuthenticated]
-    move = staticmethod(actions.application_submit)
+    move: staticmethod
 
     def post(self, request: Request, reference: str) -> Response:
         try:

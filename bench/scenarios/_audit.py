@@ -4,7 +4,6 @@ process with the bench settings on the scenario's database)."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 from datetime import timedelta
@@ -134,48 +133,19 @@ def verify(events: int, runs: int) -> dict:
 
 
 def reads(applications: int) -> dict:
-    """Demo catalog, `applications` routed moving-house applications; a clerk's token and the
-    references of the cases the clerk reads."""
-    from django.core.management import call_command
-
-    from accounts import actions as accounts
+    """Demo catalog, `applications` routed moving-house applications (the submit and routing
+    scenarios' own, `_portal`); a tax clerk's token and the references of the cases they read."""
     from accounts.models import User
-    from services import actions, selectors
     from workflows.actions import advance
     from workflows.models import Case
 
-    os.environ.setdefault("DEMO_PASSWORD", "bench-demo-password")
-    call_command("seed_demo", verbosity=0)
-    clerk = User.objects.get(email="clerk.tax@demo.gov")
-    have = Case.objects.filter(department__slug="tax").count()
-    versions = selectors.versions_published_for(slugs=["moving-house"])
-    for n in range(have, applications):
-        citizen = accounts.user_create(
-            actor=None,
-            email=f"audit-reader-{n}@bench.invalid",
-            password=None,
-            full_name=f"Citizen {n}",
-            email_verified=True,
-        )
-        application = actions.application_create(
-            citizen=citizen,
-            versions=versions,
-            answers={
-                "applicant.full_name": f"Citizen {n}",
-                "applicant.national_id": "11010519491231002X",
-                "applicant.date_of_birth": "1980-01-01",
-                "applicant.phone": "13812345678",
-                "applicant.address": "北京市东城区景山前街4号",
-                "move.new_address": "上海市黄浦区人民大道200号",
-                "move.date": "2026-11-01",
-                "household.size": 3,
-                "household.has_vehicle": False,
-                "household.has_school_children": False,
-            },
-        )
-        application = actions.application_submit(application=application, actor=citizen)
-        advance(application_id=application.pk)
+    from ._portal import prepare, submit_in_process
+
+    token = prepare(citizens=1, clerks=True)["clerks"]["tax"]
+    citizen = User.objects.get(email="bench-citizen-0@bench.invalid")
+    for _ in range(Case.objects.filter(department__slug="tax").count(), applications):
+        advance(application_id=submit_in_process(citizen).pk)
     refs = list(
         Case.objects.filter(department__slug="tax").values_list("reference", flat=True)[:200]
     )
-    return {"token": accounts.token_issue(actor=None, user=clerk).key, "cases": refs}
+    return {"token": token, "cases": refs}
