@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection, send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -30,14 +30,31 @@ def application_submitted(*, application_id: int) -> None:
     send_mail(subject, body, None, [application.citizen.email])
 
 
-def application_changed(*, application_id: int) -> None:
-    """Tell the citizen where each department's part stands after the engine changed something."""
-    application = Application.objects.select_related("citizen").filter(pk=application_id).first()
-    if application is None:
-        return
-    cases = list(application.cases.select_related("department").order_by("id"))
+def applications_changed(*, application_ids: list[int]) -> None:
+    """Tell each citizen where each department's part of their application stands after the
+    engine changed something (one message per application, sent over one connection)."""
+    from workflows.models import Case  # workflows builds on services, not the reverse
+
+    applications = list(
+        Application.objects.select_related("citizen").filter(pk__in=application_ids)
+    )
+    cases: dict[int, list] = {a.pk: [] for a in applications}
+    for case in (
+        Case.objects.filter(application_id__in=list(cases))
+        .select_related("department")
+        .order_by("id")
+    ):
+        cases[case.application_id].append(case)
+    messages = []
     with translation.override(settings.LANGUAGE_CODE):
-        context = {"application": application, "cases": cases, "base_url": settings.PORTAL_BASE_URL}
-        subject = render_to_string("services/email/changed_subject.txt", context).strip()
-        body = render_to_string("services/email/changed_body.txt", context)
-    send_mail(subject, body, None, [application.citizen.email])
+        for application in sorted(applications, key=lambda a: a.pk):
+            context = {
+                "application": application,
+                "cases": cases[application.pk],
+                "base_url": settings.PORTAL_BASE_URL,
+            }
+            subject = render_to_string("services/email/changed_subject.txt", context).strip()
+            body = render_to_string("services/email/changed_body.txt", context)
+            messages.append(EmailMessage(subject, body, None, [application.citizen.email]))
+    if messages:
+        get_connection().send_messages(messages)

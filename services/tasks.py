@@ -18,7 +18,15 @@ def notify_application_submitted(application_id: int) -> None:
     acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
 )
 def notify_application_changed(application_id: int) -> None:
-    notifications.application_changed(application_id=application_id)
+    """Kept for messages queued before `notify_applications_changed` existed."""
+    notifications.applications_changed(application_ids=[application_id])
+
+
+@shared_task(
+    acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def notify_applications_changed(application_ids: list[int]) -> None:
+    notifications.applications_changed(application_ids=application_ids)
 
 
 @shared_task(acks_late=True, ignore_result=True)

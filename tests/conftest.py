@@ -7,6 +7,7 @@ instead of skipping, and any skipped test fails the run.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -125,6 +126,10 @@ def require_redis() -> None:
 # --- A real Celery worker -----------------------------------------------------------------------
 
 
+# A task's last line in the worker's log: done, failed, or retried (which is received again).
+_TASK_FINISHED = re.compile(r"Task \S+\[[0-9a-f-]+\] (succeeded|raised|retry)")
+
+
 class WorkerProcess:
     def __init__(self, proc: subprocess.Popen, log: Path, outbox: Path) -> None:
         self.proc = proc
@@ -140,6 +145,30 @@ class WorkerProcess:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def wait_idle(self, timeout: float = 60) -> None:
+        """Until no message waits in any queue and every task the worker took has finished.
+
+        A routing task also routes other applications waiting to be routed (batches), so a test
+        that needs nothing routed behind its back waits for earlier tests' messages first."""
+        from django.conf import settings
+        from kombu.exceptions import ChannelError
+
+        from config.celery import app
+
+        def idle() -> bool:
+            with app.connection_for_read() as conn:
+                channel = conn.default_channel
+                for queue in settings.CELERY_TASK_QUEUES:
+                    try:
+                        if channel.queue_declare(queue.name, passive=True).message_count:
+                            return False
+                    except ChannelError:  # Redis: an empty queue does not exist
+                        continue
+            log = self.output()
+            return log.count("] received") == len(_TASK_FINISHED.findall(log))
+
+        wait_for(lambda: idle() and (time.sleep(0.3) or idle()), timeout=timeout)
 
 
 @pytest.fixture(scope="session")

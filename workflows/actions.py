@@ -18,6 +18,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Case as SqlCase
+from django.db.models import QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
@@ -25,6 +27,7 @@ from guardian.shortcuts import assign_perm
 from accounts.models import Department, Membership, User
 from audit.actions import audit_record, audit_record_many
 from audit.constants import AuditAction
+from services import catalog
 from services.actions import (
     InvalidInput,
     WrongState,
@@ -100,29 +103,74 @@ def _pause_for_tests() -> None:
 @transaction.atomic
 def advance(*, application_id: int) -> Plan | None:
     """Bring the application's cases in line with its definition, answers and decisions."""
-    application = (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("citizen")  # the subject of every audit event written here
-        .filter(pk=application_id)
-        .first()
-    )
-    if application is None or application.status == ApplicationStatus.DRAFT:
-        return None
-    steps, specs = _definition(application)
-    cases = {
-        c.step_key: c for c in application.cases.select_related("version__service", "department")
-    }
-    answers = application_answers(application)
+    found = advance_many(Application.objects.filter(pk=application_id), woken=application_id)
+    return found.get(application_id)
+
+
+def _definitions(
+    applications: list[Application],
+) -> dict[int, tuple[list, dict[str, tuple[Any, dict]]]]:
+    """Each application's steps, and step key -> (version, step spec): the version ids in one
+    query, the versions from the catalog cache."""
+    pks: dict[int, list[int]] = {a.pk: [] for a in applications}
+    links = Application.versions.through.objects.filter(application_id__in=list(pks))
+    for application_id, version_id in links.values_list("application_id", "serviceversion_id"):
+        pks[application_id].append(version_id)
+    snapshot = catalog.current()
+    definitions = {}
+    for application_id, version_ids in pks.items():
+        steps, specs = [], {}
+        for version in snapshot.versions(version_ids):
+            steps += steps_of(version.service.slug, version.workflow)
+            for spec in version.workflow.get("steps", []):
+                specs[f"{version.service.slug}:{spec['id']}"] = (version, spec)
+        definitions[application_id] = (steps, specs)
+    return definitions
+
+
+def advance_many(
+    candidates: QuerySet[Application], *, woken: int | None = None, skip_locked: bool = False
+) -> dict[int, Plan]:
+    """Lock the applications of `candidates` (a queryset: its filter, order, limit and
+    `skip_locked` choose them) and advance each of them, in the caller's transaction, with one
+    statement per kind of write for all of them together. Returns the plans by application id.
+
+    An application whose plan cannot be computed (its definition or answers are broken) is left
+    out and logged, still requested, for its own task to fail on and record an incident; if it is
+    `woken` (the application whose task this is), the error is raised. With `skip_locked`, rows
+    another transaction holds are left out instead of waited for.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("advance_many must run inside a transaction")
+    applications = [
+        a
+        for a in candidates.select_for_update(of=("self",), skip_locked=skip_locked).select_related(
+            "citizen"
+        )  # the subject of every audit event written here
+        if a.status != ApplicationStatus.DRAFT
+    ]
+    if not applications:
+        return {}
+    with catalog.catalog_memo():  # the catalog stamp is read once for the whole batch
+        return _apply(applications, woken=woken)
+
+
+def _plan_one(
+    application: Application,
+    definition: tuple[list, dict[str, tuple[Any, dict]]],
+    cases: dict[str, Case],
+    departments: dict[str, Department],
+    now: Any,
+) -> tuple[Plan, list[tuple[Application, str, Case]], list[tuple[Application, str, Case]]]:
+    """One application's plan, its new cases (unsaved) and its changed cases (changed in memory,
+    with their previous status)."""
+    steps, specs = definition
     result = plan(
         steps,
-        answers,
+        application_answers(application),
         {key: case.status for key, case in cases.items()},
         withdrawn=application.status == ApplicationStatus.WITHDRAWN,
     )
-    now = timezone.now()
-    departments = {
-        d.slug: d for d in Department.objects.filter(slug__in={s.department for s in steps})
-    }
     created = []
     for key, status in sorted(result.create.items()):
         version, spec = specs[key]
@@ -143,27 +191,8 @@ def advance(*, application_id: int) -> Plan | None:
             _open(case, now)
         else:
             case.status = status
-        created.append((key, case))
-    # One insert for the cases and one for their grants (assign_perm costs six queries a grant).
-    Case.objects.bulk_create([case for _key, case in created])
-    _grant_department(case for _key, case in created)
-    audit_record_many(
-        [
-            {
-                "action": AuditAction.CASE_CREATE,
-                "actor": None,
-                "target": case,
-                "subject": application.citizen,
-                "department": case.department,
-                "details": {
-                    "application": application.reference,
-                    "step": key,
-                    "status": case.status,
-                },
-            }
-            for key, case in created
-        ]
-    )
+        created.append((application, key, case))
+    changed = []
     for key, status in sorted(result.transition.items()):
         case = cases[key]
         previous = case.status
@@ -174,39 +203,151 @@ def advance(*, application_id: int) -> Plan | None:
             if status in FINAL_CASE_STATES:
                 case.decided_at = now
         case.updated_at = now
-        case.save(update_fields=["status", "opened_at", "due_at", "decided_at", "updated_at"])
-        audit_record(
-            action=AuditAction.CASE_TRANSITION,
-            actor=None,
-            target=case,
-            subject=application.citizen,
-            department=case.department,
-            details={"from": previous, "to": status, "by": "engine"},
-        )
-    _pause_for_tests()
-    changed_fields = ["routing_requested_at", "routed_at"]
-    previous_status = application.status
-    if result.status != application.status:
-        application.status = result.status
-        changed_fields.append("status")
-        if result.status == ApplicationStatus.COMPLETED:
-            application.completed_at = now
-            changed_fields.append("completed_at")
-        audit_record(
-            action=AuditAction.APPLICATION_STATUS,
-            actor=None,
-            target=application,
-            subject=application.citizen,
-            details={"from": previous_status, "to": result.status},
-        )
-    application.routing_requested_at = None
-    application.routed_at = now
-    application.save(update_fields=changed_fields)
-    if result.create or result.transition or result.status != previous_status:
-        from services.tasks import notify_application_changed
+        changed.append((application, previous, case))
+    return result, created, changed
 
-        transaction.on_commit(lambda: notify_application_changed.delay(application.pk), robust=True)
-    return result
+
+def _apply(applications: list[Application], *, woken: int | None) -> dict[int, Plan]:
+    now = timezone.now()
+    definitions = _definitions(applications)
+    existing: dict[int, dict[str, Case]] = {a.pk: {} for a in applications}
+    for case in Case.objects.filter(application_id__in=list(existing)).select_related(
+        "version__service", "department"
+    ):
+        existing[case.application_id][case.step_key] = case
+    slugs = {
+        spec["department"] for _s, specs in definitions.values() for _v, spec in specs.values()
+    }
+    departments = {d.slug: d for d in Department.objects.filter(slug__in=slugs)}
+    by_id = {a.pk: a for a in applications}
+    plans: dict[int, Plan] = {}
+    created: list[tuple[Application, str, Case]] = []
+    changed: list[tuple[Application, str, Case]] = []
+    for application in applications:
+        try:
+            result, new, moved = _plan_one(
+                application, definitions[application.pk], existing[application.pk], departments, now
+            )
+        except Exception:
+            if application.pk == woken:
+                raise
+            logger.exception("routing: application %s left to its own task", application.pk)
+            continue
+        plans[application.pk] = result
+        created += new
+        changed += moved
+    # One insert for all the new cases, one for their grants (assign_perm costs six queries a
+    # grant), one update for the changed cases, one insert for the audit events.
+    Case.objects.bulk_create([case for _a, _key, case in created])
+    _grant_department(case for _a, _key, case in created)
+    if changed:
+        Case.objects.bulk_update(
+            [case for _a, _p, case in changed],
+            ["status", "opened_at", "due_at", "decided_at", "updated_at"],
+        )
+    events = [
+        {
+            "action": AuditAction.CASE_CREATE,
+            "actor": None,
+            "target": case,
+            "subject": application.citizen,
+            "department": case.department,
+            "details": {"application": application.reference, "step": key, "status": case.status},
+        }
+        for application, key, case in created
+    ] + [
+        {
+            "action": AuditAction.CASE_TRANSITION,
+            "actor": None,
+            "target": case,
+            "subject": application.citizen,
+            "department": case.department,
+            "details": {"from": previous, "to": case.status, "by": "engine"},
+        }
+        for application, previous, case in changed
+    ]
+    _pause_for_tests()
+    # The applications: one UPDATE per kind of change (routed only; a new status; completed).
+    groups: dict[tuple[str | None, bool], list[int]] = {}
+    notify = []
+    for application_id, result in plans.items():
+        application = by_id[application_id]
+        previous_status = application.status
+        new_status = result.status if result.status != previous_status else None
+        if new_status:
+            events.append(
+                {
+                    "action": AuditAction.APPLICATION_STATUS,
+                    "actor": None,
+                    "target": application,
+                    "subject": application.citizen,
+                    "details": {"from": previous_status, "to": result.status},
+                }
+            )
+            application.status = result.status
+            if result.status == ApplicationStatus.COMPLETED:
+                application.completed_at = now
+        application.routing_requested_at = None
+        application.routed_at = now
+        completed = new_status == ApplicationStatus.COMPLETED
+        groups.setdefault((new_status, completed), []).append(application_id)
+        if result.create or result.transition or new_status:
+            notify.append(application_id)
+    for (new_status, completed), ids in groups.items():
+        values: dict[str, Any] = {"routing_requested_at": None, "routed_at": now}
+        if new_status:
+            values["status"] = new_status
+        if completed:
+            values["completed_at"] = now
+        Application.objects.filter(pk__in=ids).update(**values)
+    audit_record_many(events)
+    if notify:
+        from services.tasks import notify_applications_changed
+
+        transaction.on_commit(lambda: notify_applications_changed.delay(notify), robust=True)
+    return plans
+
+
+def _routing_requested(application_id: int) -> bool:
+    """Whether the application waits to be routed: after a burst, most wake-up calls find their
+    application routed by an earlier batch, so this check is one cheap primary-key read."""
+    table = Application._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE id = %s AND routing_requested_at IS NOT NULL",  # noqa: S608
+            [application_id],
+        )
+        return cursor.fetchone() is not None
+
+
+def route_requested(*, application_id: int, batch: int | None = None) -> dict[int, Plan]:
+    """The routing task's work: the woken application, if its routing is still requested, and
+    up to `batch - 1` other requested applications (oldest request first), in one transaction.
+
+    Applications another worker holds are skipped, not waited for: whoever holds the row either
+    is the engine routing it, or is a writer that requests routing in its own transaction
+    (every change the engine must react to does), so nothing is lost; the sweeper is the
+    backstop. After a burst of submissions the first tasks route the backlog in batches and the
+    later wake-up calls find their application done, and stop there. If the batch fails, the
+    woken application is routed alone (a failure there is the task's: retried, then an
+    incident).
+    """
+    batch = batch or settings.ROUTING_BATCH_SIZE
+    if not _routing_requested(application_id):
+        return {}  # routed already (by an earlier batch, or a duplicate delivery)
+    requested = Application.objects.filter(routing_requested_at__isnull=False)
+    if batch > 1:
+        woken_first = SqlCase(When(pk=application_id, then=Value(0)), default=Value(1))
+        candidates = requested.order_by(woken_first, "routing_requested_at", "pk")[:batch]
+        try:
+            with transaction.atomic():
+                return advance_many(candidates, woken=application_id, skip_locked=True)
+        except Exception:
+            logger.exception("routing: the batch of application %s failed", application_id)
+    with transaction.atomic():
+        return advance_many(
+            requested.filter(pk=application_id), woken=application_id, skip_locked=True
+        )
 
 
 def _grant_department(cases: Iterable[Case]) -> None:

@@ -2,6 +2,8 @@
 
 The message is only a wake-up call: the intent to route is the application's
 `routing_requested_at`, committed with the change; a lost message is made good by the sweeper.
+A routing task routes its application and, in the same transaction, other applications waiting
+to be routed (`ROUTING_BATCH_SIZE` in all), so a backlog is drained in batches.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ class RoutingTask(Task):
 
 @shared_task(base=RoutingTask, bind=True)
 def route_application(self, application_id: int) -> None:
-    actions.advance(application_id=application_id)
+    actions.route_requested(application_id=application_id)
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True)

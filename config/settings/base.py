@@ -312,6 +312,9 @@ ROUTING_SWEEP_AFTER_SECONDS = env_int("ROUTING_SWEEP_AFTER_SECONDS", 30)
 # A reminder goes out when a case is due within this many hours.
 SLA_REMINDER_HOURS = env_int("SLA_REMINDER_HOURS", 24)
 ROUTING_MAX_RETRIES = env_int("ROUTING_MAX_RETRIES", 5)
+# A routing task routes up to this many waiting applications in one transaction (its own
+# first); 1 routes each application in its own task and transaction.
+ROUTING_BATCH_SIZE = max(1, env_int("ROUTING_BATCH_SIZE", 50))
 
 # A worker whose last heartbeat is older than this is reported as down by /healthz.
 HEARTBEAT_MAX_AGE_SECONDS = env_int("HEARTBEAT_MAX_AGE_SECONDS", 90)

@@ -296,12 +296,12 @@ def test_routing_gives_up_into_an_incident_after_its_retries(catalog, settings, 
     settings.ROUTING_MAX_RETRIES = 2
     application = submit_moving()
 
-    def broken(**kwargs):
+    def broken(*args, **kwargs):
         from django.db import OperationalError
 
         raise OperationalError("the database went away")
 
-    monkeypatch.setattr(tasks.actions, "advance", broken)
+    monkeypatch.setattr(tasks.actions, "advance_many", broken)
     result = tasks.route_application.apply(args=[application.pk], throw=False)
     assert result.failed()
     incident = Incident.objects.get(application=application)

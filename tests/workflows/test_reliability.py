@@ -89,6 +89,7 @@ def test_fifty_submissions_each_get_exactly_their_cases(live_worker, catalog):
 def test_submission_succeeds_with_the_broker_down_and_is_routed_when_it_is_back(
     live_worker, catalog
 ):
+    live_worker.wait_idle()  # earlier tests' wake-up calls would route these too (batches)
     api = APIClient()
     api.force_authenticate(UserFactory())
     with broker_unreachable():
@@ -119,6 +120,7 @@ def test_the_same_routing_task_delivered_twice_routes_once(live_worker, catalog)
 
 
 def test_a_routing_process_killed_mid_routing_loses_nothing(live_worker, catalog, tmp_path):
+    live_worker.wait_idle()
     with broker_unreachable():  # no wake-up call: only the process below routes it
         application = submit_moving(school=True)
     marker = tmp_path / "paused"

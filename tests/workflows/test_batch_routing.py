@@ -1,0 +1,220 @@
+"""Issue 7 (routing throughput): a routing task routes its own application and, in the same
+transaction, other applications waiting to be routed (`ROUTING_BATCH_SIZE`), with one statement
+per kind of write for all of them; a wake-up call whose application is already routed stops
+after one read; rows another worker holds are skipped, not waited for; one broken application
+never stops the others; the citizens' messages go out as one task per batch."""
+
+import threading
+
+import pytest
+from django.core import mail
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from guardian.shortcuts import get_perms
+
+from audit.models import AuditEvent
+from services import notifications
+from services import tasks as service_tasks
+from services.models import Application
+from workflows import actions
+from workflows.models import Case
+
+from .conftest import submit_moving
+
+pytestmark = pytest.mark.django_db
+
+
+def _requested(applications):
+    return set(
+        Application.objects.filter(
+            pk__in=[a.pk for a in applications], routing_requested_at__isnull=False
+        ).values_list("pk", flat=True)
+    )
+
+
+def _steps(application):
+    return set(Case.objects.filter(application=application).values_list("step", flat=True))
+
+
+def test_one_task_routes_the_waiting_applications_in_one_batch(
+    catalog, django_capture_on_commit_callbacks, monkeypatch
+):
+    applications = [submit_moving(vehicle=n % 2 == 0) for n in range(5)]
+    sent = []
+    monkeypatch.setattr(
+        service_tasks.notify_applications_changed, "delay", lambda ids: sent.append(ids)
+    )
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        plans = actions.route_requested(application_id=applications[2].pk)
+
+    assert set(plans) == {a.pk for a in applications}
+    assert _requested(applications) == set()
+    for n, application in enumerate(applications):
+        application.refresh_from_db()
+        assert application.status == "in_progress" and application.routed_at is not None
+        expected = {"household", "tax"} | ({"vehicle"} if n % 2 == 0 else set())
+        assert _steps(application) == expected
+        for case in Case.objects.filter(application=application).select_related("department"):
+            group = case.department.group
+            assert set(get_perms(group, case)) == {"view_case", "change_case"}
+            assert case.due_at is not None and case.status == "open"
+        assert AuditEvent.objects.filter(
+            action="case.create", details__application=application.reference
+        ).count() == len(expected)
+        assert AuditEvent.objects.filter(
+            action="application.status", target_ref=application.reference
+        ).exists()
+    # One message for the whole batch's citizens, sent after the commit.
+    assert len(callbacks) == 1
+    assert len(sent) == 1 and sorted(sent[0]) == sorted(a.pk for a in applications)
+
+
+def test_the_batch_is_bounded_and_the_woken_application_goes_first(catalog, settings):
+    settings.ROUTING_BATCH_SIZE = 2
+    applications = [submit_moving() for _ in range(4)]
+    plans = actions.route_requested(application_id=applications[3].pk)
+    # The woken one, then the oldest request.
+    assert set(plans) == {applications[3].pk, applications[0].pk}
+    assert _requested(applications) == {applications[1].pk, applications[2].pk}
+
+
+def test_a_batch_size_of_one_routes_only_the_woken_application(catalog, settings):
+    settings.ROUTING_BATCH_SIZE = 1
+    applications = [submit_moving() for _ in range(3)]
+    assert set(actions.route_requested(application_id=applications[1].pk)) == {applications[1].pk}
+    assert _requested(applications) == {applications[0].pk, applications[2].pk}
+
+
+def test_a_wake_up_call_for_a_routed_application_stops_after_one_read(
+    catalog, django_assert_num_queries
+):
+    routed = submit_moving()
+    actions.route_requested(application_id=routed.pk)
+    waiting = submit_moving()
+    with django_assert_num_queries(1):
+        assert actions.route_requested(application_id=routed.pk) == {}
+    # The waiting application is left to its own wake-up call (or the sweeper).
+    assert _requested([waiting]) == {waiting.pk}
+    assert Case.objects.filter(application=routed).count() == 2
+
+
+def test_a_draft_is_never_routed(catalog):
+    from services import actions as service_actions
+    from services.selectors import versions_published_for
+    from tests.factories import UserFactory
+
+    citizen = UserFactory()
+    draft = service_actions.application_create(
+        citizen=citizen, versions=versions_published_for(slugs=["moving-house"]), answers={}
+    )
+    Application.objects.filter(pk=draft.pk).update(routing_requested_at=draft.created_at)
+    waiting = submit_moving()
+    plans = actions.route_requested(application_id=waiting.pk)
+    assert set(plans) == {waiting.pk}
+    assert not Case.objects.filter(application=draft).exists()
+
+
+def test_queries_do_not_grow_with_the_batch(catalog):
+    def queries_to_route(count):
+        applications = [submit_moving(vehicle=True) for _ in range(count)]
+        with CaptureQueriesContext(connection) as captured:
+            plans = actions.route_requested(application_id=applications[0].pk)
+        assert len(plans) == count
+        return len(captured)
+
+    assert queries_to_route(2) == queries_to_route(12) <= 20
+
+
+def test_a_broken_application_is_left_out_and_the_others_are_routed(catalog, monkeypatch):
+    applications = [submit_moving() for _ in range(3)]
+    broken = applications[1]
+    real = actions.application_answers
+
+    def answers(application):
+        if application.pk == broken.pk:
+            raise ValueError("cannot decrypt")
+        return real(application)
+
+    monkeypatch.setattr(actions, "application_answers", answers)
+    plans = actions.route_requested(application_id=applications[0].pk)
+    assert set(plans) == {applications[0].pk, applications[2].pk}
+    assert _requested(applications) == {broken.pk}  # still requested: its own task fails on it
+    assert not Case.objects.filter(application=broken).exists()
+    # Its own task raises (retried, then an incident), and routes nothing else meanwhile.
+    waiting = submit_moving()
+    with pytest.raises(ValueError, match="cannot decrypt"), transaction.atomic():
+        actions.route_requested(application_id=broken.pk)
+    assert _requested([broken, waiting]) == {broken.pk, waiting.pk}
+
+
+def test_a_failed_batch_falls_back_to_the_woken_application_alone(catalog, monkeypatch):
+    applications = [submit_moving() for _ in range(3)]
+    real = actions.advance_many
+    calls = []
+
+    def fails_in_a_batch(candidates, **kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            real(candidates, **kwargs)  # writes, then the statement after them fails
+            raise RuntimeError("the batch's insert failed")
+        return real(candidates, **kwargs)
+
+    monkeypatch.setattr(actions, "advance_many", fails_in_a_batch)
+    plans = actions.route_requested(application_id=applications[1].pk)
+    assert set(plans) == {applications[1].pk}
+    # The batch's writes were rolled back: the others wait for their own tasks.
+    assert _requested(applications) == {applications[0].pk, applications[2].pk}
+    assert not Case.objects.filter(application__in=[applications[0], applications[2]]).exists()
+    assert Case.objects.filter(application=applications[1]).count() == 2
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_an_application_another_worker_holds_is_skipped_not_waited_for(catalog, require_postgres):
+    applications = [submit_moving() for _ in range(3)]
+    held = applications[0]
+    locked, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def other_worker():
+        try:
+            with transaction.atomic():
+                Application.objects.select_for_update().get(pk=held.pk)
+                locked.set()
+                release.wait(30)
+        finally:
+            connection.close()
+            done.set()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        # Woken for the held application: it is skipped, the others are routed, no waiting.
+        plans = actions.route_requested(application_id=held.pk)
+        assert set(plans) == {applications[1].pk, applications[2].pk}
+        assert not done.is_set()
+    finally:
+        release.set()
+        thread.join(30)
+    assert _requested(applications) == {held.pk}
+    assert set(actions.route_requested(application_id=held.pk)) == {held.pk}
+    assert _requested(applications) == set()
+
+
+def test_each_citizen_gets_a_message_about_their_own_application(catalog):
+    applications = [submit_moving() for _ in range(3)]
+    actions.route_requested(application_id=applications[0].pk)
+    mail.outbox.clear()
+    notifications.applications_changed(application_ids=[a.pk for a in applications])
+    assert len(mail.outbox) == 3
+    for application in applications:
+        (message,) = [m for m in mail.outbox if application.reference in m.subject]
+        assert message.to == [application.citizen.email]
+        assert f"/applications/{application.reference}/" in message.body
+        for other in applications:
+            if other.pk != application.pk:
+                assert other.reference not in message.body
+    # The task that queued messages used before batches still works.
+    mail.outbox.clear()
+    service_tasks.notify_application_changed(applications[0].pk)
+    assert [m.to for m in mail.outbox] == [[applications[0].citizen.email]]
