@@ -79,16 +79,6 @@ def _open(case: Case, now) -> None:
     case.due_at = add_business_days(now, case.sla_days)
 
 
-def _definition(application: Application) -> tuple[list, dict[str, tuple[Any, dict]]]:
-    """All steps of the application's versions, and step key -> (version, step spec)."""
-    steps, specs = [], {}
-    for version in application.versions.select_related("service"):
-        steps += steps_of(version.service.slug, version.workflow)
-        for spec in version.workflow.get("steps", []):
-            specs[f"{version.service.slug}:{spec['id']}"] = (version, spec)
-    return steps, specs
-
-
 def _pause_for_tests() -> None:
     """Reliability tests kill a routing process here, mid-transaction (off unless configured)."""
     seconds = getattr(settings, "ROUTING_TEST_PAUSE_SECONDS", 0)
