@@ -4,9 +4,10 @@ Celery task (`bench.baseline.tasks.noop`) on the same broker, queue and worker.
 
 Throughput: the `routing` queue's consumer is paused (remote control), a batch of applications
 is submitted through the actions (each commit sets `routing_requested_at`, the outbox, and sends
-the wake-up message), the consumer is resumed, and the clock runs until every application of
-the batch is routed (polled in the database). The no-op batch is timed the same way until the
-queue is empty and nothing is unacknowledged. Target: at least 0.3 of the no-op rate.
+the wake-up message), the consumer is resumed, and the clock runs from the moment the worker
+takes the first message until every application of the batch is routed (polled in the
+database). The no-op batch is timed the same way until the queue is empty and nothing is
+unacknowledged. Target: at least 0.3 of the no-op rate.
 
 Latency: one submission at a time, from its commit (an on_commit hook registered before the
 action's own) until all three cases are visible to a fresh query; the no-op from its publish
