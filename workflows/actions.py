@@ -430,8 +430,14 @@ def _member(actor: User, case: Case) -> Membership:
 
 
 def _locked_case(case: Case) -> Case:
+    """Lock the case's application, then the case, and nothing else. Routing takes application
+    rows first and then their cases, so a decision takes them in the same order (a decision
+    holding its case while waiting for the application, under a routing batch holding the
+    application and moving that case, would deadlock). Departments and versions are read, not
+    locked: every case of a department shares them."""
+    Application.objects.select_for_update(of=("self",)).filter(pk=case.application_id).exists()
     return (
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(of=("self",))
         .select_related("application", "department", "version__service")
         .get(pk=case.pk)
     )
@@ -593,8 +599,10 @@ def sla_scan(*, now: Any = None, batch: int = 500) -> dict[str, int]:
     running = [CaseStatus.OPEN, CaseStatus.IN_PROGRESS]  # the clock stops while the citizen answers
     counts = {"reminded": 0, "breached": 0}
     with transaction.atomic():
+        # Only the case rows are locked: holding their applications would make routing skip
+        # them (SKIP LOCKED) until the sweeper, and departments are shared by every decision.
         breached = list(
-            Case.objects.select_for_update(skip_locked=True)
+            Case.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status__in=running, breached_at__isnull=True, due_at__lte=now)
             .select_related("department", "application__citizen")
             .order_by("due_at")[:batch]
@@ -612,7 +620,7 @@ def sla_scan(*, now: Any = None, batch: int = 500) -> dict[str, int]:
             )
             transaction.on_commit(lambda pk=case.pk: notify_case_breached.delay(pk), robust=True)
         due_soon = list(
-            Case.objects.select_for_update(skip_locked=True)
+            Case.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status__in=running, reminded_at__isnull=True, due_at__gt=now, due_at__lte=soon)
             .select_related("department", "application__citizen")
             .order_by("due_at")[:batch]
