@@ -18,6 +18,7 @@ from services import tasks as service_tasks
 from services.models import Application
 from workflows import actions
 from workflows.models import Case
+from workflows.tasks import route_application
 
 from .conftest import submit_moving
 
@@ -170,7 +171,11 @@ def test_a_failed_batch_falls_back_to_the_woken_application_alone(catalog, monke
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_an_application_another_worker_holds_is_skipped_not_waited_for(catalog, require_postgres):
+def test_an_application_another_worker_holds_is_skipped_not_waited_for(
+    catalog, require_postgres, monkeypatch
+):
+    # No wake-up calls: a Celery worker started by other tests in this process would route them.
+    monkeypatch.setattr(route_application, "delay", lambda *args, **kwargs: None)
     applications = [submit_moving() for _ in range(3)]
     held = applications[0]
     locked, release, done = threading.Event(), threading.Event(), threading.Event()
