@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection, send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from .models import Application
+
+logger = logging.getLogger(__name__)
 
 
 def application_submitted(*, application_id: int) -> None:
@@ -30,9 +34,10 @@ def application_submitted(*, application_id: int) -> None:
     send_mail(subject, body, None, [application.citizen.email])
 
 
-def applications_changed(*, application_ids: list[int]) -> None:
+def applications_changed(*, application_ids: list[int]) -> list[int]:
     """Tell each citizen where each department's part of their application stands after the
-    engine changed something (one message per application, sent over one connection)."""
+    engine changed something (one message per application, sent over one connection).
+    Returns the applications whose message could not be sent."""
     from workflows.models import Case  # workflows builds on services, not the reverse
 
     applications = list(
@@ -55,6 +60,17 @@ def applications_changed(*, application_ids: list[int]) -> None:
             }
             subject = render_to_string("services/email/changed_subject.txt", context).strip()
             body = render_to_string("services/email/changed_body.txt", context)
-            messages.append(EmailMessage(subject, body, None, [application.citizen.email]))
+            message = EmailMessage(subject, body, None, [application.citizen.email])
+            messages.append((application.pk, message))
+    failed = []
     if messages:
-        get_connection().send_messages(messages)
+        # One connection, one message at a time: SMTP's send_messages stops at the first
+        # refused message, and a retry of all of them would send the earlier ones again.
+        with get_connection() as mail:
+            for application_id, message in messages:
+                try:
+                    mail.send_messages([message])
+                except Exception:
+                    logger.exception("notification of application %s not sent", application_id)
+                    failed.append(application_id)
+    return failed

@@ -14,12 +14,12 @@ import secrets
 import socket
 import traceback as tb
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case as SqlCase
-from django.db.models import QuerySet, Value, When
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
@@ -27,6 +27,7 @@ from guardian.shortcuts import assign_perm
 from accounts.models import Department, Membership, User
 from audit.actions import audit_record, audit_record_many
 from audit.constants import AuditAction
+from audit.context import bind_context, current_context, reset_context
 from services import catalog
 from services.actions import (
     InvalidInput,
@@ -132,13 +133,17 @@ def advance_many(
     """
     if not connection.in_atomic_block:
         raise RuntimeError("advance_many must run inside a transaction")
-    applications = [
-        a
-        for a in candidates.select_for_update(of=("self",), skip_locked=skip_locked).select_related(
-            "citizen"
-        )  # the subject of every audit event written here
-        if a.status != ApplicationStatus.DRAFT
-    ]
+    return _advance_locked(_lock(candidates, skip_locked=skip_locked), woken=woken)
+
+
+def _lock(candidates: QuerySet[Application], *, skip_locked: bool) -> list[Application]:
+    # The citizen comes with each row: the subject of every audit event written here.
+    locked = candidates.select_for_update(of=("self",), skip_locked=skip_locked)
+    return list(locked.select_related("citizen"))
+
+
+def _advance_locked(applications: list[Application], *, woken: int | None) -> dict[int, Plan]:
+    applications = [a for a in applications if a.status != ApplicationStatus.DRAFT]
     if not applications:
         return {}
     with catalog.catalog_memo():  # the catalog stamp is read once for the whole batch
@@ -236,24 +241,34 @@ def _apply(applications: list[Application], *, woken: int | None) -> dict[int, P
             ["status", "opened_at", "due_at", "decided_at", "updated_at"],
         )
     events = [
-        {
-            "action": AuditAction.CASE_CREATE,
-            "actor": None,
-            "target": case,
-            "subject": application.citizen,
-            "department": case.department,
-            "details": {"application": application.reference, "step": key, "status": case.status},
-        }
+        (
+            application.pk,
+            {
+                "action": AuditAction.CASE_CREATE,
+                "actor": None,
+                "target": case,
+                "subject": application.citizen,
+                "department": case.department,
+                "details": {
+                    "application": application.reference,
+                    "step": key,
+                    "status": case.status,
+                },
+            },
+        )
         for application, key, case in created
     ] + [
-        {
-            "action": AuditAction.CASE_TRANSITION,
-            "actor": None,
-            "target": case,
-            "subject": application.citizen,
-            "department": case.department,
-            "details": {"from": previous, "to": case.status, "by": "engine"},
-        }
+        (
+            application.pk,
+            {
+                "action": AuditAction.CASE_TRANSITION,
+                "actor": None,
+                "target": case,
+                "subject": application.citizen,
+                "department": case.department,
+                "details": {"from": previous, "to": case.status, "by": "engine"},
+            },
+        )
         for application, previous, case in changed
     ]
     _pause_for_tests()
@@ -266,13 +281,16 @@ def _apply(applications: list[Application], *, woken: int | None) -> dict[int, P
         new_status = result.status if result.status != previous_status else None
         if new_status:
             events.append(
-                {
-                    "action": AuditAction.APPLICATION_STATUS,
-                    "actor": None,
-                    "target": application,
-                    "subject": application.citizen,
-                    "details": {"from": previous_status, "to": result.status},
-                }
+                (
+                    application_id,
+                    {
+                        "action": AuditAction.APPLICATION_STATUS,
+                        "actor": None,
+                        "target": application,
+                        "subject": application.citizen,
+                        "details": {"from": previous_status, "to": result.status},
+                    },
+                )
             )
             application.status = result.status
             if result.status == ApplicationStatus.COMPLETED:
@@ -290,7 +308,7 @@ def _apply(applications: list[Application], *, woken: int | None) -> dict[int, P
         if completed:
             values["completed_at"] = now
         Application.objects.filter(pk__in=ids).update(**values)
-    audit_record_many(events)
+    _record(events, woken=woken)
     if notify:
         from services.tasks import notify_applications_changed
 
@@ -314,11 +332,11 @@ def route_requested(*, application_id: int, batch: int | None = None) -> dict[in
     """The routing task's work: the woken application, if its routing is still requested, and
     up to `batch - 1` other requested applications (oldest request first), in one transaction.
 
-    Applications another worker holds are skipped, not waited for: whoever holds the row either
-    is the engine routing it, or is a writer that requests routing in its own transaction
-    (every change the engine must react to does), so nothing is lost; the sweeper is the
-    backstop. After a burst of submissions the first tasks route the backlog in batches and the
-    later wake-up calls find their application done, and stop there. If the batch fails, the
+    The woken application is waited for if another transaction holds it; the others are taken
+    only if no one holds them and their request is recent (younger than the sweeper's cutoff):
+    each keeps its own wake-up call, and the sweeper is the backstop. After a burst of
+    submissions the first tasks route the backlog in batches and the later wake-up calls find
+    their application done, and stop there. If the batch fails, the
     woken application is routed alone (a failure there is the task's: retried, then an
     incident).
     """
@@ -327,17 +345,40 @@ def route_requested(*, application_id: int, batch: int | None = None) -> dict[in
         return {}  # routed already (by an earlier batch, or a duplicate delivery)
     requested = Application.objects.filter(routing_requested_at__isnull=False)
     if batch > 1:
-        woken_first = SqlCase(When(pk=application_id, then=Value(0)), default=Value(1))
-        candidates = requested.order_by(woken_first, "routing_requested_at", "pk")[:batch]
         try:
             with transaction.atomic():
-                return advance_many(candidates, woken=application_id, skip_locked=True)
+                return _route_batch(application_id, requested, batch)
         except Exception:
             logger.exception("routing: the batch of application %s failed", application_id)
     with transaction.atomic():
-        return advance_many(
-            requested.filter(pk=application_id), woken=application_id, skip_locked=True
-        )
+        return advance_many(requested.filter(pk=application_id), woken=application_id)
+
+
+def _route_batch(application_id: int, requested: QuerySet[Application], batch: int) -> dict:
+    # The woken application is waited for, as `advance` does: its outcome is its own task's
+    # (retries, then an incident), never skipped. The others are recent requests no other
+    # transaction holds; older ones are the sweeper's and their own tasks' (an application
+    # that keeps failing must not take a place in every batch).
+    woken = _lock(requested.filter(pk=application_id), skip_locked=False)
+    if not woken:
+        return {}
+    recent = timezone.now() - timedelta(seconds=settings.ROUTING_SWEEP_AFTER_SECONDS)
+    others = requested.filter(routing_requested_at__gt=recent).exclude(pk=application_id)
+    others = others.order_by("routing_requested_at", "pk")[: batch - 1]
+    return _advance_locked(woken + _lock(others, skip_locked=True), woken=application_id)
+
+
+def _record(events: list[tuple[int, dict[str, Any]]], *, woken: int | None) -> None:
+    """Write the audit events: the woken application's under the task's request id (the
+    request that asked for routing), the others' under a request id of their own."""
+    audit_record_many([event for pk, event in events if pk == woken])
+    others = [event for pk, event in events if pk != woken]
+    if others:
+        token = bind_context(request_id=None, ip=None, source=current_context().source)
+        try:
+            audit_record_many(others)
+        finally:
+            reset_context(token)
 
 
 def _grant_department(cases: Iterable[Case]) -> None:

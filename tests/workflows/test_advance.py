@@ -301,7 +301,7 @@ def test_routing_gives_up_into_an_incident_after_its_retries(catalog, settings, 
 
         raise OperationalError("the database went away")
 
-    monkeypatch.setattr(tasks.actions, "advance_many", broken)
+    monkeypatch.setattr(tasks.actions, "_advance_locked", broken)
     result = tasks.route_application.apply(args=[application.pk], throw=False)
     assert result.failed()
     incident = Incident.objects.get(application=application)

@@ -150,17 +150,17 @@ def test_a_broken_application_is_left_out_and_the_others_are_routed(catalog, mon
 
 def test_a_failed_batch_falls_back_to_the_woken_application_alone(catalog, monkeypatch):
     applications = [submit_moving() for _ in range(3)]
-    real = actions.advance_many
+    real = actions._advance_locked
     calls = []
 
-    def fails_in_a_batch(candidates, **kwargs):
+    def fails_in_a_batch(applications, **kwargs):
         calls.append(kwargs)
         if len(calls) == 1:
-            real(candidates, **kwargs)  # writes, then the statement after them fails
+            real(applications, **kwargs)  # writes, then the statement after them fails
             raise RuntimeError("the batch's insert failed")
-        return real(candidates, **kwargs)
+        return real(applications, **kwargs)
 
-    monkeypatch.setattr(actions, "advance_many", fails_in_a_batch)
+    monkeypatch.setattr(actions, "_advance_locked", fails_in_a_batch)
     plans = actions.route_requested(application_id=applications[1].pk)
     assert set(plans) == {applications[1].pk}
     # The batch's writes were rolled back: the others wait for their own tasks.
@@ -169,41 +169,103 @@ def test_a_failed_batch_falls_back_to_the_woken_application_alone(catalog, monke
     assert Case.objects.filter(application=applications[1]).count() == 2
 
 
+def _hold(application, seconds=30):
+    """Another connection locks the application's row (as a routing batch or a writer does)
+    until released; returns (locked, release, done) events and the thread."""
+    locked, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def other_transaction():
+        try:
+            with transaction.atomic():
+                Application.objects.select_for_update().get(pk=application.pk)
+                locked.set()
+                release.wait(seconds)
+        finally:
+            connection.close()
+            done.set()
+
+    thread = threading.Thread(target=other_transaction)
+    thread.start()
+    assert locked.wait(10)
+    return release, done, thread
+
+
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_an_application_another_worker_holds_is_skipped_not_waited_for(
+def test_other_applications_another_transaction_holds_are_skipped(
     catalog, require_postgres, monkeypatch
 ):
     # No wake-up calls: a Celery worker started by other tests in this process would route them.
     monkeypatch.setattr(route_application, "delay", lambda *args, **kwargs: None)
     applications = [submit_moving() for _ in range(3)]
     held = applications[0]
-    locked, release, done = threading.Event(), threading.Event(), threading.Event()
-
-    def other_worker():
-        try:
-            with transaction.atomic():
-                Application.objects.select_for_update().get(pk=held.pk)
-                locked.set()
-                release.wait(30)
-        finally:
-            connection.close()
-            done.set()
-
-    thread = threading.Thread(target=other_worker)
-    thread.start()
+    release, done, thread = _hold(held)
     try:
-        assert locked.wait(10)
-        # Woken for the held application: it is skipped, the others are routed, no waiting.
-        plans = actions.route_requested(application_id=held.pk)
+        plans = actions.route_requested(application_id=applications[1].pk)
         assert set(plans) == {applications[1].pk, applications[2].pk}
-        assert not done.is_set()
+        assert not done.is_set()  # not waited for
     finally:
         release.set()
         thread.join(30)
     assert _requested(applications) == {held.pk}
-    assert set(actions.route_requested(application_id=held.pk)) == {held.pk}
-    assert _requested(applications) == set()
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_the_woken_application_is_waited_for_not_skipped(catalog, require_postgres, monkeypatch):
+    """Held by a writer that does not ask for routing (a case note, a repeated submit, key
+    rotation): the task waits and routes it, rather than leaving it to the sweeper."""
+    monkeypatch.setattr(route_application, "delay", lambda *args, **kwargs: None)
+    application = submit_moving()
+    release, done, thread = _hold(application)
+    threading.Timer(0.5, release.set).start()
+    try:
+        plans = actions.route_requested(application_id=application.pk)
+        assert done.is_set()  # it waited for the other transaction to end
+        assert set(plans) == {application.pk}
+    finally:
+        release.set()
+        thread.join(30)
+    assert _requested([application]) == set()
+
+
+def test_old_requests_are_left_to_their_own_tasks_and_the_sweeper(catalog, settings):
+    """An application that keeps failing must not take a place in every batch: only requests
+    younger than the sweeper's cutoff join another application's batch."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old, new = submit_moving(), submit_moving()
+    Application.objects.filter(pk=old.pk).update(
+        routing_requested_at=timezone.now()
+        - timedelta(seconds=settings.ROUTING_SWEEP_AFTER_SECONDS + 5)
+    )
+    woken = submit_moving()
+    assert set(actions.route_requested(application_id=woken.pk)) == {woken.pk, new.pk}
+    assert _requested([old, new, woken]) == {old.pk}
+
+
+def test_audit_events_of_other_applications_do_not_carry_the_woken_request_id(catalog):
+    from audit.context import bind_context, reset_context
+
+    first, second = submit_moving(), submit_moving()
+    token = bind_context(request_id="req-of-the-first-citizen", ip=None, source="worker")
+    try:
+        actions.route_requested(application_id=first.pk)
+    finally:
+        reset_context(token)
+    ids = {
+        ref: set(
+            AuditEvent.objects.filter(action="case.create", details__application=ref).values_list(
+                "request_id", flat=True
+            )
+        )
+        for ref in (first.reference, second.reference)
+    }
+    assert ids[first.reference] == {"req-of-the-first-citizen"}
+    assert len(ids[second.reference]) == 1
+    assert ids[second.reference] != {"req-of-the-first-citizen"}
 
 
 def test_each_citizen_gets_a_message_about_their_own_application(catalog):
@@ -223,3 +285,32 @@ def test_each_citizen_gets_a_message_about_their_own_application(catalog):
     mail.outbox.clear()
     service_tasks.notify_application_changed(applications[0].pk)
     assert [m.to for m in mail.outbox] == [[applications[0].citizen.email]]
+
+
+def test_a_refused_message_neither_stops_nor_repeats_the_others(catalog, monkeypatch):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    applications = [submit_moving() for _ in range(3)]
+    actions.route_requested(application_id=applications[0].pk)
+    refused = applications[1]
+    real = EmailBackend.send_messages
+
+    def send(self, messages):
+        if any(refused.citizen.email in m.to for m in messages):
+            raise OSError("550 mailbox unavailable")
+        return real(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", send)
+    ids = [a.pk for a in applications]
+    mail.outbox.clear()
+    assert notifications.applications_changed(application_ids=ids) == [refused.pk]
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        a.citizen.email for a in applications if a.pk != refused.pk
+    )
+    # The task tries again only the refused one (eagerly here, every retry at once).
+    mail.outbox.clear()
+    result = service_tasks.notify_applications_changed.apply(args=[ids], throw=False)
+    assert result.failed()
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        a.citizen.email for a in applications if a.pk != refused.pk
+    )
