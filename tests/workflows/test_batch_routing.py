@@ -314,3 +314,41 @@ def test_a_refused_message_neither_stops_nor_repeats_the_others(catalog, monkeyp
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
         a.citizen.email for a in applications if a.pk != refused.pk
     )
+
+
+def test_one_batch_applies_different_kinds_of_change_to_each_application(catalog):
+    """A new submission, an application whose cases were all decided, and a withdrawn one,
+    routed by one task: each gets what routing it alone gives it."""
+    from django.utils import timezone
+
+    from services import actions as service_actions
+
+    decided, withdrawn = submit_moving(), submit_moving()
+    actions.route_requested(application_id=decided.pk)  # both routed in one batch
+    Case.objects.filter(application=decided).update(status="approved", decided_at=timezone.now())
+    Application.objects.filter(pk=decided.pk).update(routing_requested_at=timezone.now())
+    service_actions.application_withdraw(application=withdrawn, actor=withdrawn.citizen)
+    new = submit_moving()
+
+    plans = actions.route_requested(application_id=new.pk)
+    assert set(plans) == {new.pk, decided.pk, withdrawn.pk}
+    new.refresh_from_db(), decided.refresh_from_db(), withdrawn.refresh_from_db()
+    assert new.status == "in_progress" and _steps(new) == {"household", "tax"}
+    assert decided.status == "completed" and decided.completed_at is not None
+    assert withdrawn.status == "withdrawn" and withdrawn.completed_at is None
+    assert set(Case.objects.filter(application=withdrawn).values_list("status", flat=True)) == {
+        "cancelled"
+    }
+    assert (
+        AuditEvent.objects.filter(
+            action="case.transition",
+            target_ref__in=Case.objects.filter(application=withdrawn).values_list(
+                "reference", flat=True
+            ),
+        ).count()
+        == 2
+    )
+    assert AuditEvent.objects.filter(
+        action="application.status", target_ref=decided.reference, details__to="completed"
+    ).exists()
+    assert _requested([new, decided, withdrawn]) == set()
