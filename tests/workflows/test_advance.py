@@ -294,6 +294,8 @@ def test_routing_gives_up_into_an_incident_after_its_retries(catalog, settings, 
     from workflows import tasks
 
     settings.ROUTING_MAX_RETRIES = 2
+    # No wake-up call: a Celery worker started by other tests in this process would route it.
+    monkeypatch.setattr(tasks.route_application, "delay", lambda *args, **kwargs: None)
     application = submit_moving()
 
     def broken(*args, **kwargs):
