@@ -304,7 +304,7 @@ def celery_worker(
     args = [
         PYTHON, "-m", "celery", "-A", "config", "worker",
         "--concurrency", str(concurrency),
-        "--loglevel", os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
+        "--loglevel", "WARNING",
         "--without-gossip", "--without-mingle",
         "--hostname", f"bench-{os.getpid()}@%h",
     ]  # fmt: skip

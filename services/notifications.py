@@ -41,7 +41,7 @@ def applications_changed(*, application_ids: list[int]) -> list[int]:
     from workflows.models import Case  # workflows builds on services, not the reverse
 
     applications = list(
-        Application.objects.select_related("citizen").filter(pk__in=application_ids)
+        Application.objects.select_related("citizen").filter(pk__in=application_ids).order_by("pk")
     )
     cases: dict[int, list] = {a.pk: [] for a in applications}
     for case in (
@@ -52,7 +52,7 @@ def applications_changed(*, application_ids: list[int]) -> list[int]:
         cases[case.application_id].append(case)
     messages = []
     with translation.override(settings.LANGUAGE_CODE):
-        for application in sorted(applications, key=lambda a: a.pk):
+        for application in applications:
             context = {
                 "application": application,
                 "cases": cases[application.pk],

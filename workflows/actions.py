@@ -119,21 +119,18 @@ def _definitions(
     return definitions
 
 
-def advance_many(
-    candidates: QuerySet[Application], *, woken: int | None = None, skip_locked: bool = False
-) -> dict[int, Plan]:
-    """Lock the applications of `candidates` (a queryset: its filter, order, limit and
-    `skip_locked` choose them) and advance each of them, in the caller's transaction, with one
-    statement per kind of write for all of them together. Returns the plans by application id.
+def advance_many(candidates: QuerySet[Application], *, woken: int | None = None) -> dict[int, Plan]:
+    """Lock the applications of `candidates` (waiting for rows another transaction holds) and
+    advance each of them, in the caller's transaction, with one statement per kind of write for
+    all of them together. Returns the plans by application id.
 
     An application whose plan cannot be computed (its definition or answers are broken) is left
     out and logged, still requested, for its own task to fail on and record an incident; if it is
-    `woken` (the application whose task this is), the error is raised. With `skip_locked`, rows
-    another transaction holds are left out instead of waited for.
+    `woken` (the application whose task this is), the error is raised.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("advance_many must run inside a transaction")
-    return _advance_locked(_lock(candidates, skip_locked=skip_locked), woken=woken)
+    return _advance_locked(_lock(candidates, skip_locked=False), woken=woken)
 
 
 def _lock(candidates: QuerySet[Application], *, skip_locked: bool) -> list[Application]:
@@ -273,7 +270,7 @@ def _apply(applications: list[Application], *, woken: int | None) -> dict[int, P
     ]
     _pause_for_tests()
     # The applications: one UPDATE per kind of change (routed only; a new status; completed).
-    groups: dict[tuple[str | None, bool], list[int]] = {}
+    groups: dict[str | None, list[int]] = {}  # new status (None: unchanged) -> applications
     notify = []
     for application_id, result in plans.items():
         application = by_id[application_id]
@@ -292,20 +289,14 @@ def _apply(applications: list[Application], *, woken: int | None) -> dict[int, P
                     },
                 )
             )
-            application.status = result.status
-            if result.status == ApplicationStatus.COMPLETED:
-                application.completed_at = now
-        application.routing_requested_at = None
-        application.routed_at = now
-        completed = new_status == ApplicationStatus.COMPLETED
-        groups.setdefault((new_status, completed), []).append(application_id)
+        groups.setdefault(new_status, []).append(application_id)
         if result.create or result.transition or new_status:
             notify.append(application_id)
-    for (new_status, completed), ids in groups.items():
+    for new_status, ids in groups.items():
         values: dict[str, Any] = {"routing_requested_at": None, "routed_at": now}
         if new_status:
             values["status"] = new_status
-        if completed:
+        if new_status == ApplicationStatus.COMPLETED:
             values["completed_at"] = now
         Application.objects.filter(pk__in=ids).update(**values)
     _record(events, woken=woken)
@@ -336,9 +327,8 @@ def route_requested(*, application_id: int, batch: int | None = None) -> dict[in
     only if no one holds them and their request is recent (younger than the sweeper's cutoff):
     each keeps its own wake-up call, and the sweeper is the backstop. After a burst of
     submissions the first tasks route the backlog in batches and the later wake-up calls find
-    their application done, and stop there. If the batch fails, the
-    woken application is routed alone (a failure there is the task's: retried, then an
-    incident).
+    their application done, and stop there. If the batch fails, the woken application is routed
+    alone (a failure there is the task's: retried, then an incident).
     """
     batch = batch or settings.ROUTING_BATCH_SIZE
     if not _routing_requested(application_id):
