@@ -229,11 +229,13 @@ def celery_worker_process(
 
 
 @pytest.fixture
-def live_worker(celery_worker_process, transactional_db) -> WorkerProcess:
+def live_worker(celery_worker_process, transactional_db) -> Iterator[WorkerProcess]:
     """A running worker for a test whose data it must see (committed, so transactional)."""
     if celery_worker_process.proc.poll() is not None:
         pytest.fail(f"the Celery worker died:\n{celery_worker_process.output()[-3000:]}")
-    return celery_worker_process
+    yield celery_worker_process
+    # The test database is flushed next: a task still running then would deadlock with it.
+    celery_worker_process.wait_idle()
 
 
 def wait_for(predicate, timeout: float = 30, interval: float = 0.1, diagnostics=None):

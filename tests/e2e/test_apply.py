@@ -31,7 +31,14 @@ def _continue(page):
     page.get_by_role("button", name="Save and continue").click()
 
 
-def test_citizen_applies_for_a_birth_with_a_draft_and_an_attachment(phone_page, tmp_path):
+def test_citizen_applies_for_a_birth_with_a_draft_and_an_attachment(
+    phone_page, tmp_path, monkeypatch
+):
+    from workflows.tasks import route_application
+
+    # No wake-up call: a Celery worker started by other tests in this process would route the
+    # application before the page's status is checked.
+    monkeypatch.setattr(route_application, "delay", lambda *args, **kwargs: None)
     call_command("seed_demo", stdout=StringIO())  # departments and catalog
     citizen = UserFactory(email="mother@example.org")
     actions.profile_update(
