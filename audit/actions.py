@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, models
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.utils import timezone
 
+from .chain import (
+    BODY_DIGEST_SQL,
+    BODY_FIELDS,
+    GENESIS,
+    body_digest,
+    content_digest,
+    link_digest,
+    mac_of,
+)
+from .checkpoints import CheckpointConflict, as_dict, exporters, sign
 from .constants import AuditAction
 from .context import current_context
-from .models import AuditCheckpoint, AuditEvent
+from .models import AuditCheckpoint, AuditEvent, AuditIncident, AuditIncidentKind
+from .signing import event_mac_key, mac_checker, signing_key
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from accounts.models import Department, User
@@ -54,7 +72,8 @@ def _event(
     ctx = current_context()
     if role is None:
         role = actor.primary_role if actor is not None else "system"
-    return AuditEvent(
+    event = AuditEvent(
+        occurred_at=timezone.now(),
         actor=actor,
         actor_role=role,
         actor_department=department,
@@ -65,9 +84,20 @@ def _event(
         purpose=purpose,
         request_id=ctx.request_id,
         source=ctx.source,
-        ip=ctx.ip,
+        ip=ctx.ip or None,
         details=details,
+        nonce=secrets.token_hex(16),
     )
+    event.mac = authenticate(event)
+    return event
+
+
+def authenticate(event: AuditEvent) -> str:
+    """The authenticator of an event's body (audit/chain.py), with the key outside the
+    database. Also used by tools that write events in bulk (the benchmark seeder)."""
+    kid, key = event_mac_key()
+    values = [getattr(event, f) for f in BODY_FIELDS]
+    return mac_of(kid, key, body_digest(values))
 
 
 def _in_transaction() -> None:
@@ -96,12 +126,13 @@ def audit_seal(*, batch: int = 5000) -> int:
     """Chain the unsealed events after the head, in id order (one sealer at a time).
 
     Events are written without a hash, so writers never wait on one lock; the sealer links
-    them in the background, as transparency logs do. Returns how many it sealed.
+    them in the background, as transparency logs do. An event whose authenticator is wrong was
+    not written by the portal: it is never chained, and an incident names it. Returns how many
+    events it sealed.
     """
-    from django.db import transaction
-
-    from .chain import CONTENT_DIGEST_SQL, FIELDS, GENESIS, link, link_digest
-
+    table = AuditEvent._meta.db_table
+    incidents = AuditIncident._meta.db_table
+    mac_ok = mac_checker()
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -113,36 +144,58 @@ def audit_seal(*, batch: int = 5000) -> int:
             .first()
         )
         seq, prev = (head["chain_seq"], head["hash"]) if head else (0, GENESIS)
+        pending_sql = (
+            f"FROM {table} WHERE chain_seq IS NULL AND NOT EXISTS ("  # noqa: S608  (constants)
+            f"SELECT 1 FROM {incidents} i WHERE i.event_id = {table}.id) ORDER BY id LIMIT %s"
+        )
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # PostgreSQL renders each body next to the data; only digests come back.
+                cursor.execute(f"SELECT id, mac, {BODY_DIGEST_SQL} {pending_sql}", [batch])
+                pending = [(pk, mac, bytes(body)) for pk, mac, body in cursor.fetchall()]
+            else:
+                columns = ", ".join(BODY_FIELDS)
+                cursor.execute(f"SELECT id, mac, {columns} {pending_sql}", [batch])
+                pending = [(row[0], row[1], body_digest(row[2:])) for row in cursor.fetchall()]
         sealed: list[tuple[int, int, str, str]] = []
-        if connection.vendor == "postgresql":
-            # PostgreSQL computes each event's content digest at the position it is given;
-            # only the links are made here.
-            table = AuditEvent._meta.db_table
-            digest_sql = CONTENT_DIGEST_SQL.format(seq="seq")
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT id, seq, {digest_sql} FROM ("  # noqa: S608  (constants only)
-                    f"  SELECT e.*, %s + row_number() OVER (ORDER BY e.id) AS seq FROM ("
-                    f"    SELECT * FROM {table} WHERE chain_seq IS NULL ORDER BY id LIMIT %s"
-                    "  ) AS e"
-                    ") AS numbered ORDER BY id",
-                    [seq, batch],
-                )
-                for pk, position, content in cursor.fetchall():
-                    digest = link_digest(prev, bytes(content))
-                    sealed.append((pk, position, prev, digest))
-                    prev = digest
-        else:
-            recorded = [f for f in FIELDS if f != "chain_seq"]
-            pending = AuditEvent.objects.filter(chain_seq__isnull=True).order_by("id")
-            for row in pending.values(*recorded)[:batch]:
-                seq += 1
-                row["chain_seq"] = seq
-                digest = link(prev, row)
-                sealed.append((row["id"], seq, prev, digest))
-                prev = digest
+        forged: list[int] = []
+        for pk, mac, body in pending:
+            if not mac_ok(mac, body):
+                forged.append(pk)
+                continue
+            seq += 1
+            digest = link_digest(prev, content_digest(pk, seq, mac, body))
+            sealed.append((pk, seq, prev, digest))
+            prev = digest
         _write_seals(sealed)
+        if forged:
+            _forged_events(forged)
     return len(sealed)
+
+
+def _forged_events(ids: list[int]) -> None:
+    """Quarantine events with a wrong authenticator: an incident each, never chained."""
+    AuditIncident.objects.bulk_create(
+        [
+            AuditIncident(
+                kind=AuditIncidentKind.FORGED_EVENT,
+                event_id=pk,
+                detail="wrong authenticator: not written by the portal, or changed since",
+            )
+            for pk in ids
+        ],
+        ignore_conflicts=True,
+    )
+    audit_record(
+        action=AuditAction.AUDIT_INCIDENT,
+        actor=None,
+        details={"kind": AuditIncidentKind.FORGED_EVENT.value, "events": ids[:100]},
+    )
+    logger.error(
+        "audit: %d event(s) with a wrong authenticator refused by the sealer",
+        len(ids),
+        extra={"events": ids[:100]},
+    )
 
 
 def _write_seals(sealed: list[tuple[int, int, str, str]]) -> None:
@@ -170,30 +223,85 @@ def _write_seals(sealed: list[tuple[int, int, str, str]]) -> None:
 SEALER_LOCK_ID = 7_110_001
 
 
-def audit_checkpoint() -> AuditCheckpoint | None:
-    """Sign the current chain head with the key kept outside the database."""
-    from django.db import transaction
+def audit_checkpoint(*, force: bool = False, now: datetime | None = None) -> AuditCheckpoint | None:
+    """Sign the chain head when a checkpoint is due, and hand it to the exporters.
 
-    from .chain import sign
-    from .signing import signing_key
-
+    Due when the chain has grown by `AUDIT_CHECKPOINT_EVERY_EVENTS` events since the last
+    checkpoint, or has grown at all and the last one is `AUDIT_CHECKPOINT_SECONDS` old (or
+    when `force`d). Each checkpoint signs its number, the head and the previous signature.
+    """
+    now = now or timezone.now()
     with transaction.atomic():
-        head = AuditEvent.objects.filter(chain_seq__isnull=False).order_by("-chain_seq").first()
-        if head is None or AuditCheckpoint.objects.filter(chain_seq=head.chain_seq).exists():
-            return None
-        kid, key = signing_key()
-        return AuditCheckpoint.objects.create(
-            chain_seq=head.chain_seq,
-            head_hash=head.hash,
-            signature=sign(key, head.chain_seq, head.hash),
-            key_id=kid,
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEALER_LOCK_ID])
+        head = (
+            AuditEvent.objects.filter(chain_seq__isnull=False)
+            .order_by("-chain_seq")
+            .values("chain_seq", "hash")
+            .first()
         )
+        last = AuditCheckpoint.objects.filter(number__isnull=False).order_by("-number").first()
+        if head is None or (last is not None and last.chain_seq >= head["chain_seq"]):
+            return None
+        if not force and last is not None:
+            grown = head["chain_seq"] - last.chain_seq
+            age = (now - last.created_at).total_seconds()
+            if grown < settings.AUDIT_CHECKPOINT_EVERY_EVENTS and (
+                age < settings.AUDIT_CHECKPOINT_SECONDS
+            ):
+                return None
+        kid, key = signing_key()
+        checkpoint = AuditCheckpoint(
+            number=last.number + 1 if last else 1,
+            chain_seq=head["chain_seq"],
+            head_hash=head["hash"],
+            prev_signature=last.signature if last else "",
+            key_id=kid,
+            created_at=now,
+        )
+        checkpoint.signature = sign(key, as_dict(checkpoint))
+        checkpoint.save(force_insert=True)
+        transaction.on_commit(lambda: audit_export_checkpoints(recent=3))
+    return checkpoint
+
+
+def audit_export_checkpoints(*, recent: int | None = None) -> int:
+    """Hand the newest `recent` checkpoints (all when None) to every exporter, oldest first.
+
+    Exporters are idempotent, so handing a checkpoint over again is harmless; an exporter that
+    holds a different checkpoint of the same number opens an incident (the database's series
+    was rewritten). Returns how many checkpoints were handed over."""
+    rows = AuditCheckpoint.objects.filter(number__isnull=False).order_by("-number")
+    checkpoints = [as_dict(c) for c in reversed(list(rows[:recent] if recent else rows))]
+    for export in exporters():
+        for checkpoint in checkpoints:
+            try:
+                export(checkpoint)
+            except CheckpointConflict as exc:
+                _export_conflict(str(exc))
+            except OSError:
+                logger.exception("audit: a checkpoint could not be exported; retried later")
+                break
+    return len(checkpoints)
+
+
+def _export_conflict(detail: str) -> None:
+    logger.error("audit: %s", detail)
+    with transaction.atomic():
+        incident, created = AuditIncident.objects.get_or_create(
+            kind=AuditIncidentKind.EXPORT_MISMATCH, event_id=None, detail=detail[:300]
+        )
+        if created:
+            audit_record(
+                action=AuditAction.AUDIT_INCIDENT,
+                actor=None,
+                details={"kind": incident.kind, "incident": incident.pk},
+            )
 
 
 def audit_export_record(*, actor: Any, filters: dict[str, str], rows: int) -> None:
     """The export of audit events is itself an audited action."""
-    from django.db import transaction
-
     with transaction.atomic():
         audit_record(
             action=AuditAction.AUDIT_EXPORT,

@@ -136,4 +136,6 @@ class DataAccessApi(APIView):
         page = paginator.paginate_queryset(
             selectors.data_access_for_citizen(user=request.user), request, view=self
         )
-        return paginator.get_paginated_response([presenters.access_row(e) for e in page])
+        return paginator.get_paginated_response(
+            [presenters.access_row(e) for e in selectors.authentic(page)]
+        )

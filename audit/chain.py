@@ -1,38 +1,47 @@
-"""The hash chain: a canonical form of each event and SHA-256 links, as pure functions.
+"""The hash chain and the event authenticators: canonical forms and digests, as pure functions.
 
-    content(n) = SHA-256(canonical(event n))
-    hash(n)    = SHA-256(hash(n-1) ‖ content(n))      (hash(0) = 64 zeros, hex text)
+Every event has two canonical forms:
 
-The canonical form of an event is the JSON array of its recorded fields (FIELDS order) exactly
-as PostgreSQL's `json_build_array(...)::text` renders it: ", " between items, ": " after keys,
-object keys in jsonb order (shorter first, then bytewise), the time as integer microseconds
-since the epoch. There are two implementations of the same bytes:
+- its **body**: the JSON array of everything recorded about it except its row id and chain
+  position (BODY_FIELDS order), including a random `nonce` chosen when it was written. The
+  application authenticates the body when it writes the event:
 
-- `CONTENT_DIGEST_SQL`, which PostgreSQL evaluates next to the data, so verification only moves
-  32-byte digests to Python (fast: see bench/README.md);
-- `canonical_values`, in Python, used on SQLite and by `verify_audit --independent`, which
-  trusts nothing in the database but the raw column values.
+      body_digest(n) = SHA-256(body(n))
+      mac(n)         = kid ":" HMAC-SHA256(K, body_digest(n))      (K never in the database)
 
-A test feeds random events through both and requires the same bytes. Any change to a recorded
-field, to the order or to the set of events changes every hash after it.
+- its **place** in the chain, which the sealer links:
+
+      content(n) = SHA-256("id:chain_seq:mac:" ‖ body_digest(n))
+      hash(n)    = SHA-256(hash(n-1) ‖ content(n))      (hash(0) = 64 zeros, hex text)
+
+The body is rendered exactly as PostgreSQL's `json_build_array(...)::text` renders it: ", "
+between items, ": " after keys, object keys in jsonb order (shorter first, then bytewise), the
+time as integer microseconds since the epoch, an IP as `inet::text`. There are two
+implementations of the same bytes: `BODY_SQL`, which PostgreSQL evaluates next to the data (so
+verification moves only 32-byte digests to Python), and `body_bytes` in Python (used when
+writing, on SQLite and by `verify_audit --independent`). A property test holds them equal.
+
+An edit of any recorded field breaks its event's MAC (detectable only with K); a reordering,
+deletion or insertion breaks the links; a rewrite of the whole chain is caught by the signed
+checkpoints exported outside the database (see audit/checkpoints.py and docs/audit.md).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 GENESIS = "0" * 64
 
-# The recorded fields, in canonical order.
-FIELDS = (
-    "id",
-    "chain_seq",
+# Everything recorded about an event except its id and chain position, in canonical order.
+BODY_FIELDS = (
+    "nonce",
     "occurred_at",
     "actor_id",
     "actor_role",
@@ -47,24 +56,27 @@ FIELDS = (
     "ip",
     "details",
 )
+# Every column the database must never change once written (the sealer sets only the seal).
+RECORDED = ("id", *BODY_FIELDS, "mac")
 
-# The same canonical bytes, built by PostgreSQL. `{seq}` is the chain position: the column when
-# verifying, the position being assigned when sealing. Functions are schema-qualified so a
-# function of the same name elsewhere on the search path cannot stand in for them.
-CANONICAL_SQL = (
-    "pg_catalog.json_build_array(id, {seq}, "
+# The body as PostgreSQL renders it. Functions are schema-qualified so a function of the same
+# name elsewhere on the search path cannot stand in for them.
+BODY_SQL = (
+    "pg_catalog.json_build_array(nonce, "
     "(EXTRACT(EPOCH FROM occurred_at) * 1000000)::bigint, "
     "actor_id, actor_role, actor_department_id, action, target_type, target_ref, subject_id, "
     "purpose, request_id, source, ip::text, details)::text"
 )
-CONTENT_DIGEST_SQL = f"pg_catalog.sha256(pg_catalog.convert_to({CANONICAL_SQL}, 'UTF8'))"
+BODY_DIGEST_SQL = f"pg_catalog.sha256(pg_catalog.convert_to({BODY_SQL}, 'UTF8'))"
 # The columns the independent (Python) check reads: raw values, the IP as PostgreSQL prints it
 # (with its netmask when it is not a single host, so a changed mask changes the bytes).
-RAW_COLUMNS_PG = [*FIELDS[:-2], "ip::text", "details"]
+RAW_BODY_COLUMNS_PG = [*BODY_FIELDS[:-2], "ip::text", "details"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 _dumps = json.JSONEncoder(ensure_ascii=False).encode  # ", " and ": " separators, like PostgreSQL
+_sha256 = hashlib.sha256
+_hmac_digest = hmac.digest
 
 
 def _jsonb_order(value: Any) -> Any:
@@ -87,29 +99,77 @@ def micros(value: Any) -> int:
     return (value - _EPOCH) // _MICRO
 
 
-def canonical_values(values: list[Any] | tuple[Any, ...]) -> bytes:
-    """The canonical bytes of an event's recorded values, in FIELDS order."""
-    *head, details = values
-    head[2] = micros(head[2])
+def inet_text(value: str) -> str:
+    """An address as PostgreSQL's `inet::text` prints it (with its mask; an IPv6 address that
+    embeds an IPv4 one in PostgreSQL's sense with the IPv4 part dotted). Values that already
+    carry a mask are PostgreSQL's own rendering and are left alone."""
+    if "/" in value:
+        return value
+    address = ipaddress.ip_address(value)
+    if address.version == 4:
+        return f"{address}/32"
+    number = int(address)
+    words = [(number >> (112 - 16 * i)) & 0xFFFF for i in range(8)]
+    best_base, best_len, cur_base = -1, 0, -1
+    for i, word in enumerate([*words, 1]):  # a sentinel closes the last run
+        if word == 0 and i < 8:
+            cur_base = i if cur_base == -1 else cur_base
+        elif cur_base != -1:
+            if i - cur_base > best_len:
+                best_base, best_len = cur_base, i - cur_base
+            cur_base = -1
+    if best_base == 0 and (best_len == 6 or (best_len == 5 and words[5] == 0xFFFF)):
+        prefix = "::" if best_len == 6 else "::ffff:"
+        return f"{prefix}{ipaddress.IPv4Address(number & 0xFFFFFFFF)}/128"
+    hextets = [f"{w:x}" for w in words]
+    if best_len >= 2:
+        hextets[best_base : best_base + best_len] = [""]
+        if best_base == 0:
+            hextets.insert(0, "")
+        if best_base + best_len == 8:
+            hextets.append("")
+    return ":".join(hextets) + "/128"
+
+
+def body_bytes(values: list[Any] | tuple[Any, ...]) -> bytes:
+    """The canonical bytes of an event's body, from its values in BODY_FIELDS order."""
+    head = list(values[:-1])
+    details = values[-1]
+    head[1] = micros(head[1])
+    if head[12]:
+        head[12] = inet_text(str(head[12]))
     if isinstance(details, str):  # JSON text straight from a cursor
         details = json.loads(details)
     return _dumps([*head, _jsonb_order(details)]).encode()
 
 
-def canonical(row: dict[str, Any]) -> bytes:
-    return canonical_values([row[name] for name in FIELDS])
+def body_digest(values: list[Any] | tuple[Any, ...]) -> bytes:
+    return _sha256(body_bytes(values)).digest()
 
 
-def content_digest(values: list[Any] | tuple[Any, ...]) -> bytes:
-    return hashlib.sha256(canonical_values(values)).digest()
+def mac_of(kid: str, key: bytes, digest: bytes) -> str:
+    """The authenticator of a body digest: `kid:hex(HMAC-SHA256(key, digest))`."""
+    return f"{kid}:{_hmac_digest(key, digest, 'sha256').hex()}"
+
+
+def content_digest(event_id: int, seq: int, mac: str, digest: bytes) -> bytes:
+    """What the chain links for an event: its id, position and authenticator, and its body
+    (through the body digest). A key id never holds ":", so the bytes are unambiguous."""
+    return _sha256(f"{event_id}:{seq}:{mac}:".encode() + digest).digest()
 
 
 def link_digest(prev_hash: str, content: bytes) -> str:
-    return hashlib.sha256(prev_hash.encode() + content).hexdigest()
+    return _sha256(prev_hash.encode() + content).hexdigest()
 
 
 def link(prev_hash: str, row: dict[str, Any]) -> str:
-    return link_digest(prev_hash, hashlib.sha256(canonical(row)).digest())
+    """The hash of an event (a dict of its columns) chained after `prev_hash`."""
+    digest = body_digest([row[name] for name in BODY_FIELDS])
+    return link_digest(prev_hash, content_digest(row["id"], row["chain_seq"], row["mac"], digest))
+
+
+# A function that tells whether a MAC is right for a body digest (it holds the keys).
+MacCheck = Callable[[str, bytes], bool]
 
 
 @dataclass
@@ -120,18 +180,26 @@ class Verification:
     reason: str = ""
 
 
-def verify_links(rows: Iterable[Any]) -> Verification:
-    """Walk sealed events in chain order, each as (id, chain_seq, prev_hash, hash, content
-    digest); name the first event whose position, link or content is wrong."""
-    sha256 = hashlib.sha256
+def verify_links(rows: Iterable[Any], mac_ok: MacCheck) -> Verification:
+    """Walk sealed events in chain order, each as (id, chain_seq, prev_hash, hash, mac, body
+    digest); name the first event whose position, link, authenticator or content is wrong."""
+    sha256 = _sha256
     prev, expected_seq, checked = GENESIS, 1, 0
-    for event_id, seq, prev_hash, stored, content in rows:
+    for event_id, seq, prev_hash, stored, mac, body in rows:
         checked += 1
         if seq != expected_seq:
             reason = "an event is missing before this one" if seq > expected_seq else "out of order"
             return Verification(False, checked, event_id, reason)
         if prev_hash != prev:
             return Verification(False, checked, event_id, "does not link to the event before it")
+        if not mac_ok(mac, body):
+            return Verification(
+                False,
+                checked,
+                event_id,
+                "its content was changed, or it was not written by the portal (bad authenticator)",
+            )
+        content = sha256(f"{event_id}:{seq}:{mac}:".encode() + body).digest()
         digest = sha256(prev.encode() + content).hexdigest()
         if digest != stored:
             return Verification(False, checked, event_id, "its content was changed")
@@ -139,22 +207,17 @@ def verify_links(rows: Iterable[Any]) -> Verification:
     return Verification(True, checked, None)
 
 
-def verify_tuples(rows: Iterable[Any]) -> Verification:
-    """Walk sealed events as (FIELDS…, prev_hash, hash) raw from a cursor, computing each
-    content digest in Python (see `verify_links`)."""
-    n = len(FIELDS)
-    return verify_links(
-        (raw[0], raw[1], raw[n], raw[n + 1], content_digest(raw[:n])) for raw in rows
-    )
+def verify_tuples(rows: Iterable[Any], mac_ok: MacCheck) -> Verification:
+    """Walk sealed events as (id, chain_seq, BODY_FIELDS…, mac, prev_hash, hash) raw from a
+    cursor, computing both digests in Python (see `verify_links`)."""
+    n = len(BODY_FIELDS)
 
+    def digests() -> Iterator[tuple]:
+        for raw in rows:
+            event_id, seq = raw[0], raw[1]
+            yield event_id, seq, raw[3 + n], raw[4 + n], raw[2 + n], body_digest(raw[2 : 2 + n])
 
-def verify_rows(rows: Iterable[dict[str, Any]]) -> Verification:
-    """`verify_tuples` over dicts."""
-    return verify_tuples([*(row[f] for f in FIELDS), row["prev_hash"], row["hash"]] for row in rows)
-
-
-def sign(key: bytes, chain_seq: int, head_hash: str) -> str:
-    return hmac.new(key, f"{chain_seq}:{head_hash}".encode(), hashlib.sha256).hexdigest()
+    return verify_links(digests(), mac_ok)
 
 
 def iter_chunks(iterable: Iterable[Any], size: int) -> Iterator[list[Any]]:

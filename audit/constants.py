@@ -50,6 +50,7 @@ class AuditAction(models.TextChoices):
     PII_READ = "pii.read", _("Personal data viewed")
     PII_REVEAL = "pii.reveal", _("Personal data revealed")
     AUDIT_EXPORT = "audit.export", _("Audit log exported")
+    AUDIT_INCIDENT = "audit.incident", _("Audit log integrity incident")
     DATA_EXPORT = "data.export", _("Personal data downloaded")
     MFA_CHANGE = "account.mfa_change", _("Two-factor settings changed")
     KEYS_ROTATE = "keys.rotate", _("Personal data re-encrypted under the newest key")

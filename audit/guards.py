@@ -7,32 +7,21 @@ and SQLite (the embedded default) each get their own triggers.
 
 from __future__ import annotations
 
-RECORDED = (
-    "id",
-    "occurred_at",
-    "actor_id",
-    "actor_role",
-    "actor_department_id",
-    "action",
-    "target_type",
-    "target_ref",
-    "subject_id",
-    "purpose",
-    "request_id",
-    "source",
-    "ip",
-    "details",
-)
+from .chain import RECORDED
 
-_PG_UNCHANGED = " AND ".join(
-    f"NEW.{c} IS NOT DISTINCT FROM OLD.{c}" for c in RECORDED if c != "details"
-)
+# The recorded columns before events carried an authenticator (used by the early migration).
+RECORDED_V1 = tuple(c for c in RECORDED if c not in ("nonce", "mac"))
 
-POSTGRES_INSTALL = f"""
+
+def _postgres_install(recorded: tuple[str, ...]) -> str:
+    unchanged = " AND ".join(
+        f"NEW.{c} IS NOT DISTINCT FROM OLD.{c}" for c in recorded if c != "details"
+    )
+    return f"""
 CREATE OR REPLACE FUNCTION audit_event_guard() RETURNS trigger AS $$
 BEGIN
   IF TG_OP = 'UPDATE' AND OLD.hash = '' AND OLD.chain_seq IS NULL AND NEW.hash <> ''
-     AND NEW.chain_seq IS NOT NULL AND {_PG_UNCHANGED}
+     AND NEW.chain_seq IS NOT NULL AND {unchanged}
      AND NEW.details::text IS NOT DISTINCT FROM OLD.details::text THEN
     RETURN NEW;
   END IF;
@@ -58,6 +47,7 @@ CREATE TRIGGER audit_checkpoint_no_truncate BEFORE TRUNCATE ON audit_auditcheckp
   FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse();
 """
 
+
 POSTGRES_REMOVE = """
 DROP TRIGGER IF EXISTS audit_event_guard ON audit_auditevent;
 DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_auditevent;
@@ -67,24 +57,26 @@ DROP FUNCTION IF EXISTS audit_event_guard();
 DROP FUNCTION IF EXISTS audit_refuse();
 """
 
-_SQLITE_UNCHANGED = " AND ".join(f"NEW.{c} IS OLD.{c}" for c in RECORDED)
 
-SQLITE_INSTALL = [
-    "DROP TRIGGER IF EXISTS audit_event_no_delete",
-    "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_auditevent "
-    "BEGIN SELECT RAISE(ABORT, 'audit log is append-only: DELETE refused'); END",
-    "DROP TRIGGER IF EXISTS audit_event_no_update",
-    "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_auditevent "
-    f"WHEN NOT (OLD.hash = '' AND OLD.chain_seq IS NULL AND NEW.hash != '' "
-    f"AND NEW.chain_seq IS NOT NULL AND {_SQLITE_UNCHANGED}) "
-    "BEGIN SELECT RAISE(ABORT, 'audit log is append-only: UPDATE refused'); END",
-    "DROP TRIGGER IF EXISTS audit_checkpoint_no_delete",
-    "CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_auditcheckpoint "
-    "BEGIN SELECT RAISE(ABORT, 'audit log is append-only: DELETE refused'); END",
-    "DROP TRIGGER IF EXISTS audit_checkpoint_no_update",
-    "CREATE TRIGGER audit_checkpoint_no_update BEFORE UPDATE ON audit_auditcheckpoint "
-    "BEGIN SELECT RAISE(ABORT, 'audit log is append-only: UPDATE refused'); END",
-]
+def _sqlite_install(recorded: tuple[str, ...]) -> list[str]:
+    unchanged = " AND ".join(f"NEW.{c} IS OLD.{c}" for c in recorded)
+    return [
+        "DROP TRIGGER IF EXISTS audit_event_no_delete",
+        "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_auditevent "
+        "BEGIN SELECT RAISE(ABORT, 'audit log is append-only: DELETE refused'); END",
+        "DROP TRIGGER IF EXISTS audit_event_no_update",
+        "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_auditevent "
+        f"WHEN NOT (OLD.hash = '' AND OLD.chain_seq IS NULL AND NEW.hash != '' "
+        f"AND NEW.chain_seq IS NOT NULL AND {unchanged}) "
+        "BEGIN SELECT RAISE(ABORT, 'audit log is append-only: UPDATE refused'); END",
+        "DROP TRIGGER IF EXISTS audit_checkpoint_no_delete",
+        "CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_auditcheckpoint "
+        "BEGIN SELECT RAISE(ABORT, 'audit log is append-only: DELETE refused'); END",
+        "DROP TRIGGER IF EXISTS audit_checkpoint_no_update",
+        "CREATE TRIGGER audit_checkpoint_no_update BEFORE UPDATE ON audit_auditcheckpoint "
+        "BEGIN SELECT RAISE(ABORT, 'audit log is append-only: UPDATE refused'); END",
+    ]
+
 
 SQLITE_REMOVE = [
     "DROP TRIGGER IF EXISTS audit_event_no_delete",
@@ -105,8 +97,8 @@ def _run(connection, postgres: str, sqlite: list[str]) -> None:
             raise NotImplementedError(connection.vendor)
 
 
-def install(connection) -> None:
-    _run(connection, POSTGRES_INSTALL, SQLITE_INSTALL)
+def install(connection, recorded: tuple[str, ...] = RECORDED) -> None:
+    _run(connection, _postgres_install(recorded), _sqlite_install(recorded))
 
 
 def remove(connection) -> None:

@@ -1,8 +1,9 @@
 """The audit log: one row per action or read of personal data.
 
-Rows are only ever inserted. The hash chain (prev_hash/hash), the database triggers that refuse
-UPDATE/DELETE and the sealer arrive with the audit issue; the columns exist from the start so
-every event recorded since the first action can be chained.
+Rows are only ever inserted (database triggers refuse UPDATE and DELETE). Each event carries an
+authenticator the application computes when it writes it, with a key the database never holds;
+a sealer chains events by hash in the background and signed checkpoints of the chain head are
+exported outside the database (audit/chain.py, audit/checkpoints.py).
 """
 
 from django.conf import settings
@@ -52,6 +53,10 @@ class AuditEvent(models.Model):
     source = models.CharField(_("source"), max_length=16, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
+    # Written with the event by the application (audit.actions): a random nonce that makes
+    # every event's authenticated body unique, and `kid:HMAC` of that body.
+    nonce = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    mac = models.CharField(_("authenticator"), max_length=96, blank=True)
     # Set once by the sealer (audit.actions.audit_seal), in the order it chains events; the
     # database refuses any other change to a row (see the migration's triggers).
     chain_seq = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True)
@@ -79,11 +84,14 @@ class AuditEvent(models.Model):
 
 
 class AuditCheckpoint(models.Model):
-    """A signed statement of the chain head, written on a schedule and exported elsewhere, so a
-    rewrite of the whole table is detectable."""
+    """A signed statement of the chain head, made every few events or minutes and exported
+    outside the database as it is made, so a rewrite, a cut or a rollback is detectable.
+    Checkpoints are numbered from 1 and each signs the signature of the one before."""
 
+    number = models.BigIntegerField(_("number"), unique=True, null=True)
     chain_seq = models.BigIntegerField(_("chain position"), unique=True)
     head_hash = models.CharField(max_length=64)
+    prev_signature = models.CharField(max_length=64, blank=True)
     signature = models.CharField(max_length=64)
     key_id = models.CharField(max_length=16)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -95,3 +103,26 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint at {self.chain_seq}"
+
+
+class AuditIncidentKind(models.TextChoices):
+    FORGED_EVENT = "forged_event", _("event with a wrong authenticator")
+    EXPORT_MISMATCH = "export_mismatch", _("exported checkpoint differs from the database")
+
+
+class AuditIncident(models.Model):
+    """Something the sealer refused or found wrong, for supervisors and administrators to look
+    into. A forged event named here is never chained and never shown to a citizen."""
+
+    kind = models.CharField(_("kind"), max_length=32, choices=AuditIncidentKind.choices)
+    event_id = models.BigIntegerField(_("event"), null=True, blank=True, unique=True)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    detected_at = models.DateTimeField(_("detected"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("audit incident")
+        verbose_name_plural = _("audit incidents")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.event_id or ''}".strip()

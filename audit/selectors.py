@@ -2,98 +2,165 @@
 
 from __future__ import annotations
 
-import hmac
 import os
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from accounts.constants import Role
 from accounts.models import User
 
 from .chain import (
-    CONTENT_DIGEST_SQL,
-    FIELDS,
-    RAW_COLUMNS_PG,
+    BODY_DIGEST_SQL,
+    BODY_FIELDS,
+    RAW_BODY_COLUMNS_PG,
     Verification,
-    sign,
+    body_digest,
     verify_links,
     verify_tuples,
 )
+from .checkpoints import as_dict, compare, read_directory
 from .constants import AuditAction
-from .models import AuditCheckpoint, AuditEvent
+from .models import AuditCheckpoint, AuditEvent, AuditIncident
+from .signing import mac_checker, signing_keys
 
 PII_ACTIONS = (AuditAction.PII_READ, AuditAction.PII_REVEAL)
+_CONFIGURED = object()  # "read the exported checkpoints from the configured folder"
 
 
 def audit_verify(
-    *, chunk_size: int = 10_000, independent: bool = False, segment_size: int = 200_000
+    *,
+    chunk_size: int = 10_000,
+    independent: bool = False,
+    segment_size: int = 200_000,
+    exported: list[dict[str, Any]] | object | None = _CONFIGURED,
 ) -> dict[str, Any]:
-    """Recompute the whole chain (streamed) and check every signed checkpoint against it.
+    """Recompute the whole chain (streamed), check every event's authenticator, and check the
+    chain against the signed checkpoints in the database and in the export.
 
-    On PostgreSQL the database computes each event's content digest (`CONTENT_DIGEST_SQL`) and
-    only the links are walked here; `independent=True` reads the raw columns instead and
-    computes the same canonical bytes in Python, trusting nothing the database computes.
-    A long chain is read in consecutive ranges of `chain_seq`, each on its own connection
-    (one per core), so the database computes several ranges' digests at once while the links
-    are still walked strictly in order here.
+    On PostgreSQL the database computes each event's body digest (`BODY_DIGEST_SQL`) and only
+    the authenticators and links are checked here; `independent=True` reads the raw columns
+    instead and computes the same canonical bytes in Python, trusting nothing the database
+    computes. A long chain is read in consecutive ranges of `chain_seq`, each on its own
+    connection (one per core), while the links are still walked strictly in order here.
+    `exported` is the exported series of checkpoints (by default read from
+    `AUDIT_CHECKPOINT_DIR`; None when there is none to compare with).
     """
-    from .signing import signing_key
-
-    checkpoints = {c.chain_seq: c for c in AuditCheckpoint.objects.all()}
+    if exported is _CONFIGURED:
+        exported = read_directory(settings.AUDIT_CHECKPOINT_DIR)
+    keys = signing_keys()
+    mac_ok = mac_checker()
+    database = [as_dict(c) for c in AuditCheckpoint.objects.all()]
+    wanted = {c["chain_seq"] for c in database} | {
+        c.get("chain_seq") for c in exported or [] if isinstance(c.get("chain_seq"), int)
+    }
     seen: dict[int, str] = {}
     in_database = connection.vendor == "postgresql" and not independent
     if in_database:
-        columns = [
-            "id",
-            "chain_seq",
-            "prev_hash",
-            "hash",
-            CONTENT_DIGEST_SQL.format(seq="chain_seq"),
-        ]
+        columns = ["id", "chain_seq", "prev_hash", "hash", "mac", BODY_DIGEST_SQL]
     elif connection.vendor == "postgresql":
-        columns = [*RAW_COLUMNS_PG, "prev_hash", "hash"]
+        columns = ["id", "chain_seq", *RAW_BODY_COLUMNS_PG, "mac", "prev_hash", "hash"]
     else:
-        columns = [*FIELDS, "prev_hash", "hash"]
+        columns = ["id", "chain_seq", *BODY_FIELDS, "mac", "prev_hash", "hash"]
     hash_at = 3 if in_database else len(columns) - 1
 
     def rows() -> Iterator[tuple]:
         for batch in _chain_batches(columns, chunk_size=chunk_size, segment_size=segment_size):
             for row in batch:
-                if row[1] in checkpoints:
+                if row[1] in wanted:
                     seen[row[1]] = row[hash_at]
                 yield row
 
-    result: Verification = verify_links(rows()) if in_database else verify_tuples(rows())
-    checkpoint_problem = ""
-    if result.valid and checkpoints:
-        kid, key = signing_key()
-        for seq, checkpoint in sorted(checkpoints.items()):
-            good_signature = checkpoint.key_id == kid and hmac.compare_digest(
-                checkpoint.signature, sign(key, seq, checkpoint.head_hash)
-            )
-            if not good_signature:
-                checkpoint_problem = f"checkpoint at {seq} has a bad signature"
-            elif seen.get(seq) != checkpoint.head_hash:
-                checkpoint_problem = f"the chain does not match the signed checkpoint at {seq}"
-            if checkpoint_problem:
-                event = AuditEvent.objects.filter(chain_seq__lte=seq).order_by("-chain_seq").first()
-                result = Verification(
-                    False, result.checked, event.pk if event else None, checkpoint_problem
-                )
-                break
+    result: Verification = (
+        verify_links(rows(), mac_ok) if in_database else verify_tuples(rows(), mac_ok)
+    )
+    head = result.checked if result.valid else None
+    warnings: list[str] = []
+    if result.valid:
+        result = _duplicates(result) or _forged_pending(result, mac_ok) or result
+    if result.valid:
+        position: int | None = None
+        problem, warnings = compare(database, exported, keys)
+        if not problem:
+            position, problem = _against_chain([*database, *(exported or [])], seen, head or 0)
+        if problem:
+            result = Verification(False, result.checked, _event_at(position), problem)
     return {
         "valid": result.valid,
         "checked": result.checked,
         "first_invalid": result.first_invalid,
         "reason": result.reason,
         "unsealed": AuditEvent.objects.filter(chain_seq__isnull=True).count(),
-        "checkpoints": len(checkpoints),
+        "checkpoints": len(database),
+        "exported_checkpoints": None if exported is None else len(exported),
+        "incidents": AuditIncident.objects.count(),
+        "warnings": warnings,
     }
+
+
+def _against_chain(
+    checkpoints: list[dict[str, Any]], seen: dict[int, str], head: int
+) -> tuple[int | None, str]:
+    """The first checkpoint the chain disagrees with, as (chain position, reason)."""
+    for checkpoint in sorted(checkpoints, key=lambda c: c["chain_seq"]):
+        seq = checkpoint["chain_seq"]
+        if seq > head:
+            return (
+                head,
+                f"events after position {head} were removed: checkpoint "
+                f"{checkpoint['number']} covers {seq} events",
+            )
+        if seen.get(seq) != checkpoint["head_hash"]:
+            return seq, f"the chain does not match the signed checkpoint {checkpoint['number']}"
+    return None, ""
+
+
+def _event_at(position: int | None) -> int | None:
+    """The event at (or just before) a chain position, if any."""
+    if position is None:
+        return None
+    return (
+        AuditEvent.objects.filter(chain_seq__lte=position, chain_seq__isnull=False)
+        .order_by("-chain_seq")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _duplicates(result: Verification) -> Verification | None:
+    """Two events with one nonce: a copy of a genuine event (its authenticator is valid)."""
+    copy = (
+        AuditEvent.objects.exclude(nonce=None)
+        .order_by()
+        .values("nonce")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .values_list("nonce", flat=True)[:1]
+    )
+    copy = next(iter(copy), None)
+    if copy is None:
+        return None
+    second = AuditEvent.objects.filter(nonce=copy).order_by("id").values_list("pk", flat=True)
+    return Verification(False, result.checked, list(second)[-1], "a copy of another event")
+
+
+def _forged_pending(result: Verification, mac_ok) -> Verification | None:
+    """An event waiting to be sealed (or refused by the sealer) with a wrong authenticator."""
+    pending = AuditEvent.objects.filter(chain_seq__isnull=True).order_by("id")
+    for row in pending.values_list("id", "mac", *BODY_FIELDS).iterator(chunk_size=1000):
+        if not mac_ok(row[1], body_digest(row[2:])):
+            return Verification(
+                False,
+                result.checked,
+                row[0],
+                "an event not written by the portal (bad authenticator) was refused by the sealer",
+            )
+    return None
 
 
 def _chain_batches(
@@ -242,6 +309,15 @@ def data_access_for_citizen(*, user: User) -> QuerySet[AuditEvent]:
     return (
         AuditEvent.objects.filter(subject=user, action__in=PII_ACTIONS)
         .exclude(actor=user)
+        .exclude(id__in=AuditIncident.objects.filter(event_id__isnull=False).values("event_id"))
         .select_related("actor", "actor_department")
         .order_by("-id")
     )
+
+
+def authentic(events: Iterable[AuditEvent]) -> list[AuditEvent]:
+    """The events whose authenticator holds: what a person is shown as having happened. An
+    event someone wrote into the table behind the portal's back is left out (and is named by
+    the sealer and by verification)."""
+    mac_ok = mac_checker()
+    return [e for e in events if mac_ok(e.mac, body_digest([getattr(e, f) for f in BODY_FIELDS]))]

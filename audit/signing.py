@@ -1,22 +1,42 @@
-"""The key that signs audit checkpoints: from the environment, never from the database.
+"""The audit keys: from the environment, never from the database.
 
-`PORTAL_AUDIT_SIGNING_KEY` is `kid:base64(32 bytes)`. Development and tests generate a local
-key file (like the encryption keys); production refuses to start without the variable.
+`PORTAL_AUDIT_SIGNING_KEY` is `kid:base64(32 bytes)`. It signs checkpoints, and a key derived
+from it (HKDF, its own label) authenticates every event when it is written. Keys retired by a
+rotation stay readable for verification in `PORTAL_AUDIT_OLD_SIGNING_KEYS` (comma-separated,
+same form). Development and tests generate a local key file (like the encryption keys);
+production refuses to start without the variable.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import hmac
 import os
 from pathlib import Path
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+_EVENT_MAC_LABEL = b"portal audit event authenticator v1"
+
+
+def _parse(raw: str, name: str) -> tuple[str, bytes]:
+    kid, _, b64 = raw.strip().partition(":")
+    try:
+        key = base64.b64decode(b64, validate=True)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not kid:base64.") from exc
+    if not kid or len(key) < 32:
+        raise ImproperlyConfigured(f"{name} needs a key id and 32 bytes.")
+    return kid, key
 
 
 @functools.lru_cache(maxsize=1)
 def signing_key() -> tuple[str, bytes]:
+    """The current checkpoint signing key, as (key id, key)."""
     raw = os.environ.get("PORTAL_AUDIT_SIGNING_KEY", "").strip()
     if not raw:
         path = Path(settings.PORTAL_AUDIT_KEY_FILE)
@@ -36,11 +56,52 @@ def signing_key() -> tuple[str, bytes]:
                 "Set PORTAL_AUDIT_SIGNING_KEY (kid:base64 of 32 random bytes)."
             )
         raw = path.read_text().strip()
-    kid, _, b64 = raw.partition(":")
-    try:
-        key = base64.b64decode(b64, validate=True)
-    except ValueError as exc:
-        raise ImproperlyConfigured("PORTAL_AUDIT_SIGNING_KEY is not kid:base64.") from exc
-    if not kid or len(key) < 32:
-        raise ImproperlyConfigured("PORTAL_AUDIT_SIGNING_KEY needs a key id and 32 bytes.")
-    return kid, key
+    return _parse(raw, "PORTAL_AUDIT_SIGNING_KEY")
+
+
+@functools.lru_cache(maxsize=1)
+def signing_keys() -> dict[str, bytes]:
+    """Every signing key verification accepts: the current one and the retired ones."""
+    keys = {}
+    for raw in os.environ.get("PORTAL_AUDIT_OLD_SIGNING_KEYS", "").split(","):
+        if raw.strip():
+            kid, key = _parse(raw, "PORTAL_AUDIT_OLD_SIGNING_KEYS")
+            keys[kid] = key
+    kid, key = signing_key()
+    keys[kid] = key
+    return keys
+
+
+def _derive(key: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_EVENT_MAC_LABEL).derive(key)
+
+
+@functools.lru_cache(maxsize=1)
+def event_mac_key() -> tuple[str, bytes]:
+    """The key that authenticates events as they are written, as (key id, key)."""
+    kid, key = signing_key()
+    return kid, _derive(key)
+
+
+@functools.lru_cache(maxsize=1)
+def event_mac_keys() -> dict[str, bytes]:
+    return {kid: _derive(key) for kid, key in signing_keys().items()}
+
+
+def mac_checker():
+    """A function `(mac, body_digest) -> bool` that accepts a MAC made with any known key."""
+    keys = event_mac_keys()
+    compare, digest = hmac.compare_digest, hmac.digest
+
+    def mac_ok(mac: str, body: bytes) -> bool:
+        kid, _, tag = (mac or "").partition(":")
+        key = keys.get(kid)
+        return key is not None and compare(tag, digest(key, bytes(body), "sha256").hex())
+
+    return mac_ok
+
+
+def clear_caches() -> None:
+    """Forget the keys read so far (tests that change the environment)."""
+    for cached in (signing_key, signing_keys, event_mac_key, event_mac_keys):
+        cached.cache_clear()

@@ -115,5 +115,5 @@ def data_access(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "audit/data_access.html",
-        {"rows": [presenters.access_row(e) for e in page], "page": page},
+        {"rows": [presenters.access_row(e) for e in selectors.authentic(page)], "page": page},
     )

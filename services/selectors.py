@@ -185,7 +185,7 @@ def open_information_requests(application: Application) -> list:
 def personal_data_export(*, user: User) -> dict:
     """Everything the portal holds about the citizen, in clear, for the citizen alone."""
     from audit.presenters import access_row
-    from audit.selectors import data_access_for_citizen
+    from audit.selectors import authentic, data_access_for_citizen
 
     from .answers import unseal
 
@@ -225,7 +225,7 @@ def personal_data_export(*, user: User) -> dict:
         )
     access = [
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in access_row(e).items()}
-        for e in data_access_for_citizen(user=user)
+        for e in authentic(data_access_for_citizen(user=user))
     ]
     return {
         "account": {

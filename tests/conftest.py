@@ -92,6 +92,13 @@ def _flush_as_database_owner():
     flush.Command.handle = original
 
 
+@pytest.fixture(autouse=True)
+def _checkpoint_folder(settings, tmp_path):
+    """Each test exports audit checkpoints to a folder of its own (the database is emptied
+    between tests; an exported series from an earlier test would not match it)."""
+    settings.AUDIT_CHECKPOINT_DIR = str(tmp_path / "audit-checkpoints")
+
+
 # --- Services ------------------------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ from django.db import migrations
 def install(apps, schema_editor):
     from audit import guards
 
-    guards.install(schema_editor.connection)
+    guards.install(schema_editor.connection, guards.RECORDED_V1)
 
 
 def remove(apps, schema_editor):

@@ -175,6 +175,16 @@ PORTAL_KEY_FILE = env_str("PORTAL_KEY_FILE", str(VAR_DIR / "keys.json"))
 PORTAL_GENERATE_LOCAL_KEYS = False
 # The key that signs audit checkpoints: PORTAL_AUDIT_SIGNING_KEY, or this file in dev/test.
 PORTAL_AUDIT_KEY_FILE = env_str("PORTAL_AUDIT_KEY_FILE", str(VAR_DIR / "audit-signing.key"))
+# Signed checkpoints of the audit chain: one every N events or M seconds (whichever comes
+# first, checked by the sealer's task), exported as they are made to every exporter below.
+# The default exporter writes one read-only file each into AUDIT_CHECKPOINT_DIR, which must be
+# a folder the database role cannot write (docs/audit.md).
+AUDIT_CHECKPOINT_EVERY_EVENTS = env_int("AUDIT_CHECKPOINT_EVERY_EVENTS", 1000)
+AUDIT_CHECKPOINT_SECONDS = env_int("AUDIT_CHECKPOINT_SECONDS", 60)
+AUDIT_CHECKPOINT_DIR = env_str("AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints"))
+AUDIT_CHECKPOINT_EXPORTERS = env_list(
+    "AUDIT_CHECKPOINT_EXPORTERS", "audit.checkpoints.export_to_directory"
+)
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
@@ -287,11 +297,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.maintenance_seal_audit",
         "schedule": env_int("AUDIT_SEAL_SECONDS", 5),
         "options": {"expires": 30},
-    },
-    "audit-checkpoint": {
-        "task": "audit.tasks.maintenance_audit_checkpoint",
-        "schedule": env_int("AUDIT_CHECKPOINT_SECONDS", 600),
-        "options": {"expires": 600},
     },
     "erase-expired": {
         "task": "services.tasks.maintenance_erase_expired",

@@ -54,3 +54,4 @@ ROUTING_TEST_PAUSE_MARKER = os.environ.get("PORTAL_TEST_ROUTING_MARKER", "")
 CLEAR_CONTENT_TYPE_CACHE_PER_TASK = True
 # A private cache per test process: nothing (rate limits, used TOTP codes) leaks between runs.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+AUDIT_CHECKPOINT_DIR = str(VAR_DIR / f"test-checkpoints-{TEST_RUN_ID}-{_XDIST}")  # noqa: F405

@@ -42,13 +42,13 @@ def test_sealing_links_every_event_in_order(chain):
     assert [e.chain_seq for e in chain] == list(range(1, 11))
     assert chain[0].prev_hash == GENESIS
     assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(chain))
-    assert audit_verify() == {
+    result = audit_verify()
+    assert {k: result[k] for k in ("valid", "checked", "first_invalid", "reason", "unsealed")} == {
         "valid": True,
         "checked": 10,
         "first_invalid": None,
         "reason": "",
         "unsealed": 0,
-        "checkpoints": 0,
     }
     assert audit_seal() == 0  # nothing sealed twice
 
@@ -121,55 +121,60 @@ def test_a_deleted_event_is_named_at_the_next_one(chain, as_owner):
 
 
 def test_an_inserted_event_is_named(chain, as_owner):
-    # A forged event squeezed in at position 5, with a correct-looking hash of its own.
+    # A forged event squeezed in at position 5, correctly linked; its authenticator is made up,
+    # since the key is not in the database.
     row = {
+        **AuditEvent.objects.values().get(pk=chain[4].pk),
         "id": 10_000,
         "chain_seq": 5,
-        "occurred_at": chain[4].occurred_at,
-        "actor_id": None,
-        "actor_role": "system",
-        "actor_department_id": None,
-        "action": "user.update",
-        "target_type": "",
-        "target_ref": "",
-        "subject_id": None,
-        "purpose": "",
-        "request_id": "",
-        "source": "",
-        "ip": None,
+        "nonce": "f" * 32,
+        "mac": chain[4].mac,  # a genuine authenticator, of another event
         "details": {"forged": True},
     }
     raw("UPDATE audit_auditevent SET chain_seq = chain_seq + 100 WHERE chain_seq >= 5")
     raw(
         "INSERT INTO audit_auditevent (id, chain_seq, occurred_at, action, actor_role, "
-        "target_type, target_ref, purpose, request_id, source, details, prev_hash, hash) "
-        "VALUES (%s, 5, %s, 'user.update', 'system', '', '', '', '', '', %s, %s, %s)",
+        "target_type, target_ref, purpose, request_id, source, details, nonce, mac, prev_hash, "
+        "hash) VALUES (%s, 5, %s, %s, %s, '', '', '', %s, %s, %s, %s, %s, %s, %s)",
         [
             10_000,
-            chain[4].occurred_at,
-            json.dumps({"forged": True}),
+            row["occurred_at"],
+            row["action"],
+            row["actor_role"],
+            row["request_id"],
+            row["source"],
+            json.dumps(row["details"]),
+            row["nonce"],
+            row["mac"],
             chain[3].hash,
             link(chain[3].hash, row),
         ],
     )
     raw("UPDATE audit_auditevent SET chain_seq = chain_seq - 99 WHERE chain_seq >= 105")
     result = audit_verify()
-    assert (result["valid"], result["first_invalid"]) == (False, chain[4].pk)
+    assert (result["valid"], result["first_invalid"]) == (False, 10_000)
+    assert "authenticator" in result["reason"]
 
 
-def test_a_rewritten_table_is_caught_by_the_signed_checkpoint(chain, as_owner):
-    audit_checkpoint()
-    # Rewrite event 2 and recompute every hash after it: the chain alone looks fine...
-    raw("UPDATE audit_auditevent SET purpose = 'rewritten' WHERE chain_seq = 2")
-    prev = chain[0].hash
-    for event in AuditEvent.objects.filter(chain_seq__gte=2).order_by("chain_seq").values():
-        row = {**event, "details": event["details"]}
-        digest = link(prev, row)
+def relink(prev: str, after_seq: int) -> None:
+    """Recompute every hash after `after_seq`, as someone who knows the (keyless) link rule."""
+    events = AuditEvent.objects.filter(chain_seq__gt=after_seq).order_by("chain_seq").values()
+    for event in events:
+        digest = link(prev, event)
         raw(
             "UPDATE audit_auditevent SET prev_hash = %s, hash = %s WHERE id = %s",
             [prev, digest, event["id"]],
         )
         prev = digest
+
+
+def test_a_cut_and_relinked_table_is_caught_by_the_signed_checkpoint(chain, as_owner):
+    audit_checkpoint(force=True)
+    # Cut event 2 out and relink the rest: every authenticator and link holds...
+    raw("DELETE FROM audit_auditevent WHERE chain_seq = 2")
+    raw("UPDATE audit_auditevent SET chain_seq = chain_seq - 1 WHERE chain_seq > 2")
+    relink(chain[0].hash, 1)
+    assert audit_verify(exported=None)["checked"] == 9
     result = audit_verify()
     # ...but not against the checkpoint signed with a key the database does not hold.
     assert result["valid"] is False
@@ -189,7 +194,7 @@ def test_verify_audit_command_exit_status(chain, as_owner):
 def test_checkpoints_export(chain):
     audit_checkpoint()
     out = StringIO()
-    call_command("export_checkpoints", stdout=out)
+    call_command("export_checkpoints", "--print", stdout=out)
     line = json.loads(out.getvalue().splitlines()[0])
     assert line["chain_seq"] == 10 and line["head_hash"] == chain[-1].hash
     assert AuditCheckpoint.objects.count() == 1
