@@ -31,6 +31,7 @@ import json
 import math
 import multiprocessing
 import random
+import secrets
 import sys
 import time
 from collections.abc import Iterator
@@ -427,6 +428,8 @@ def _simulate(version: _Version, answers: dict, submitted: dt.datetime, withdraw
 
 def _applications_chunk(bounds: tuple[int, int]) -> int:
     """Applications [start, stop) with their cases, permissions, questions and audit events."""
+    from audit.chain import body_digest, mac_of
+    from audit.signing import event_mac_key
     from services.answers import national_id_index, seal
     from services.constants import ApplicationStatus
     from workflows.constants import CaseStatus
@@ -572,13 +575,21 @@ def _applications_chunk(bounds: tuple[int, int]) -> int:
         ) as copy:
             for case_id, asked_by, at in questions:
                 copy.write_row((case_id, asked_by, "请补充上传清晰的材料照片。", at, "", "[]"))
+        kid, key = event_mac_key()
         with cur.copy(
             "COPY audit_auditevent (occurred_at, actor_role, action, target_type, target_ref, "
             "source, details, actor_id, actor_department_id, subject_id, purpose, request_id, "
-            "prev_hash, hash) FROM STDIN"
+            "prev_hash, hash, nonce, mac) FROM STDIN"
         ) as copy:
-            for row in events:
-                copy.write_row((*row, "", "", "", ""))
+            for at, role, action, ttype, ref, source, details, actor, dept, subject in events:
+                nonce = secrets.token_hex(16)
+                body = [nonce, at, actor, role, dept, action, ttype, ref, subject, "", "", source,
+                        None, details]  # fmt: skip
+                mac = mac_of(kid, key, body_digest(body))
+                copy.write_row(
+                    (at, role, action, ttype, ref, source, details, actor, dept, subject, "", "",
+                     "", "", nonce, mac)
+                )  # fmt: skip
     return total
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import secrets
 import time
 from datetime import timedelta
 
@@ -34,7 +35,9 @@ def fill(events: int) -> dict:
 
     from accounts.models import User
     from audit.actions import audit_seal
+    from audit.chain import body_digest, mac_of
     from audit.models import AuditEvent
+    from audit.signing import event_mac_key
 
     existing = AuditEvent.objects.count()
     missing = max(0, events - existing)
@@ -50,31 +53,31 @@ def fill(events: int) -> dict:
     now = timezone.now()
     columns = (
         "occurred_at, actor_id, actor_role, action, target_type, target_ref, subject_id, "
-        "purpose, request_id, source, ip, details, prev_hash, hash"
+        "purpose, request_id, source, ip, details, prev_hash, hash, nonce, mac"
     )
+    kid, key = event_mac_key()
     with transaction.atomic(), connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg 3
         with raw.copy(f"COPY audit_auditevent ({columns}) FROM STDIN") as copy:
             for i in range(missing):
                 action, details = rng.choice(ACTIONS)
+                at = now - timedelta(seconds=missing - i, microseconds=rng.randint(0, 999_999))
+                actor, role = rng.choice(users), rng.choice(["clerk", "lead", "citizen", "system"])
+                target = f"C-{rng.randint(1, 10**6):08d}"
+                subject = rng.choice(users)
+                purpose = "checking the address" if action == "pii.reveal" else ""
+                request_id = f"{rng.getrandbits(128):032x}"
+                source = rng.choice(["web", "api", "worker"])
+                ip = f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+                info = details(rng)
+                nonce = secrets.token_hex(16)
+                body = [nonce, at, actor, role, None, action, "workflows.case", target, subject,
+                        purpose, request_id, source, ip, info]  # fmt: skip
                 copy.write_row(
-                    (
-                        now - timedelta(seconds=missing - i, microseconds=rng.randint(0, 999_999)),
-                        rng.choice(users),
-                        rng.choice(["clerk", "lead", "citizen", "system"]),
-                        action,
-                        "workflows.case",
-                        f"C-{rng.randint(1, 10**6):08d}",
-                        rng.choice(users),
-                        "checking the address" if action == "pii.reveal" else "",
-                        f"{rng.getrandbits(128):032x}",
-                        rng.choice(["web", "api", "worker"]),
-                        f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-                        json.dumps(details(rng)),
-                        "",
-                        "",
-                    )
-                )
+                    (at, actor, role, action, "workflows.case", target, subject, purpose,
+                     request_id, source, ip, json.dumps(info), "", "", nonce,
+                     mac_of(kid, key, body_digest(body)))
+                )  # fmt: skip
     inserted = time.perf_counter() - start
     start = time.perf_counter()
     sealed = 0

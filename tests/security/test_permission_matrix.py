@@ -608,6 +608,7 @@ MATRIX: list[Entry] = [
     Entry("GET", "/admin/services/application/", admin_only(ok(200))),
     Entry("GET", "/admin/workflows/case/", admin_only(NOT_FOUND)),  # cases are not in the admin
     Entry("GET", "/admin/audit/auditevent/", admin_only(ok(200))),
+    Entry("GET", "/admin/audit/auditincident/", admin_only(ok(200))),
     Entry("GET", "/admin/accounts/user/", admin_only(ok(200))),
 ]
 
