@@ -68,6 +68,11 @@ BODY_SQL = (
     "purpose, request_id, source, ip::text, details)::text"
 )
 BODY_DIGEST_SQL = f"pg_catalog.sha256(pg_catalog.convert_to({BODY_SQL}, 'UTF8'))"
+# The content digest (see `content_digest`), given the body digest as the column `body`.
+CONTENT_DIGEST_SQL = (
+    "pg_catalog.sha256(pg_catalog.convert_to("
+    "id::text || ':' || chain_seq::text || ':' || mac || ':', 'UTF8') || body)"
+)
 # The columns the independent (Python) check reads: raw values, the IP as PostgreSQL prints it
 # (with its netmask when it is not a single host, so a changed mask changes the bytes).
 RAW_BODY_COLUMNS_PG = [*BODY_FIELDS[:-2], "ip::text", "details"]
@@ -182,10 +187,11 @@ class Verification:
 
 def verify_links(rows: Iterable[Any], mac_ok: MacCheck) -> Verification:
     """Walk sealed events in chain order, each as (id, chain_seq, prev_hash, hash, mac, body
-    digest); name the first event whose position, link, authenticator or content is wrong."""
+    digest, content digest); name the first event whose position, link, authenticator or
+    content is wrong."""
     sha256 = _sha256
     prev, expected_seq, checked = GENESIS, 1, 0
-    for event_id, seq, prev_hash, stored, mac, body in rows:
+    for event_id, seq, prev_hash, stored, mac, body, content in rows:
         checked += 1
         if seq != expected_seq:
             reason = "an event is missing before this one" if seq > expected_seq else "out of order"
@@ -199,7 +205,6 @@ def verify_links(rows: Iterable[Any], mac_ok: MacCheck) -> Verification:
                 event_id,
                 "its content was changed, or it was not written by the portal (bad authenticator)",
             )
-        content = sha256(f"{event_id}:{seq}:{mac}:".encode() + body).digest()
         digest = sha256(prev.encode() + content).hexdigest()
         if digest != stored:
             return Verification(False, checked, event_id, "its content was changed")
@@ -215,7 +220,9 @@ def verify_tuples(rows: Iterable[Any], mac_ok: MacCheck) -> Verification:
     def digests() -> Iterator[tuple]:
         for raw in rows:
             event_id, seq = raw[0], raw[1]
-            yield event_id, seq, raw[3 + n], raw[4 + n], raw[2 + n], body_digest(raw[2 : 2 + n])
+            mac, body = raw[2 + n], body_digest(raw[2 : 2 + n])
+            content = content_digest(event_id, seq, mac, body)
+            yield event_id, seq, raw[3 + n], raw[4 + n], mac, body, content
 
     return verify_links(digests(), mac_ok)
 

@@ -100,24 +100,37 @@ def _reads(ctx: Context) -> list[Figure]:
         database=database,
         applications=60 if ctx.quick else 200,
     )
-    duration, warmup = (5.0, 1.5) if ctx.quick else (15.0, 3.0)
+    # Both servers run side by side and take turns in short slices (ABBA order), so a change in
+    # the machine's background load falls on both sides alike. Separate 5 s runs, one server
+    # after the other, put the ratio anywhere between 0.95 and 1.30 on a shared machine: each
+    # side saw a different stretch of other processes' load, and a cold server's first seconds.
+    slices, seconds = (4 * ctx.runs, 1.5) if ctx.quick else (8 * ctx.runs, 3.0)
     samples: dict[str, list] = {"audited": [], "unaudited": []}
-    for n in range(ctx.runs):
-        order = ["audited", "unaudited"] if n % 2 == 0 else ["unaudited", "audited"]
-        for side in order:
-            flag = "1" if side == "unaudited" else "0"
-            with gunicorn(database, BENCH_UNAUDITED=flag) as url:
-                factories = [
-                    (lambda i=i: _reader(url, data["token"], data["cases"], i))
-                    for i in range(CONNECTIONS)
-                ]
-                result = closed_loop(factories, duration=duration, warmup=warmup)
-            if result.errors:
-                raise RuntimeError(f"{result.errors} failed reads ({side})")
-            samples[side].append(result)
+    with (
+        gunicorn(database, BENCH_UNAUDITED="0") as audited_url,
+        gunicorn(database, BENCH_UNAUDITED="1") as unaudited_url,
+    ):
+        urls = {"audited": audited_url, "unaudited": unaudited_url}
+
+        def load(side: str, duration: float, warmup: float = 0.0):
+            factories = [
+                (lambda i=i: _reader(urls[side], data["token"], data["cases"], i))
+                for i in range(CONNECTIONS)
+            ]
+            return closed_loop(factories, duration=duration, warmup=warmup)
+
+        for side in urls:  # warm both: connections, caches, the interpreter's first requests
+            load(side, duration=1.0, warmup=1.0)
+        for n in range(slices):
+            order = ["audited", "unaudited"] if n % 2 == 0 else ["unaudited", "audited"]
+            for side in order:
+                result = load(side, duration=seconds)
+                if result.errors:
+                    raise RuntimeError(f"{result.errors} failed reads ({side})")
+                samples[side].append(result)
             print(
-                f"  run {n + 1} {side:9} {result.throughput:7.1f} reads/s "
-                f"p95 {median_p95(result.latencies)[1] * 1000:6.1f} ms",
+                f"  slice {n + 1:2} audited {samples['audited'][-1].throughput:7.1f} /s, "
+                f"unaudited {samples['unaudited'][-1].throughput:7.1f} /s",
                 flush=True,
             )
     audited = [x for r in samples["audited"] for x in r.latencies]
