@@ -70,6 +70,7 @@ class TokenListApi(ListAPIView):
     @extend_schema(
         summary="Revoke all my API tokens (including the one this request uses)",
         responses=TokensRevokedOutput,
+        operation_id="v1_me_tokens_revoke_all",
     )
     def delete(self, request: Request) -> Response:
         count = actions.tokens_revoke_all(actor=request.user, user=request.user, reason="owner")
@@ -81,6 +82,7 @@ class TokenDetailApi(APIView):
 
     @extend_schema(
         summary="Revoke one of my API tokens",
+        operation_id="v1_me_tokens_revoke",
         responses={204: OpenApiResponse(description="Revoked."), 404: None},
     )
     def delete(self, request: Request, token_id: int) -> Response:

@@ -14,7 +14,8 @@ from services.models import Application, Attachment, CitizenProfile
 class Command(BaseCommand):
     help = (
         "Re-encrypt personal values and two-factor secrets under PORTAL_ENCRYPTION_ACTIVE_KEY. "
-        "Old keys must stay listed in PORTAL_ENCRYPTION_KEYS until this finishes; running it again resumes and "
+        "Old keys must stay listed in PORTAL_ENCRYPTION_KEYS until this finishes; running it "
+        "again resumes and "
         "skips done rows."
     )
 
