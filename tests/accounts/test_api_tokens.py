@@ -5,9 +5,11 @@ audited; the admin never shows a key or its digest."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -71,6 +73,19 @@ def test_a_token_shown_to_the_owner_is_only_its_prefix(client):
     assert [t["prefix"] for t in listed] == [token.prefix]
     assert listed[0]["current"] is True
     assert key not in str(listed) and token.digest not in str(listed)
+
+
+def test_the_old_clear_token_table_is_emptied_and_dropped(require_postgres):
+    """The data migration: DRF's table of clear keys does not survive."""
+    migration = importlib.import_module(
+        "accounts.migrations.0003_drop_clear_tokens_encrypt_mfa_secrets"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE TABLE "authtoken_token" ("key" varchar(40) PRIMARY KEY)')
+        cursor.execute('INSERT INTO "authtoken_token" VALUES (%s)', ["a" * 40])
+    with connection.schema_editor(atomic=False) as editor:
+        migration.drop_clear_tokens(apps, editor)
+    assert "authtoken_token" not in connection.introspection.table_names()
 
 
 # --- Lifetime -----------------------------------------------------------------------------------
