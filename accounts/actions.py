@@ -1,6 +1,8 @@
-"""Writes on users, departments and memberships. Each records its audit event."""
+"""Writes on users, departments, memberships and API tokens. Each records its audit event."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -13,7 +15,7 @@ from audit.constants import AuditAction
 from . import mfa_secrets
 from .constants import MembershipRole, StaffRole
 from .models import Department, Membership, User
-from .token_actions import TokenError
+from .token_actions import IssuedToken, TokenError
 from .token_actions import token_issue as _token_issue
 from .token_actions import token_revoke as token_revoke
 from .token_actions import tokens_revoke_all as tokens_revoke_all
@@ -184,10 +186,12 @@ def user_password_changed(*, actor: User | None, user: User) -> None:
     tokens_revoke_all(actor=actor, user=user, reason="password_changed")
 
 
-def token_issue(*, actor: User | None, user: User, **options):
+def token_issue(
+    *, actor: User | None, user: User, label: str = "", lifetime: timedelta | None = None
+) -> IssuedToken:
     """Issue a new API token (see `token_actions.token_issue`); `.key` is the secret."""
     try:
-        return _token_issue(actor=actor, user=user, **options)
+        return _token_issue(actor=actor, user=user, label=label, lifetime=lifetime)
     except TokenError as exc:
         raise AccountError(str(exc)) from exc
 

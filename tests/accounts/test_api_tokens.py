@@ -320,3 +320,14 @@ def test_the_admin_shows_no_key_and_no_digest(client):
     assert response.status_code == 302
     assert not works(key)
     assert AuditEvent.objects.get(action="token.revoke").actor == admin
+
+
+def test_the_schema_describes_the_token_endpoints(client):
+    schema = client.get("/api/schema/?format=json").json()
+    listing, one = (
+        schema["paths"]["/api/v1/me/tokens/"],
+        schema["paths"]["/api/v1/me/tokens/{token_id}/"],
+    )
+    assert set(listing) >= {"get", "delete"} and "delete" in one
+    token_fields = schema["components"]["schemas"]["TokenOutput"]["properties"]
+    assert "prefix" in token_fields and "key" not in token_fields and "digest" not in token_fields
