@@ -1,17 +1,24 @@
-"""Writes on users, departments and memberships. Each records its audit event."""
+"""Writes on users, departments, memberships and API tokens. Each records its audit event."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
+from audit import crypto
 from audit.actions import audit_record
 from audit.constants import AuditAction
 
+from . import mfa_secrets
 from .constants import MembershipRole, StaffRole
 from .models import Department, Membership, User
+from .token_actions import IssuedToken, TokenError
+from .token_actions import token_issue as _token_issue
+from .token_actions import token_revoke as token_revoke
+from .token_actions import tokens_revoke_all as tokens_revoke_all
 
 
 class AccountError(ValueError):
@@ -77,6 +84,10 @@ def department_update(
         department=department,
         details={"fields": changed},
     )
+    if "active" in changed and not active:
+        # Its members lose their role here: their tokens were issued under it.
+        for member in User.objects.filter(memberships__department=department):
+            tokens_revoke_all(actor=actor, user=member, reason="role_lost")
     return department
 
 
@@ -96,6 +107,8 @@ def membership_grant(
     if not created:
         membership.role = role
         membership.save(update_fields=["role"])
+        if previous == MembershipRole.LEAD:
+            tokens_revoke_all(actor=actor, user=user, reason="role_lost")
     user.groups.add(department.group)
     audit_record(
         action=AuditAction.MEMBERSHIP_GRANT,
@@ -119,6 +132,7 @@ def membership_revoke(*, actor: User | None, membership: Membership) -> None:
     )
     membership.delete()
     user.groups.remove(department.group)
+    tokens_revoke_all(actor=actor, user=user, reason="role_lost")
 
 
 @transaction.atomic
@@ -159,25 +173,27 @@ def user_create(
 def user_set_password(*, actor: User | None, user: User, password: str) -> None:
     user.set_password(password)
     user.save(update_fields=["password"])
-    audit_record(
-        action=AuditAction.USER_UPDATE, actor=actor, target=user, details={"fields": ["password"]}
-    )
+    user_password_changed(actor=actor, user=user)
 
 
 @transaction.atomic
-def token_issue(*, actor: User | None, user: User) -> Token:
-    """Return the user's API token, creating it on first use; audited either way."""
-    if not user.is_active:
-        raise AccountError(_("This account is inactive; no token can be issued."))
-    token, created = Token.objects.get_or_create(user=user)
+def user_password_changed(*, actor: User | None, user: User) -> None:
+    """Record a password already set on `user` (allauth's forms, the admin's password page)
+    and revoke the user's API tokens: a new password must lock out whoever had the old one."""
     audit_record(
-        action=AuditAction.TOKEN_ISSUE,
-        actor=actor,
-        target=user,
-        subject=user,
-        details={"created": created},
+        action=AuditAction.USER_UPDATE, actor=actor, target=user, details={"fields": ["password"]}
     )
-    return token
+    tokens_revoke_all(actor=actor, user=user, reason="password_changed")
+
+
+def token_issue(
+    *, actor: User | None, user: User, label: str = "", lifetime: timedelta | None = None
+) -> IssuedToken:
+    """Issue a new API token (see `token_actions.token_issue`); `.key` is the secret."""
+    try:
+        return _token_issue(actor=actor, user=user, label=label, lifetime=lifetime)
+    except TokenError as exc:
+        raise AccountError(str(exc)) from exc
 
 
 @transaction.atomic
@@ -210,9 +226,17 @@ def staff_totp_activate(*, actor: User | None, user: User, secret: str) -> None:
     )
 
 
+_PRIVILEGES = ("staff_role", "is_staff", "is_superuser", "is_active")
+
+
 @transaction.atomic
 def user_admin_save(*, actor: User, user: User, fields: list[str], created: bool) -> User:
     """Save a user edited in the admin, with its audit event (field names only)."""
+    before = (
+        User.objects.filter(pk=user.pk).values(*_PRIVILEGES).first()
+        if not created and user.pk
+        else None
+    )
     user.save()
     audit_record(
         action=AuditAction.USER_CREATE if created else AuditAction.USER_UPDATE,
@@ -220,4 +244,47 @@ def user_admin_save(*, actor: User, user: User, fields: list[str], created: bool
         target=user,
         details={"fields": sorted(fields), "via": "admin"},
     )
+    if before is not None and _privilege_lost(before, user):
+        tokens_revoke_all(actor=actor, user=user, reason="role_lost")
     return user
+
+
+def _privilege_lost(before: dict, user: User) -> bool:
+    """True when the portal-wide role was removed or lowered, or a flag turned off."""
+    ranks = {StaffRole.NONE: 0, StaffRole.SUPERVISOR: 1, StaffRole.ADMIN: 2}
+    if ranks.get(user.staff_role, 0) < ranks.get(before["staff_role"], 0):
+        return True
+    return any(before[flag] and not getattr(user, flag) for flag in _PRIVILEGES[1:])
+
+
+def authenticators_secure_batch(*, after_pk: int, batch: int = 500) -> tuple[int, int, int]:
+    """Encrypt clear MFA secrets and re-encrypt the others under the active key, one batch of
+    authenticators in its own transaction (for `rotate_keys`; resumable).
+
+    Returns (last pk seen, rows scanned, rows changed)."""
+    from allauth.mfa.models import Authenticator
+
+    with transaction.atomic():
+        rows = list(
+            Authenticator.objects.select_for_update()
+            .filter(pk__gt=after_pk)
+            .exclude(type=Authenticator.Type.WEBAUTHN)
+            .order_by("pk")[:batch]
+        )
+        changed = 0
+        for row in rows:
+            data = mfa_secrets.secured_data(row.data)
+            if data != row.data:
+                Authenticator.objects.filter(pk=row.pk).update(data=data)
+                changed += 1
+        if changed:
+            audit_record(
+                action=AuditAction.KEYS_ROTATE,
+                actor=None,
+                details={
+                    "table": "mfa_authenticator",
+                    "rows": changed,
+                    "key": crypto.active_key_id(),
+                },
+            )
+    return (rows[-1].pk if rows else after_pk), len(rows), changed

@@ -1,11 +1,13 @@
-"""allauth adapter: citizens who sign up get their audit events inside allauth's own flow."""
+"""allauth adapters: citizens who sign up get their audit events inside allauth's own flow; a
+password set through allauth revokes the API tokens; MFA secrets are encrypted at rest."""
 
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.db import transaction
 
-from . import actions
+from . import actions, mfa_secrets
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -16,8 +18,24 @@ class AccountAdapter(DefaultAccountAdapter):
                 actions.signup_record(user=user)
         return user
 
+    def set_password(self, user, password) -> None:
+        # allauth's change, set and reset password forms all call this.
+        with transaction.atomic():
+            super().set_password(user, password)
+            actions.user_password_changed(actor=user, user=user)
+
     def confirm_email(self, request, email_address):
         with transaction.atomic():
             result = super().confirm_email(request, email_address)
             actions.email_verified_record(user=email_address.user, email=email_address.email)
         return result
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """Secrets of authenticators are stored encrypted; a wrong key fails loudly."""
+
+    def encrypt(self, text: str) -> str:
+        return mfa_secrets.encrypt(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return mfa_secrets.decrypt(encrypted_text)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from . import actions
-from .models import Department, Membership, User
+from .models import ApiToken, Department, Membership, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -41,6 +43,16 @@ class UserAdmin(DjangoUserAdmin):
         actions.user_admin_save(
             actor=request.user, user=obj, fields=form.changed_data, created=not change
         )
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django's page saves the new password itself; the event and the revocation of the
+        # user's API tokens commit with it or not at all.
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                user = self.get_object(request, unquote(id))
+                actions.user_password_changed(actor=request.user, user=user)
+        return response
 
 
 @admin.register(Department)
@@ -100,3 +112,28 @@ class MembershipAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for membership in queryset.select_related("user", "department"):
             actions.membership_revoke(actor=request.user, membership=membership)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens can be seen (never their key or digest) and revoked; they are issued with
+    `manage.py issue_token` or by their owner's scripts, not here."""
+
+    list_display = ["prefix", "user", "label", "created_at", "expires_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "prefix", "label"]
+    fields = ["user", "prefix", "label", "created_at", "expires_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        actions.token_revoke(actor=request.user, token=obj)
+
+    def delete_queryset(self, request, queryset):
+        for token in queryset.select_related("user"):
+            actions.token_revoke(actor=request.user, token=token)

@@ -24,6 +24,7 @@ def navigation(request: HttpRequest) -> dict:
             items.append((reverse("audit:search"), _("Audit log")))
         items.append((reverse("account_email"), _("Account")))
         items.append((reverse("mfa_index"), _("Two-factor authentication")))
+        items.append((reverse("tokens"), _("API tokens")))
         if role == Role.ADMIN:
             items.append((reverse("admin:index"), _("Administration")))
         if role != Role.CITIZEN:

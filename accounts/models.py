@@ -152,3 +152,28 @@ class Membership(models.Model):
     @property
     def audit_ref(self) -> str:
         return f"{self.department.slug}:{self.user_id}"
+
+
+class ApiToken(models.Model):
+    """An API credential. Only the SHA-256 digest of the key is stored: the key itself is shown
+    once, when it is issued, and cannot be read back from the database."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    # The first characters of the key, so the owner can tell tokens apart; not enough to use it.
+    prefix = models.CharField(_("prefix"), max_length=12)
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    label = models.CharField(_("label"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @property
+    def audit_ref(self) -> str:
+        return f"{self.user_id}:{self.prefix}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from .constants import MembershipRole
-from .models import Department, Membership, User
+from .models import ApiToken, Department, Membership, User
 
 
 def departments_active() -> QuerySet[Department]:
@@ -47,3 +47,10 @@ def department_members(*, department_id: int) -> QuerySet[User]:
     return User.objects.filter(memberships__department_id=department_id, is_active=True).order_by(
         "email"
     )
+
+
+def tokens_for_owner(*, user: User) -> QuerySet[ApiToken]:
+    """The user's own API tokens, newest first; another user's token is simply not there."""
+    if not user.is_authenticated:
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")

@@ -19,3 +19,17 @@ class DepartmentOutput(serializers.Serializer):
     name = serializers.CharField()
     contact_email = serializers.EmailField()
     contact_phone = serializers.CharField()
+
+
+class TokenOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    prefix = serializers.CharField(help_text="The first characters of the key, to recognise it.")
+    label = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    expired = serializers.BooleanField()
+    current = serializers.BooleanField(help_text="The token this request is authenticated with.")
+
+
+class TokensRevokedOutput(serializers.Serializer):
+    revoked = serializers.IntegerField()

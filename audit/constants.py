@@ -17,6 +17,7 @@ class AuditAction(models.TextChoices):
     MEMBERSHIP_GRANT = "membership.grant", _("Department role granted")
     MEMBERSHIP_REVOKE = "membership.revoke", _("Department role revoked")
     TOKEN_ISSUE = "token.issue", _("API token issued")
+    TOKEN_REVOKE = "token.revoke", _("API token revoked")
     FIELD_CREATE = "catalog.field_create", _("Data dictionary field created")
     FIELD_UPDATE = "catalog.field_update", _("Data dictionary field updated")
     SERVICE_CREATE = "catalog.service_create", _("Service created")

@@ -30,7 +30,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "allauth",
@@ -150,6 +149,10 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Citizen portal] "
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# TOTP secrets and recovery-code seeds are encrypted with the personal-data keys.
+MFA_ADAPTER = "accounts.adapters.MFAAdapter"
+# API tokens expire this many days after they are issued (`issue_token --days` overrides it).
+API_TOKEN_LIFETIME_DAYS = env_int("API_TOKEN_LIFETIME_DAYS", 90)
 # Clerks, leads, supervisors and administrators must use TOTP (accounts/middleware.py).
 PORTAL_STAFF_MFA_REQUIRED = env_bool("PORTAL_STAFF_MFA_REQUIRED", True)
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Citizen portal")

@@ -55,7 +55,7 @@ def test_the_user_and_roles_are_one_query(require_postgres):
     with CaptureQueriesContext(connection) as queries:
         assert api.get("/api/v1/me/").json()["role"] == "clerk"
     assert sum("accounts_membership" in q["sql"] for q in queries.captured_queries) <= 2
-    assert 'FROM "authtoken_token"' in queries.captured_queries[0]["sql"]
+    assert 'FROM "accounts_apitoken"' in queries.captured_queries[0]["sql"]
     assert "accounts_membership" in queries.captured_queries[0]["sql"]
 
 

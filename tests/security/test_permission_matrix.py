@@ -25,6 +25,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 
+from accounts import actions as account_actions
 from accounts.models import User
 from audit.models import AuditEvent
 from services import actions as service_actions
@@ -179,6 +180,8 @@ class World:
     newborn_file: str
     foreign_file: str
     national_id: str = NATIONAL_ID
+    owner_token: int = 0  # id of an API token of the owner
+    owner_id: int = 0  # the owner's user id
     case_departments: dict[str, str] = field(default_factory=dict)  # reference -> department
     open_cases: set[str] = field(default_factory=set)
     moving_cases: set[str] = field(default_factory=set)
@@ -236,7 +239,10 @@ def _build() -> World:
     draft = _newborn_draft(citizen)
     foreign_draft = _newborn_draft(citizen2)
     cases = Case.objects.select_related("department")
+    owner_token = account_actions.token_issue(actor=None, user=citizen).token.pk
     return World(
+        owner_token=owner_token,
+        owner_id=citizen.pk,
         moving=moving.reference,
         newborn=newborn.reference,
         draft=draft.reference,
@@ -393,6 +399,13 @@ MATRIX: list[Entry] = [
     # Anyone signed in: their own account.
     Entry("GET", "/profile/", signed_in(ok(200), api=False)),
     Entry("GET", "/api/v1/me/", signed_in(ok(200), api=True)),
+    # API tokens: each user lists and revokes their own; another's token is a 404.
+    Entry("GET", "/me/tokens/", signed_in(ok(200), api=False)),
+    Entry("POST", "/me/tokens/revoke-all/", signed_in(ok(302), api=False)),
+    Entry("POST", "/me/tokens/{owner_token}/revoke/", owner_only(ok(302), api=False)),
+    Entry("GET", "/api/v1/me/tokens/", signed_in(ok(200), api=True)),
+    Entry("DELETE", "/api/v1/me/tokens/", signed_in(ok(200), api=True)),
+    Entry("DELETE", "/api/v1/me/tokens/{owner_token}/", owner_only(ok(204), api=True)),
     # The audit log: supervisors; and every citizen's own access log.
     Entry("GET", "/api/v1/audit/events/", auditors_only(api=True)),
     Entry("GET", "/api/v1/audit/verify/", auditors_only(api=True)),
@@ -610,6 +623,8 @@ MATRIX: list[Entry] = [
     Entry("GET", "/admin/audit/auditevent/", admin_only(ok(200))),
     Entry("GET", "/admin/audit/auditincident/", admin_only(ok(200))),
     Entry("GET", "/admin/accounts/user/", admin_only(ok(200))),
+    Entry("GET", "/admin/accounts/user/{owner_id}/password/", admin_only(ok(200))),
+    Entry("GET", "/admin/accounts/apitoken/", admin_only(ok(200))),
 ]
 
 # Third-party URL groups, declared by prefix: the admin site (administrators only; sampled
@@ -743,7 +758,7 @@ def _route_of(template: str) -> str:
 
 class _Placeholder(dict):
     def __missing__(self, key: str) -> str:
-        return "X"
+        return "1" if World.__dataclass_fields__[key].type in ("int", int) else "X"
 
 
 def test_every_url_pattern_has_a_matrix_entry() -> None:

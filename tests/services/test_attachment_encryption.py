@@ -14,7 +14,7 @@ from services import actions
 from services.models import Attachment
 from services.selectors import attachment_content, versions_published_for
 from tests.factories import UserFactory
-from tests.services.test_rotate_keys import K1, K2, keys  # noqa: F401  (fixture)
+from tests.services.test_rotate_keys import K1, K2, keys, on_k1  # noqa: F401  (fixtures)
 from tests.workflows.conftest import catalog  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +74,7 @@ def test_a_file_copied_onto_another_attachment_does_not_decrypt(catalog, media):
 
 
 def test_rotate_keys_reencrypts_files_and_encrypts_old_plaintext_ones(
+    on_k1,  # noqa: F811
     catalog,  # noqa: F811
     media,
     keys,  # noqa: F811

@@ -1,6 +1,8 @@
-"""Print an API token for a user, for integrations and scripted clients."""
+"""Print a new API token for a user, for integrations and scripted clients."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -9,17 +11,24 @@ from accounts.selectors import user_by_email
 
 
 class Command(BaseCommand):
-    help = "Print the API token of the user with this email address (created on first use)."
+    help = (
+        "Issue a new API token for the user with this email address and print its key (shown "
+        "only now: the portal keeps a digest). It expires after API_TOKEN_LIFETIME_DAYS days "
+        "unless --days is given."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("email")
+        parser.add_argument("--days", type=int, default=None, help="days until it expires")
+        parser.add_argument("--label", default="", help="what the token is for")
 
-    def handle(self, *args, email: str, **options) -> None:
+    def handle(self, *args, email: str, days: int | None, label: str, **options) -> None:
         user = user_by_email(email=email)
         if user is None:
             raise CommandError(f"No user with the email address {email!r}.")
+        lifetime = None if days is None else timedelta(days=days)
         try:
-            token = actions.token_issue(actor=None, user=user)
+            issued = actions.token_issue(actor=None, user=user, label=label, lifetime=lifetime)
         except actions.AccountError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(token.key)
+        self.stdout.write(issued.key)

@@ -1,9 +1,11 @@
-"""Re-encrypt every personal value under the active key: batched, resumable, with progress."""
+"""Re-encrypt every personal value and MFA secret under the active key: batched, resumable,
+with progress."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from accounts.actions import authenticators_secure_batch
 from audit import crypto
 from services.actions import rotate_attachments_batch, rotate_keys_batch
 from services.models import Application, Attachment, CitizenProfile
@@ -11,8 +13,9 @@ from services.models import Application, Attachment, CitizenProfile
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt personal values under PORTAL_ENCRYPTION_ACTIVE_KEY. Old keys must stay "
-        "listed in PORTAL_ENCRYPTION_KEYS until this finishes; running it again resumes and "
+        "Re-encrypt personal values and two-factor secrets under PORTAL_ENCRYPTION_ACTIVE_KEY. "
+        "Old keys must stay listed in PORTAL_ENCRYPTION_KEYS until this finishes; running it "
+        "again resumes and "
         "skips done rows."
     )
 
@@ -45,4 +48,13 @@ class Command(BaseCommand):
             done += scanned
             total_changed += changed
             self.stdout.write(f"  attachment files: {done}/{total}")
+        # TOTP secrets and recovery-code seeds (clear ones, from before they were encrypted, too).
+        done, after = 0, 0
+        while True:
+            after, scanned, changed = authenticators_secure_batch(after_pk=after, batch=batch)
+            if not scanned:
+                break
+            done += scanned
+            total_changed += changed
+            self.stdout.write(f"  two-factor authenticators: {done}")
         self.stdout.write(self.style.SUCCESS(f"Done: {total_changed} rows re-encrypted."))
