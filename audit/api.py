@@ -93,9 +93,13 @@ class AuditVerifyApi(APIView):
                 "reason": serializers.CharField(),
                 "unsealed": serializers.IntegerField(),
                 "checkpoints": serializers.IntegerField(),
+                "exported_checkpoints": serializers.IntegerField(allow_null=True),
+                "incidents": serializers.IntegerField(),
+                "warnings": serializers.ListField(child=serializers.CharField()),
             },
         ),
-        summary="Recompute the hash chain and the signed checkpoints",
+        summary="Recompute the hash chain, every event's authenticator and the signed "
+        "checkpoints (in the database and exported)",
     )
     def get(self, request: Request) -> Response:
         _auditor(request)
