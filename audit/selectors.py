@@ -27,7 +27,9 @@ from .chain import (
 from .constants import AuditAction
 from .models import AuditCheckpoint, AuditEvent
 
-PII_ACTIONS = (AuditAction.PII_READ, AuditAction.PII_REVEAL)
+# Staff reads of a citizen's personal data, shown on their "who looked at my data": views,
+# reveals, and finding them by their national ID.
+PII_ACTIONS = (AuditAction.PII_READ, AuditAction.PII_REVEAL, AuditAction.PII_SEARCH)
 
 
 def audit_verify(
