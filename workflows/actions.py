@@ -851,10 +851,10 @@ def case_reveal(*, case: Case, actor: User, fields: list[str], purpose: str) -> 
 
 @transaction.atomic
 def case_search_record(*, actor: User, cases: list[Case]) -> list[Any]:
-    """A staff member looked cases up by a national ID: one `pii.search` event per citizen
-    found and department searched in (the citizen sees it on "who looked at my data"), or one
-    without a subject when nothing matched. The number itself is never recorded. A citizen
-    (who finds no case) records nothing."""
+    """A staff member looked cases up by a national ID: one `pii.search` event per application
+    found and department searched in (the citizen sees it on "who looked at my data"; it is part
+    of the application's history), or one without a subject when nothing matched. The number
+    itself is never recorded. A citizen (who finds no case) records nothing."""
     if not actor.is_portal_staff:
         return []
     roles = dict(
@@ -865,7 +865,7 @@ def case_search_record(*, actor: User, cases: list[Case]) -> list[Any]:
     found: dict[tuple[int, int | None], list[Case]] = {}
     for case in cases:
         mine = case.department_id if case.department_id in roles else None
-        found.setdefault((case.application.citizen_id, mine), []).append(case)
+        found.setdefault((case.application_id, mine), []).append(case)
     fields = [selectors.APPLICANT_NATIONAL_ID]
     if not found:
         only = next(iter(roles)) if len(roles) == 1 else None
@@ -883,14 +883,15 @@ def case_search_record(*, actor: User, cases: list[Case]) -> list[Any]:
             action=AuditAction.PII_SEARCH,
             actor=actor,
             role=roles.get(department_id) if department_id else None,
+            target=group[0].application,
             subject=group[0].application.citizen,
             department=group[0].department if department_id else None,
             details={
                 "fields": fields,
                 "matches": len(group),
                 "cases": [c.reference for c in group],
-                "applications": sorted({c.application.reference for c in group}),
+                "application": group[0].application.reference,
             },
         )
-        for (_citizen, department_id), group in found.items()
+        for (_application, department_id), group in found.items()
     ]

@@ -325,6 +325,7 @@ def test_a_search_is_audited_without_the_number_and_the_citizen_sees_it(routed, 
     assert event.actor == user("clerk.tax@demo.gov") and event.actor_department.slug == "tax"
     assert event.details["cases"] == [cases["tax"].reference]
     assert event.details["fields"] == ["applicant.national_id"]
+    assert (event.target_ref, event.details["application"]) == (application.reference,) * 2
     assert NATIONAL_ID not in str(event.details).upper()
     assert application.national_id_index not in str(event.details)
 
@@ -333,6 +334,11 @@ def test_a_search_is_audited_without_the_number_and_the_citizen_sees_it(routed, 
     assert [(r["action"], r["department"]) for r in rows] == [("pii.search", "Tax Bureau")]
     page = client.get("/me/data-access/").content.decode()
     assert "Found by a national ID search" in page and "Tax Bureau" in page
+    # Supervisors find the search in the application's history.
+    supervisor = APIClient()
+    supervisor.force_authenticate(user("supervisor@demo.gov"))
+    history = supervisor.get(f"/api/v1/audit/applications/{application.reference}/history/")
+    assert "pii.search" in [e["action"] for e in history.json()["results"]]
 
 
 def test_a_search_that_finds_nobody_is_audited_without_a_subject(routed):
