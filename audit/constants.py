@@ -50,6 +50,7 @@ class AuditAction(models.TextChoices):
     CASE_NOTE = "case.note", _("Internal note added")
     PII_READ = "pii.read", _("Personal data viewed")
     PII_REVEAL = "pii.reveal", _("Personal data revealed")
+    PII_SEARCH = "pii.search", _("Found by a national ID search")
     AUDIT_EXPORT = "audit.export", _("Audit log exported")
     AUDIT_INCIDENT = "audit.incident", _("Audit log integrity incident")
     DATA_EXPORT = "data.export", _("Personal data downloaded")

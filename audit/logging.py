@@ -18,6 +18,15 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
+def _request_line(value: object) -> str | None:
+    """A request (Django's request log passes it as `extra`) as its method and path only: its
+    repr carries the query string, which may hold personal data a client put there."""
+    method, path = getattr(value, "method", None), getattr(value, "path", None)
+    if isinstance(method, str) and isinstance(path, str) and hasattr(value, "META"):
+        return f"{method} {path}"
+    return None
+
+
 class JsonFormatter(logging.Formatter):
     _SKIP = set(vars(logging.makeLogRecord({}))) | {
         "message",
@@ -39,9 +48,10 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in record.__dict__.items():
             if key not in self._SKIP and not key.startswith("_"):
-                payload[key] = (
-                    value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
-                )
+                if isinstance(value, (str, int, float, bool, type(None))):
+                    payload[key] = value
+                else:
+                    payload[key] = _request_line(value) or repr(value)
         if record.exc_info:
             payload["exc_info"] = self.formatException(record.exc_info)
         return json.dumps(payload, ensure_ascii=False)

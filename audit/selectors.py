@@ -30,7 +30,9 @@ from .constants import AuditAction
 from .models import AuditCheckpoint, AuditEvent, AuditIncident
 from .signing import mac_checker, signing_keys
 
-PII_ACTIONS = (AuditAction.PII_READ, AuditAction.PII_REVEAL)
+# Staff reads of a citizen's personal data, shown on their "who looked at my data": views,
+# reveals, and finding them by their national ID.
+PII_ACTIONS = (AuditAction.PII_READ, AuditAction.PII_REVEAL, AuditAction.PII_SEARCH)
 _CONFIGURED = object()  # "read the exported checkpoints from the configured folder"
 
 

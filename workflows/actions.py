@@ -39,6 +39,7 @@ from services.actions import (
 from services.constants import ApplicationStatus
 from services.models import Application
 
+from . import selectors
 from .calendar import add_business_days
 from .constants import ACTIVE_CASE_STATES, FINAL_CASE_STATES, CaseStatus
 from .engine import Plan, plan, steps_of
@@ -452,11 +453,17 @@ class CaseForbidden(CaseError):
 
 
 def _member(actor: User, case: Case) -> Membership:
+    """The actor's membership of the case's department: only its staff act on a case, and never
+    on their own application (separation of duties)."""
     membership = Membership.objects.filter(
         user=actor, department_id=case.department_id, department__active=True
     ).first()
     if membership is None:
         raise CaseForbidden(_("Only the staff of this case's department can act on it."))
+    if selectors.is_own_case(user=actor, case=case):
+        raise CaseForbidden(
+            _("This is your own application: a colleague of your department must handle it.")
+        )
     return membership
 
 
@@ -719,6 +726,10 @@ def case_assign(*, case: Case, actor: User, assignee: User) -> Case:
         raise InvalidInput(
             _("Assign to a member of this department."), errors={"assignee": [_("Not a member.")]}
         )
+    if selectors.is_own_case(user=assignee, case=case):
+        raise CaseForbidden(
+            _("Nobody can work on their own application: assign it to another member of staff.")
+        )
     if case.status not in (CaseStatus.OPEN, CaseStatus.IN_PROGRESS, CaseStatus.AWAITING_CITIZEN):
         raise CaseError(_("Only an open case can be assigned."))
     previous = case.assignee_id
@@ -817,6 +828,9 @@ def case_reveal(*, case: Case, actor: User, fields: list[str], purpose: str) -> 
             ]
         elif not all(f in catalogue and is_sealed_field(catalogue[f]) for f in fields):
             errors["fields"] = [_("Only personal values are masked.")]
+    withheld = selectors.values_withheld(user=actor, case=case)
+    if withheld:  # the step has not opened: nothing to reveal yet, whatever was asked
+        raise CaseError(withheld)
     if errors:
         raise InvalidInput(_("The values cannot be revealed."), errors=errors)
     if case.status == CaseStatus.CANCELLED:
@@ -833,3 +847,51 @@ def case_reveal(*, case: Case, actor: User, fields: list[str], purpose: str) -> 
         details={"fields": sorted(set(fields))},
     )
     return {f: answers.get(f) for f in fields}
+
+
+@transaction.atomic
+def case_search_record(*, actor: User, cases: list[Case]) -> list[Any]:
+    """A staff member looked cases up by a national ID: one `pii.search` event per application
+    found and department searched in (the citizen sees it on "who looked at my data"; it is part
+    of the application's history), or one without a subject when nothing matched. The number
+    itself is never recorded. A citizen (who finds no case) records nothing."""
+    if not actor.is_portal_staff:
+        return []
+    roles = dict(
+        Membership.objects.filter(user=actor, department__active=True).values_list(
+            "department_id", "role"
+        )
+    )
+    found: dict[tuple[int, int | None], list[Case]] = {}
+    for case in cases:
+        mine = case.department_id if case.department_id in roles else None
+        found.setdefault((case.application_id, mine), []).append(case)
+    fields = [selectors.APPLICANT_NATIONAL_ID]
+    if not found:
+        only = next(iter(roles)) if len(roles) == 1 else None
+        return [
+            audit_record(
+                action=AuditAction.PII_SEARCH,
+                actor=actor,
+                role=roles.get(only) if only else None,
+                department=Department.objects.filter(pk=only).first() if only else None,
+                details={"fields": fields, "matches": 0},
+            )
+        ]
+    return [
+        audit_record(
+            action=AuditAction.PII_SEARCH,
+            actor=actor,
+            role=roles.get(department_id) if department_id else None,
+            target=group[0].application,
+            subject=group[0].application.citizen,
+            department=group[0].department if department_id else None,
+            details={
+                "fields": fields,
+                "matches": len(group),
+                "cases": [c.reference for c in group],
+                "application": group[0].application.reference,
+            },
+        )
+        for (_application, department_id), group in found.items()
+    ]

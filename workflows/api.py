@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import IsAuthenticated
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from services.actions import ServiceError
 from services.api import refused
+from services.validators import is_valid_national_id
 
 from . import actions, selectors
 from .models import Case
@@ -21,6 +23,8 @@ from .serializers import (
     CaseDetailOutput,
     CaseListItemOutput,
     MessageInput,
+    NationalIdSearchInput,
+    NationalIdSearchOutput,
     NoteInput,
     ReasonInput,
     RevealInput,
@@ -39,11 +43,12 @@ def _case(request: Request, reference: str) -> Case:
 
 
 def case_detail_data(case: Case, user: User) -> dict:
-    view = selectors.case_view(case=case)
+    view = selectors.case_view(case=case, user=user)
     actions.case_read_record(case=case, actor=user, fields=view["personal_fields"])
     return {
         **CaseListItemOutput(case).data,
         "answers": view["rows"],
+        "answers_withheld": view["withheld"],
         "timeline": selectors.case_timeline(case=case),
         "other_departments": [
             {"department": c.department.slug, "step": c.step, "status": c.status}
@@ -65,6 +70,10 @@ class CaseListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         params = {k: request.query_params.get(k, "")[:100] for k in INBOX_FILTERS}
+        if selectors.looks_like_national_id(params["q"]):
+            # Not searched: a national ID in a query string lands in access logs and proxies.
+            message = _("Search for a national ID with POST /api/v1/cases/search/.")
+            return Response({"errors": {"q": [message]}}, status=400)
         filters = selectors.InboxFilters(**{k: v for k, v in params.items() if k != "status"})
         cases = selectors.inbox(user=request.user, filters=filters)
         counts = selectors.status_counts(cases)
@@ -91,6 +100,29 @@ class CaseListApi(APIView):
                 "counts_limit": selectors.COUNT_LIMIT,
             }
         )
+
+
+class CaseSearchApi(APIView):
+    """Cases by the applicant's national ID, sent in the body so it stays out of addresses and
+    logs. Audited: the citizen sees that the department searched for them."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=NationalIdSearchInput,
+        responses=NationalIdSearchOutput,
+        summary="Find cases by national ID (audited)",
+    )
+    def post(self, request: Request) -> Response:
+        payload = NationalIdSearchInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        number = payload.validated_data["national_id"].strip()
+        if not is_valid_national_id(number):
+            message = _("Enter a valid 18-character national ID.")
+            return Response({"errors": {"national_id": [message]}}, status=400)
+        cases = selectors.cases_by_national_id(user=request.user, national_id=number)
+        actions.case_search_record(actor=request.user, cases=cases)
+        return Response({"results": CaseListItemOutput(cases, many=True).data, "count": len(cases)})
 
 
 class CaseDetailApi(APIView):

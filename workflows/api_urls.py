@@ -4,6 +4,8 @@ from . import api
 
 urlpatterns = [
     path("cases/", api.CaseListApi.as_view(), name="api-cases"),
+    # Before `cases/<reference>/`, which would take "search" for a reference.
+    path("cases/search/", api.CaseSearchApi.as_view(), name="api-cases-search"),
     path("cases/<str:reference>/", api.CaseDetailApi.as_view(), name="api-case"),
     path("cases/<str:reference>/claim/", api.CaseClaimApi.as_view(), name="api-case-claim"),
     path("cases/<str:reference>/release/", api.CaseReleaseApi.as_view(), name="api-case-release"),

@@ -19,15 +19,17 @@ from django.db import connection
 from django.db.models import BooleanField, Count, F, Max, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.constants import StaffRole
 from accounts.models import Membership, User
+from accounts.selectors import department_members
+from services.answers import APPLICANT_NATIONAL_ID, national_id_index
 
 from .constants import ACTIVE_CASE_STATES, CaseStatus
 from .models import Case, WorkerHeartbeat
 
 FAR_FUTURE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
-NATIONAL_ID_RE = re.compile(r"^\d{17}[\dXx]$")
 
 
 def small_int(value: str) -> int | None:
@@ -76,7 +78,8 @@ class InboxFilters:
     assignee: str = ""  # "me", "none", or a user id
     service: str = ""
     due: str = ""  # "soon" (within 2 days) or "breached"
-    q: str = ""
+    q: str = ""  # a case or application reference (national IDs: `cases_by_national_id`)
+    case_ids: tuple[int, ...] | None = None  # the result of a national-ID search
 
 
 def inbox(*, user: User, filters: InboxFilters, now: dt.datetime | None = None) -> QuerySet[Case]:
@@ -98,17 +101,47 @@ def inbox(*, user: User, filters: InboxFilters, now: dt.datetime | None = None) 
         cases = cases.filter(due_at__lte=now + dt.timedelta(days=2), status__in=ACTIVE_CASE_STATES)
     elif filters.due == "breached":
         cases = cases.filter(breached_at__isnull=False, status__in=ACTIVE_CASE_STATES)
+    if filters.case_ids is not None:
+        cases = cases.filter(pk__in=filters.case_ids)
     query = filters.q.strip()
     if query:
-        if NATIONAL_ID_RE.match(query):
-            from services.answers import national_id_index
-
-            # Exact match through the blind index: no row is decrypted to search.
-            cases = cases.filter(application__national_id_index=national_id_index(query.upper()))
-        else:
-            reference = query.upper()
-            cases = cases.filter(Q(reference=reference) | Q(application__reference=reference))
+        # References only: a national ID in a query string would land in access logs, browser
+        # history and referrers, so it is searched by POST (`cases_by_national_id`).
+        reference = query.upper()
+        cases = cases.filter(Q(reference=reference) | Q(application__reference=reference))
     return cases
+
+
+# 18-character resident identity numbers anywhere in a value, and the old 15-digit ones.
+NATIONAL_ID_INSIDE_RE = re.compile(r"\d{17}[\dXx]|\d{15}")
+
+
+def looks_like_national_id(value: str) -> bool:
+    """The value holds something shaped like a national ID (the checksum is not checked: a
+    mistyped number is still personal data)."""
+    return bool(NATIONAL_ID_INSIDE_RE.search(value or ""))
+
+
+SEARCH_LIMIT = 200
+
+
+def cases_by_national_id(*, user: User, national_id: str) -> list[Case]:
+    """The cases of the applicant with this national ID that the user may see and needs to
+    find this way: matched exactly through the blind index (no row is decrypted), and only cases
+    whose step has opened and uses the national ID, so a search never confirms a value the
+    department would not be shown. At most `SEARCH_LIMIT`, by due date."""
+    index = national_id_index((national_id or "").strip().upper())
+    if not index:
+        return []
+    rows = (
+        cases_for_user(user=user)
+        .filter(application__national_id_index=index, opened_at__isnull=False)
+        .exclude(status=CaseStatus.PENDING)
+        .select_related("application", "department", "version__service", "assignee")
+        .defer("application__answers", "version__fields", "version__workflow")
+        .order_by(F("due_at").asc(nulls_last=True), "id")[:SEARCH_LIMIT]
+    )
+    return [case for case in rows if APPLICANT_NATIONAL_ID in case.fields]
 
 
 COUNT_LIMIT = 1000
@@ -194,14 +227,52 @@ def page_by_due_date(
     return rows[:size], _encode(last.due_at or FAR_FUTURE, last.pk)
 
 
-def case_view(*, case: Case) -> dict[str, Any]:
-    """What staff see of a case: its fields only, personal values masked, files by name."""
+def is_own_case(*, user: User, case: Case) -> bool:
+    """The case belongs to the user's own application (separation of duties)."""
+    return bool(user.is_authenticated and case.application.citizen_id == user.pk)
+
+
+def values_withheld(*, user: User, case: Case) -> str:
+    """Why this user is not shown the citizen's values of this case (answers, masked or not,
+    reveals, files), or "" when they are. A step that has not opened yet has no need to know;
+    staff do not read their own application through the workbench."""
+    if is_own_case(user=user, case=case):
+        return _(
+            "This is your own application: a colleague handles it. You see your answers on "
+            "your application's page."
+        )
+    if case.status == CaseStatus.PENDING or case.opened_at is None:
+        return _(
+            "This step waits for another department. The citizen's answers are shown when it opens."
+        )
+    return ""
+
+
+def assignee_choices(*, case: Case) -> QuerySet[User]:
+    """Whom a lead may give the case to: the department's staff except its applicant."""
+    return department_members(department_id=case.department_id).exclude(
+        pk=case.application.citizen_id
+    )
+
+
+def case_attachment(*, case: Case, token: str) -> Any:
+    """A file of one of the case's fields, or None. Whether this user may download it now is
+    `values_withheld`."""
+    return case.application.attachments.filter(token=token, field_key__in=case.fields).first()
+
+
+def case_view(*, case: Case, user: User) -> dict[str, Any]:
+    """What staff see of a case: its fields only, personal values masked, files by name; no
+    answers at all while the values are withheld from this user (`values_withheld`)."""
     from services.actions import application_answers
     from services.answers import is_sealed_field
     from services.constants import FieldType
     from services.masking import mask
     from services.selectors import dictionary
 
+    withheld = values_withheld(user=user, case=case)
+    if withheld:
+        return {"rows": [], "personal_fields": [], "withheld": withheld}
     catalogue = dictionary()
     answers = application_answers(case.application)
     attachments = {
@@ -237,7 +308,7 @@ def case_view(*, case: Case) -> dict[str, Any]:
                 else None,
             }
         )
-    return {"rows": rows, "personal_fields": personal}
+    return {"rows": rows, "personal_fields": personal, "withheld": ""}
 
 
 def case_timeline(*, case: Case) -> list[dict[str, Any]]:

@@ -21,6 +21,9 @@ class CaseListItemOutput(serializers.Serializer):
 
 class CaseDetailOutput(CaseListItemOutput):
     answers = serializers.ListField(child=serializers.DictField())
+    # Why `answers` is empty for you ("" when it is not): a step that has not opened yet, or
+    # your own application.
+    answers_withheld = serializers.CharField()
     timeline = serializers.ListField(child=serializers.DictField())
     other_departments = serializers.ListField(child=serializers.DictField())
     decision_note = serializers.CharField()
@@ -51,6 +54,15 @@ class RevealInput(serializers.Serializer):
         child=serializers.CharField(max_length=100), min_length=1, max_length=50
     )
     purpose = serializers.CharField(max_length=1000)
+
+
+class NationalIdSearchInput(serializers.Serializer):
+    national_id = serializers.CharField(max_length=40)
+
+
+class NationalIdSearchOutput(serializers.Serializer):
+    results = CaseListItemOutput(many=True)
+    count = serializers.IntegerField()
 
 
 class RevealOutput(serializers.Serializer):

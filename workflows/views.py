@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import io
+import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import department_members, departments_for_user
+from accounts.selectors import departments_for_user
 from services.actions import ServiceError
 from services.selectors import attachment_content
+from services.validators import is_valid_national_id
 
 from . import actions, selectors
 from .constants import CaseStatus
@@ -41,15 +45,66 @@ def _shown_count(counts: list[int]) -> str:
     return f"{total}+" if any(n >= selectors.COUNT_LIMIT for n in counts) else total
 
 
+# The last national-ID search of this session: the ids of the cases found, under a random key
+# the result page's address carries. Never the number (nor its blind index).
+SEARCH_SESSION_KEY = "workbench_national_id_search"
+
+
+def _search_result(request: HttpRequest) -> tuple[str, tuple[int, ...] | None]:
+    key = request.GET.get("search", "")[:64]
+    if not key:
+        return "", None
+    stored = request.session.get(SEARCH_SESSION_KEY) or {}
+    if stored.get("key") != key:
+        messages.info(request, _("That search is over. Search by national ID again."))
+        return "", None
+    return key, tuple(stored.get("cases", []))
+
+
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     _staff_or_404(request)
     params = {k: request.GET.get(k, "")[:100] for k in [*FILTERS, "status"]}
+    if selectors.looks_like_national_id(params["q"]):
+        # Refused, not searched (no case is listed): the number is already in this request's
+        # address (logs, history); the search by national ID is a POST form.
+        params["q"] = ""
+        error = _("Search for a national ID with the national ID search form.")
+        return _render_inbox(request, params, found=(), errors={"q": [error]})
+    search_key, found = _search_result(request)
+    if search_key:
+        params["search"] = search_key
+    return _render_inbox(request, params, found=found, errors={})
+
+
+@login_required
+@require_POST
+def inbox_search(request: HttpRequest) -> HttpResponse:
+    """Find cases by a national ID sent in the body, never in an address: the search is
+    audited, its result (case ids) kept in the session, and the browser redirected to the inbox
+    under a random key (post/redirect/get)."""
+    _staff_or_404(request)
+    number = request.POST.get("national_id", "")[:40].strip()
+    if not is_valid_national_id(number):
+        params = {k: "" for k in [*FILTERS, "status"]}
+        error = _("Enter a valid 18-character national ID.")
+        return _render_inbox(request, params, found=None, errors={"national_id": [error]})
+    cases = selectors.cases_by_national_id(user=request.user, national_id=number)
+    actions.case_search_record(actor=request.user, cases=cases)
+    key = secrets.token_urlsafe(16)
+    request.session[SEARCH_SESSION_KEY] = {"key": key, "cases": [c.pk for c in cases]}
+    return redirect(f"{reverse('workflows:inbox')}?{urlencode({'status': 'all', 'search': key})}")
+
+
+def _render_inbox(
+    request: HttpRequest, params: dict, *, found: tuple[int, ...] | None, errors: dict
+) -> HttpResponse:
     cases = selectors.inbox(
-        user=request.user, filters=selectors.InboxFilters(**{k: params[k] for k in FILTERS})
+        user=request.user,
+        filters=selectors.InboxFilters(**{k: params[k] for k in FILTERS}, case_ids=found),
     )
     counts = selectors.status_counts(cases)
-    status = params["status"] or "active"
+    status = params["status"] or "active"  # "all" (a search's result): every status
     if status == "active":
         cases = cases.filter(
             status__in=[CaseStatus.OPEN, CaseStatus.IN_PROGRESS, CaseStatus.AWAITING_CITIZEN]
@@ -60,6 +115,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         cases, cursor=request.GET.get("cursor", "")[:200], size=50
     )
     query = request.GET.copy()
+    if "q" in query:  # a refused national ID is not carried on to the next page's address
+        query["q"] = params["q"]
     query["cursor"] = cursor or ""
     return render(
         request,
@@ -82,33 +139,45 @@ def inbox(request: HttpRequest) -> HttpResponse:
             ],
             "departments": departments_for_user(user=request.user),
             "next_query": query.urlencode() if cursor else "",
+            "searched": found is not None and not errors,
+            "found": len(found or ()),
+            "errors": errors,
         },
+        status=400 if errors else 200,
     )
 
 
 def _render_case(
-    request: HttpRequest, case: Case, *, revealed: dict | None = None, errors: dict | None = None
+    request: HttpRequest,
+    case: Case,
+    *,
+    revealed: dict | None = None,
+    errors: dict | None = None,
+    status: int = 400,
 ):
-    view = selectors.case_view(case=case)
+    view = selectors.case_view(case=case, user=request.user)
     actions.case_read_record(case=case, actor=request.user, fields=view["personal_fields"])
     membership = request.user.memberships.filter(department_id=case.department_id).first()
-    colleagues = department_members(department_id=case.department_id)
+    own = selectors.is_own_case(user=request.user, case=case)
     return render(
         request,
         "workflows/case.html",
         {
             "case": case,
             "rows": view["rows"],
+            "withheld": view["withheld"],
+            "own": own,
             "revealed": revealed or {},
             "errors": errors or {},
             "timeline": selectors.case_timeline(case=case),
             "siblings": selectors.sibling_cases(case=case),
-            "membership": membership,
-            "is_lead": membership is not None and membership.role == "lead",
-            "colleagues": colleagues,
+            # Staff act on their department's cases, never on their own application.
+            "membership": None if own else membership,
+            "is_lead": not own and membership is not None and membership.role == "lead",
+            "colleagues": selectors.assignee_choices(case=case),
             "question": case.information_requests.filter(replied_at__isnull=True).first(),
         },
-        status=400 if errors else 200,
+        status=status if errors else 200,
     )
 
 
@@ -153,7 +222,8 @@ def case_action(request: HttpRequest, reference: str, action: str) -> HttpRespon
         except actions.CaseForbidden as exc:  # supervisors see cases but do not act on them
             raise PermissionDenied(exc.message) from exc
         except ServiceError as exc:
-            return _render_case(request, case, errors=exc.errors or {"": [exc.message]})
+            errors = exc.errors or {"": [exc.message]}
+            return _render_case(request, case, errors=errors, status=exc.status)
         return _render_case(request, case, revealed=values)
     if action not in handlers:
         raise Http404
@@ -170,12 +240,18 @@ def case_action(request: HttpRequest, reference: str, action: str) -> HttpRespon
 
 
 @login_required
-def case_file(request: HttpRequest, reference: str, token: str) -> FileResponse:
+def case_file(request: HttpRequest, reference: str, token: str) -> HttpResponse:
     """A file of one of the case's fields, for the department's staff; the download is audited."""
     case = _case(request, reference)
-    attachment = case.application.attachments.filter(token=token, field_key__in=case.fields).first()
+    attachment = selectors.case_attachment(case=case, token=token)
     if attachment is None:
         raise Http404
+    withheld = selectors.values_withheld(user=request.user, case=case)
+    if withheld:  # own application: 403; a step not open yet: 409 (it will be, later)
+        status = 403 if selectors.is_own_case(user=request.user, case=case) else 409
+        return render(
+            request, "errors/error.html", {"message": withheld, "status": status}, status=status
+        )
     actions.case_read_record(case=case, actor=request.user, fields=[attachment.field_key])
     return FileResponse(
         io.BytesIO(attachment_content(attachment)),

@@ -14,9 +14,10 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 if os.environ.get("PORTAL_TEST_EMAIL_DIR"):
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = os.environ["PORTAL_TEST_EMAIL_DIR"]
-LOG_FORMAT = "plain"
-LOGGING["handlers"]["console"]["formatter"] = "plain"  # noqa: F405
-LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# A web server a test starts may ask for production's format (json) and a lower level.
+LOG_FORMAT = os.environ.get("PORTAL_TEST_LOG_FORMAT", "plain")
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405
+LOGGING["root"]["level"] = os.environ.get("PORTAL_TEST_LOG_LEVEL", "WARNING")  # noqa: F405
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None}}  # noqa: F405
 ACCOUNT_RATE_LIMITS = False
 

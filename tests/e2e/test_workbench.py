@@ -1,5 +1,5 @@
-"""Browser journey: a clerk signs in with TOTP, filters the inbox, opens a case, reveals a masked
-field with a purpose, asks the citizen; the citizen answers in their own session; the clerk
+"""Browser journey: a clerk signs in with TOTP, searches by national ID, opens a case, reveals a
+masked field with a purpose, asks the citizen; the citizen answers in their own session; the clerk
 approves; the citizen sees that department's part approved."""
 
 import time
@@ -53,8 +53,9 @@ def test_clerk_and_citizen_work_a_case_together(browser, live_server, monkeypatc
     )
     clerk.get_by_role("button", name="Sign In").click()
     clerk.get_by_role("link", name="Workbench").first.click()
-    clerk.get_by_label("Reference or national ID").fill("11010519491231002X")
-    clerk.get_by_role("button", name="Filter").click()
+    clerk.get_by_label("National ID", exact=True).fill("11010519491231002X")
+    clerk.get_by_role("button", name="Search by national ID").click()
+    assert "11010519491231002X" not in clerk.url  # searched by POST, not from the address
     clerk.get_by_role("link", name=case.reference).click()
     assert "1101**********002X" in clerk.locator("main").inner_text()
 

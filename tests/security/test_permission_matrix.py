@@ -307,9 +307,20 @@ def inbox(w: World, role: str, entry: Entry) -> tuple[list[str], list[str]]:
     """Shows the open cases of the asker's departments; never a case of another department."""
     mine = _departments_of(role, entry, w)
     shown = [r for r in sorted(w.open_cases) if w.case_departments[r] in mine]
-    if "q=" in entry.url:  # the search by national ID: the moving-house cases only
+    if entry.method == "POST":  # the search by national ID: the moving-house cases only
         shown = [r for r in shown if r in w.moving_cases]
     return shown, [r for r, d in sorted(w.case_departments.items()) if d not in mine]
+
+
+def nothing_listed(w: World, role: str, entry: Entry) -> tuple[list[str], list[str]]:
+    """A refused request: no case at all, and the API does not echo the number back (a page's
+    language switcher carries the asker's own address, as on every page)."""
+    return [], [*sorted(w.case_departments), *([w.national_id] if entry.api else [])]
+
+
+def no_answers(w: World, role: str, entry: Entry) -> tuple[list[str], list[str]]:
+    """A step that has not opened: the case, but none of the citizen's values, masked or not."""
+    return [w.newborn_household], [*NEWBORN_VALUES, *NEWBORN_MASKED]
 
 
 def applications_listed(w: World, role: str, entry: Entry) -> tuple[list[str], list[str]]:
@@ -370,6 +381,8 @@ APPLICANT_PAGE = {
     "applicant__phone": NEWBORN["applicant.phone"],
     "applicant__address": NEWBORN["applicant.address"],
 }
+NEWBORN_VALUES = [NEWBORN["applicant.national_id"], NEWBORN["applicant.full_name"]]
+NEWBORN_MASKED = [NEWBORN["applicant.national_id"][:4] + "*" * 10]
 REVEAL = {"fields": ["applicant.national_id"], "purpose": "Checking the identity for the move"}
 ASSIGN = {"assignee": f"clerk.{HOUSEHOLD}@demo.gov"}
 
@@ -495,11 +508,46 @@ MATRIX: list[Entry] = [
     ),
     # The workbench: lists show the asker's departments' cases only.
     Entry("GET", "/workbench/", staff_only(), shows=inbox),
-    Entry("GET", "/workbench/?q={national_id}", staff_only(), shows=inbox),
+    # A national ID is never searched from an address (access logs, history): refused, 400.
+    Entry(
+        "GET",
+        "/workbench/?q={national_id}",
+        staff_only()
+        | dict.fromkeys(("clerk", "other_clerk", "lead", "supervisor", "admin"), ok(400)),
+        shows=nothing_listed,
+    ),
+    Entry(
+        "POST",
+        "/workbench/search/",
+        staff_only()
+        | dict.fromkeys(("clerk", "other_clerk", "lead", "supervisor", "admin"), ok(302)),
+        data={"national_id": "{national_id}"},
+    ),
     Entry("GET", "/api/v1/cases/", signed_in(ok(200), api=True), shows=inbox),
-    Entry("GET", "/api/v1/cases/?q={national_id}", signed_in(ok(200), api=True), shows=inbox),
+    Entry(
+        "GET",
+        "/api/v1/cases/?q={national_id}",
+        signed_in(ok(400), api=True),
+        shows=nothing_listed,
+    ),
+    Entry(
+        "POST",
+        "/api/v1/cases/search/",
+        signed_in(ok(200), api=True),
+        data={"national_id": "{national_id}"},
+        shows=inbox,
+    ),
     # A case, on its page (a reference that does not exist answers like a foreign one).
     Entry("GET", "/workbench/cases/{household}/", case_read(api=False)),
+    Entry(
+        "GET",
+        "/workbench/cases/{newborn_household}/",
+        case_read(api=False),
+        shows=lambda w, role, e: (
+            no_answers(w, role, e) if e.expect[role].status == 200 else ([], [])
+        ),
+        note="a pending step",
+    ),
     Entry("GET", "/workbench/cases/C-2222-2222/", nobody(api=False)),
     Entry(
         "POST",
@@ -567,6 +615,23 @@ MATRIX: list[Entry] = [
     ),
     # A case, through the API.
     Entry("GET", "/api/v1/cases/{household}/", case_read(api=True)),
+    # A step that waits for another department: the case, not the citizen's values.
+    Entry(
+        "GET",
+        "/api/v1/cases/{newborn_household}/",
+        case_read(api=True),
+        shows=lambda w, role, e: (
+            no_answers(w, role, e) if e.expect[role].status == 200 else ([], [])
+        ),
+        note="a pending step",
+    ),
+    Entry(
+        "POST",
+        "/api/v1/cases/{newborn_household}/reveal/",
+        case_decision(api=True, clerk=refused(409), lead=refused(409)),
+        data=REVEAL,
+        note="a pending step",
+    ),
     Entry("GET", "/api/v1/cases/C-2222-2222/", nobody(api=True)),
     Entry(
         "POST",
