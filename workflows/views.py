@@ -180,6 +180,6 @@ def case_file(request: HttpRequest, reference: str, token: str) -> FileResponse:
     return FileResponse(
         io.BytesIO(attachment_content(attachment)),
         as_attachment=True,
-        filename=attachment.original_name,
+        filename=attachment.name_plain,
         content_type=attachment.content_type,
     )
