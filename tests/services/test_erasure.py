@@ -49,7 +49,7 @@ PDF = b"%PDF-1.4\n% 310104197903144175\n%%EOF\n"  # a secret inside the file
 # at rest and gone (or unreadable) after erasure.
 FREE_TEXT = {
     "question": "请提供漕溪北路租房合同 question-Q7",
-    "reply": "房东是王芳，电话在合同上 reply-R9",
+    "reply": "房东是王芳 电话在合同上 reply-R9",
     "note": "Called the landlord Wang Fang note-N3",
     "approve note": "Tax record of Ouyang matches approve-A4",
     "reject reason": "Household record shows another address reject-X5",
