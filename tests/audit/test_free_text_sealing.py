@@ -16,6 +16,8 @@ import base64
 import csv
 import importlib
 import io
+import json
+import re
 from io import StringIO
 
 import pytest
@@ -49,6 +51,16 @@ REASON = "Li Wei is registered at another address reason-X1"
 PURPOSE = "Matching the tax record of Li Wei purpose-P1"
 FILE_NAME = "li-wei-birth-certificate-F1.pdf"
 PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+TOKEN = re.compile(r"p?v1:[A-Za-z0-9_-]{1,18}:[A-Za-z0-9_-]{20,}")
+
+
+def shown(text: str) -> str:
+    """What a page or response shows, checked to hold no sealed token (a reader that forgot to
+    open a value would show one)."""
+    assert not TOKEN.search(text), TOKEN.search(text).group(0)
+    return text
 
 
 def user(email: str) -> User:
@@ -115,18 +127,25 @@ def test_every_free_text_column_holds_a_token_bound_to_its_row(worked):
 def test_staff_and_the_citizen_see_the_text_opened(worked, client):
     application, tax, _household, draft = worked
     case = api_for("clerk.tax@demo.gov").get(f"/api/v1/cases/{tax.reference}/").json()
+    shown(json.dumps(case, ensure_ascii=False))
     assert case["decision_note"] == APPROVE
     texts = {e["kind"]: e["text"] for e in case["timeline"] if e["text"]}
     assert texts == {"question": QUESTION, "reply": REPLY, "note": NOTE}
     client.force_login(user("clerk.tax@demo.gov"))
-    page = client.get(f"/workbench/cases/{tax.reference}/").content.decode()
+    page = shown(client.get(f"/workbench/cases/{tax.reference}/").content.decode())
     assert NOTE in page and REPLY in page
     # The citizen: the rejection reason on the application page, the file name in the API.
     client.force_login(application.citizen)
-    page = client.get(f"/applications/{application.reference}/").content.decode()
+    page = shown(client.get(f"/applications/{application.reference}/").content.decode())
     assert REASON in page
     body = api_for(application.citizen).get(f"/api/v1/applications/{draft.reference}/").json()
     assert [a["name"] for a in body["attachments"]] == [FILE_NAME]
+    page = shown(client.get(f"/applications/{draft.reference}/form/birth/").content.decode())
+    assert FILE_NAME in page
+    review = shown(client.get(f"/applications/{draft.reference}/review/").content.decode())
+    assert FILE_NAME in review
+    export = api_for(application.citizen).get("/api/v1/me/export/").json()
+    assert FILE_NAME in shown(json.dumps(export, ensure_ascii=False))
 
 
 def test_an_open_question_is_shown_to_the_citizen_opened(catalog, client):  # noqa: F811
@@ -145,14 +164,19 @@ def test_an_open_question_is_shown_to_the_citizen_opened(catalog, client):  # no
 def test_supervisor_views_show_the_purpose_opened(worked, client):
     application, _tax, _household, _draft = worked
     client.force_login(user("supervisor@demo.gov"))
-    assert PURPOSE in client.get("/audit/?action=pii.reveal").content.decode()
-    history = client.get(f"/audit/applications/{application.reference}/").content.decode()
+    assert PURPOSE in shown(client.get("/audit/?action=pii.reveal").content.decode())
+    history = shown(client.get(f"/audit/applications/{application.reference}/").content.decode())
     assert PURPOSE in history
     content = b"".join(client.get("/audit/export.csv?action=pii.reveal").streaming_content)
-    rows = list(csv.DictReader(io.StringIO(content.decode())))
+    rows = list(csv.DictReader(io.StringIO(shown(content.decode()))))
     assert [r["purpose"] for r in rows] == [PURPOSE]
     client.force_login(application.citizen)
-    assert PURPOSE in client.get("/me/data-access/").content.decode()
+    assert PURPOSE in shown(client.get("/me/data-access/").content.decode())
+    api = api_for(application.citizen)
+    access = shown(json.dumps(api.get("/api/v1/me/data-access/").json(), ensure_ascii=False))
+    assert PURPOSE in access
+    events = api_for("supervisor@demo.gov").get("/api/v1/audit/events/?action=pii.reveal")
+    assert PURPOSE in shown(json.dumps(events.json(), ensure_ascii=False))
 
 
 def test_a_token_moved_to_another_row_fails_loudly(worked):
