@@ -766,6 +766,8 @@ def case_note_add(*, case: Case, actor: User, text: str) -> Any:
 
     case = _locked_case(case)
     membership = _member(actor, case)
+    if case.application.erased_at is not None:  # erasure emptied the notes; none comes back
+        raise CaseError(_("The personal data of this application was erased."))
     text = (text or "").strip()
     if not text:
         raise InvalidInput(_("Write the note."), errors={"text": [_("Write the note.")]})

@@ -242,15 +242,18 @@ def test_a_purpose_recorded_before_sealing_is_shown_as_it_was(worked):
     assert presenters.event_rows([old])[0]["purpose"] == "Old clear text"
 
 
-def test_no_reveal_once_the_application_was_erased(worked):
+def test_no_reveal_or_note_once_the_application_was_erased(worked):
     application, tax, _household, _draft = worked
     actions.advance(application_id=application.pk)
     services.application_erase(application=application, actor=None, reason="test")
+    clerk = user("clerk.tax@demo.gov")
     with pytest.raises(actions.CaseError):
         actions.case_reveal(
-            case=tax, actor=user("clerk.tax@demo.gov"), fields=["applicant.national_id"],
-            purpose=PURPOSE,
-        )  # fmt: skip
+            case=tax, actor=clerk, fields=["applicant.national_id"], purpose=PURPOSE
+        )
+    with pytest.raises(actions.CaseError):
+        actions.case_note_add(case=tax, actor=clerk, text=NOTE)
+    assert list(CaseNote.objects.filter(case=tax).values_list("text", flat=True)) == [""]
 
 
 def _store_clear(tax: Case, household: Case, draft) -> None:
