@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import AuditEvent, AuditIncident
+from .purposes import purpose_of
 
 
 @admin.register(AuditEvent)
@@ -18,7 +21,16 @@ class AuditEventAdmin(admin.ModelAdmin):
     ]
     list_filter = ["action", "actor_role"]
     search_fields = ["target_ref", "request_id"]
-    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+    # The purpose is shown opened (its stored form is a sealed token), never as ciphertext.
+    readonly_fields = [f.name for f in AuditEvent._meta.fields if f.name != "purpose"] + [
+        "purpose_shown"
+    ]
+    exclude = ["purpose"]
+
+    @admin.display(description=gettext_lazy("purpose"))
+    def purpose_shown(self, obj: AuditEvent) -> str:
+        opened = purpose_of(obj)
+        return _("erased") if opened.erased else opened.text
 
     def has_add_permission(self, request):
         return False

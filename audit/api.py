@@ -58,6 +58,7 @@ EventOutput = inline_serializer(
         "action": serializers.CharField(),
         "target": serializers.CharField(),
         "purpose": serializers.CharField(),
+        "purpose_erased": serializers.BooleanField(),
         "details": serializers.DictField(),
         "sealed": serializers.BooleanField(),
     },
@@ -77,7 +78,7 @@ class AuditEventListApi(APIView):
         events = selectors.audit_search(user=request.user, **search_params(request.query_params))
         paginator = NewestFirst()
         page = paginator.paginate_queryset(events, request, view=self)
-        return paginator.get_paginated_response([presenters.event_row(e) for e in page])
+        return paginator.get_paginated_response(presenters.event_rows(page))
 
 
 class AuditVerifyApi(APIView):
@@ -113,7 +114,7 @@ class ApplicationHistoryApi(APIView):
     def get(self, request: Request, reference: str) -> Response:
         _auditor(request)
         events = selectors.application_history(user=request.user, reference=reference)
-        return Response({"results": [presenters.event_row(e) for e in events[:5000]]})
+        return Response({"results": presenters.event_rows(events[:5000])})
 
 
 class DataAccessApi(APIView):
@@ -130,6 +131,7 @@ class DataAccessApi(APIView):
                 "action": serializers.CharField(),
                 "fields": serializers.ListField(child=serializers.CharField()),
                 "purpose": serializers.CharField(),
+                "purpose_erased": serializers.BooleanField(),
                 "case": serializers.CharField(allow_null=True),
             },
         ),
@@ -140,6 +142,4 @@ class DataAccessApi(APIView):
         page = paginator.paginate_queryset(
             selectors.data_access_for_citizen(user=request.user), request, view=self
         )
-        return paginator.get_paginated_response(
-            [presenters.access_row(e) for e in selectors.authentic(page)]
-        )
+        return paginator.get_paginated_response(presenters.access_rows(selectors.authentic(page)))

@@ -126,3 +126,26 @@ class AuditIncident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.event_id or ''}".strip()
+
+
+class DataKey(models.Model):
+    """The key that seals one application's free text inside audit events (reveal purposes).
+
+    Audit events can never be changed or deleted, so erasure cannot remove a purpose written in
+    one; it destroys this key instead (crypto-shredding): the event and the hash chain stay, the
+    purpose can no longer be read. The key is stored wrapped (encrypted) under the portal's
+    keyring, so rotating those keys re-wraps this row and never touches an audit event.
+    """
+
+    scope = models.CharField(_("scope"), max_length=64, unique=True)
+    # An `audit.crypto` token of the base64 key, bound to the scope; "" once shredded.
+    wrapped = models.TextField(blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    shredded_at = models.DateTimeField(_("destroyed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("data key")
+        verbose_name_plural = _("data keys")
+
+    def __str__(self) -> str:
+        return self.scope

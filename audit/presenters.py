@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+
+from django.utils.translation import gettext as _
 
 from .constants import AuditAction
 from .models import AuditEvent
+from .purposes import PurposeReader
 
 _LABELS = dict(AuditAction.choices)
 
 
-def event_row(event: AuditEvent) -> dict[str, Any]:
+def _purpose(event: AuditEvent, purposes: PurposeReader | None) -> dict[str, Any]:
+    """The purpose in clear, or "erased" once erasure destroyed its data key (a wrong key or a
+    damaged token raises)."""
+    opened = (purposes or PurposeReader()).open(event)
+    return {
+        "purpose": _("erased") if opened.erased else opened.text,
+        "purpose_erased": opened.erased,
+    }
+
+
+def event_row(event: AuditEvent, purposes: PurposeReader | None = None) -> dict[str, Any]:
     return {
         "seq": event.pk,
         "at": event.occurred_at,
@@ -22,7 +36,7 @@ def event_row(event: AuditEvent) -> dict[str, Any]:
         "target_type": event.target_type,
         "target": event.target_ref,
         "subject": event.subject_id,
-        "purpose": event.purpose,
+        **_purpose(event, purposes),
         "request_id": event.request_id,
         "ip": event.ip,
         "details": event.details,
@@ -30,7 +44,20 @@ def event_row(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-def access_row(event: AuditEvent) -> dict[str, Any]:
+def event_rows(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
+    """`event_row` for a page of events, their purposes' data keys read in one query."""
+    events = list(events)
+    purposes = PurposeReader().prefetch(events)
+    return [event_row(e, purposes) for e in events]
+
+
+def access_rows(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
+    events = list(events)
+    purposes = PurposeReader().prefetch(events)
+    return [access_row(e, purposes) for e in events]
+
+
+def access_row(event: AuditEvent, purposes: PurposeReader | None = None) -> dict[str, Any]:
     """What a citizen sees of a read of their data: who (staff name or id), where, what, why."""
     actor = event.actor
     return {
@@ -41,6 +68,6 @@ def access_row(event: AuditEvent) -> dict[str, Any]:
         "action": event.action,
         "action_label": str(_LABELS.get(event.action, event.action)),
         "fields": event.details.get("fields", []),
-        "purpose": event.purpose,
+        **_purpose(event, purposes),
         "case": event.target_ref if event.target_type == "workflows.case" else None,
     }

@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_date
 
 from . import actions, presenters, selectors
 from .constants import AuditAction
+from .purposes import PurposeReader
 
 FILTERS = ["target", "actor", "action", "department", "subject", "since", "until"]
 CSV_COLUMNS = [
@@ -60,7 +61,7 @@ def search(request: HttpRequest) -> HttpResponse:
         request,
         "audit/search.html",
         {
-            "rows": [presenters.event_row(e) for e in page],
+            "rows": presenters.event_rows(page),
             "page": page,
             "filters": raw,
             "actions": AuditAction.choices,
@@ -83,11 +84,12 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     events = selectors.audit_search(user=request.user, **parsed)
     actions.audit_export_record(actor=request.user, filters=raw, rows=events.count())
     writer = csv.writer(_Echo())
+    purposes = PurposeReader()  # each data key is read once for the whole export
 
     def rows():
         yield writer.writerow(CSV_COLUMNS)
         for event in events.iterator(chunk_size=2000):
-            row = presenters.event_row(event)
+            row = presenters.event_row(event, purposes)
             yield writer.writerow([row[c] for c in CSV_COLUMNS])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
@@ -102,7 +104,7 @@ def application_history(request: HttpRequest, reference: str) -> HttpResponse:
     return render(
         request,
         "audit/history.html",
-        {"reference": reference, "rows": [presenters.event_row(e) for e in events[:5000]]},
+        {"reference": reference, "rows": presenters.event_rows(events[:5000])},
     )
 
 
@@ -115,5 +117,5 @@ def data_access(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "audit/data_access.html",
-        {"rows": [presenters.access_row(e) for e in selectors.authentic(page)], "page": page},
+        {"rows": presenters.access_rows(selectors.authentic(page)), "page": page},
     )

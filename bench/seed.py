@@ -11,7 +11,8 @@ What goes through the real code and what is bulk-written:
 - Citizens, applications, cases, object permissions, questions and audit events are written
   with PostgreSQL COPY from worker processes. Their shapes come from the portal's code: answers
   are sealed by `services.answers.seal` (one AES-GCM token per personal value, bound to the row
-  and field), the blind index by `national_id_index`, case states by `workflows.engine.plan`
+  and field), free text (decision notes, questions, file names) by `audit.freetext.seal_text`,
+  the blind index by `national_id_index`, case states by `workflows.engine.plan`
   (which cases exist, which open when a dependency is decided, which are cancelled), due dates
   by `add_business_days`, and the permission rows are those `advance` and `case_claim` grant.
 
@@ -429,6 +430,7 @@ def _simulate(version: _Version, answers: dict, submitted: dt.datetime, withdraw
 def _applications_chunk(bounds: tuple[int, int]) -> int:
     """Applications [start, stop) with their cases, permissions, questions and audit events."""
     from audit.chain import body_digest, mac_of
+    from audit.freetext import seal_text
     from audit.signing import event_mac_key
     from services.answers import national_id_index, seal
     from services.constants import ApplicationStatus
@@ -512,7 +514,7 @@ def _applications_chunk(bounds: tuple[int, int]) -> int:
                         "birth.certificate",
                         token,
                         f"attachments/{reference}/{token}",
-                        "birth-certificate.pdf",
+                        seal_text("birth-certificate.pdf", aad=f"attachment:{token}:original_name"),
                         "application/pdf",
                         180_000 + app_id % 90_000,
                         hashlib.sha256(token.encode()).hexdigest(),
@@ -534,7 +536,9 @@ def _applications_chunk(bounds: tuple[int, int]) -> int:
                     (
                         case_id, reference, spec.step, spec.name, spec.fields_json,
                         str(case.status), spec.sla_days, case.created, case.opened, case.due,
-                        case.decided, case.note, case.reminded, case.breached,
+                        case.decided,
+                        seal_text(case.note, aad=f"case:{reference}:decision_note"),
+                        case.reminded, case.breached,
                         case.updated, app_id, case.assignee, spec.department_id, version.id,
                     )
                 )  # fmt: skip
@@ -569,12 +573,22 @@ def _applications_chunk(bounds: tuple[int, int]) -> int:
         ) as copy:
             for row in user_perms:
                 copy.write_row(row)
+        # Questions are sealed bound to their row id, so the ids are taken first.
+        cur.execute(
+            "SELECT nextval(pg_get_serial_sequence('workflows_informationrequest', 'id')) "
+            "FROM generate_series(1, %s)",
+            [len(questions)],
+        )
+        question_ids = [r[0] for r in cur.fetchall()]
         with cur.copy(
-            "COPY workflows_informationrequest (case_id, asked_by_id, message, asked_at, reply, "
-            "changed_fields) FROM STDIN"
+            "COPY workflows_informationrequest (id, case_id, asked_by_id, message, asked_at, "
+            "reply, changed_fields) FROM STDIN"
         ) as copy:
-            for case_id, asked_by, at in questions:
-                copy.write_row((case_id, asked_by, "请补充上传清晰的材料照片。", at, "", "[]"))
+            for question_id, (case_id, asked_by, at) in zip(question_ids, questions, strict=True):
+                message = seal_text(
+                    "请补充上传清晰的材料照片。", aad=f"information_request:{question_id}:message"
+                )
+                copy.write_row((question_id, case_id, asked_by, message, at, "", "[]"))
         kid, key = event_mac_key()
         with cur.copy(
             "COPY audit_auditevent (occurred_at, actor_role, action, target_type, target_ref, "

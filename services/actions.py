@@ -19,6 +19,9 @@ from accounts.models import Department, User
 from audit import crypto
 from audit.actions import audit_record
 from audit.constants import AuditAction
+from audit.freetext import reseal_text, seal_text
+from audit.purposes import application_scope, data_key_shred
+from workflows.models import Case, CaseNote, InformationRequest
 
 from . import answers as sealing
 from . import catalog
@@ -512,10 +515,12 @@ def attachment_upload(
         application=application,
         field_key=field_key,
         token=secrets.token_urlsafe(18),
-        original_name=(upload.name or "file")[-200:],
         content_type=content_type,
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
+    )
+    attachment.original_name = seal_text(
+        (upload.name or "file")[-200:], aad=attachment.sealed_text_aad("original_name")
     )
     attachment.key_id, sealed = crypto.encrypt_file(content, aad=attachment.aad)
     attachment.file.save(attachment.token, ContentFile(sealed), save=False)
@@ -708,6 +713,46 @@ def rotate_keys_batch(*, model: str, after_pk: int, batch: int = 500) -> tuple[i
     return (rows[-1].pk if rows else after_pk), len(rows), changed
 
 
+# The free-text columns sealed with `audit.freetext` (each model gives the AAD of a column).
+_SEALED_TEXT = {
+    "case": (Case, ("decision_note",)),
+    "information_request": (InformationRequest, ("message", "reply")),
+    "case_note": (CaseNote, ("text",)),
+    "attachment_name": (Attachment, ("original_name",)),
+}
+
+
+def rotate_text_batch(*, model: str, after_pk: int, batch: int = 500) -> tuple[int, int, int]:
+    """Re-encrypt one batch of sealed free text under the active key, and seal any value still
+    in clear (stored before free text was sealed). Returns (last pk seen, rows scanned, rows
+    changed); each batch is its own transaction, so a run resumes where it stopped."""
+    active = crypto.active_key_id()
+    table, columns = _SEALED_TEXT[model]
+    with transaction.atomic():
+        rows = list(
+            table.objects.select_for_update(of=("self",))
+            .filter(pk__gt=after_pk)
+            .order_by("pk")[:batch]
+        )
+        changed = 0
+        for row in rows:
+            new = {}
+            for column in columns:
+                sealed = reseal_text(getattr(row, column), aad=row.sealed_text_aad(column))
+                if sealed is not None:
+                    new[column] = sealed
+            if new:
+                table.objects.filter(pk=row.pk).update(**new)
+                changed += 1
+        if changed:
+            audit_record(
+                action=AuditAction.KEYS_ROTATE,
+                actor=None,
+                details={"table": model, "rows": changed, "key": active},
+            )
+    return (rows[-1].pk if rows else after_pk), len(rows), changed
+
+
 def rotate_attachments_batch(*, after_pk: int, batch: int = 100) -> tuple[int, int, int]:
     """Re-encrypt one batch of attachment files under the active key (and encrypt any file
     stored before files were encrypted). Each file is written under a new name, the row points
@@ -756,7 +801,10 @@ def application_erase(*, application: Application, actor: User | None, reason: s
     """Erase the personal values and files of a closed application; keep a tombstone.
 
     What stays: the reference, dates, statuses, services, cases (statuses only) and public
-    answers, for statistics. Audit events hold no personal values, so nothing remains there.
+    answers, for statistics. The free text around the cases (decision notes and reasons,
+    questions, replies, internal notes) is emptied, the rows staying as tombstones; file names go
+    with their attachments. Audit events cannot change: the reveal purposes in them become
+    unreadable because the application's data key is destroyed (audit/purposes.py).
     """
     application = _locked(application)
     if application.erased_at is not None:
@@ -780,14 +828,35 @@ def application_erase(*, application: Application, actor: User | None, reason: s
     application.national_id_index = ""
     application.erased_at = application.updated_at = timezone.now()
     application.save(update_fields=["answers", "national_id_index", "erased_at", "updated_at"])
+    texts = _erase_case_texts(application)
+    shredded = data_key_shred(scope=application_scope(application.reference))
     audit_record(
         action=AuditAction.APPLICATION_ERASE,
         actor=actor,
         target=application,
         subject=application.citizen,
-        details={"reason": reason, "fields": erased, "files": len(files)},
+        details={
+            "reason": reason,
+            "fields": erased,
+            "files": len(files),
+            "texts": texts,
+            "purpose_key_destroyed": shredded,
+        },
     )
     return application
+
+
+def _erase_case_texts(application: Application) -> int:
+    """Empty every free text on the application's cases; returns how many rows changed."""
+    cases = Case.objects.filter(application=application)
+    changed = cases.exclude(decision_note="").update(decision_note="")
+    changed += (
+        InformationRequest.objects.filter(case__in=cases)
+        .exclude(message="", reply="")
+        .update(message="", reply="")
+    )
+    changed += CaseNote.objects.filter(case__in=cases).exclude(text="").update(text="")
+    return changed
 
 
 def erase_expired(*, now: Any = None, batch: int = 200) -> int:

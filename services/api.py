@@ -92,7 +92,7 @@ def _detail_data(
             {
                 "case": r.case.reference,
                 "department": r.case.department.slug,
-                "message": r.message,
+                "message": r.message_plain,
                 "asked_at": r.asked_at,
                 "fields": r.case.fields,
             }

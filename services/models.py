@@ -14,6 +14,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from audit.freetext import open_text
+
 from .constants import (
     SECTION_TITLES,
     ApplicationStatus,
@@ -278,7 +280,9 @@ class Attachment(models.Model):
     field_key = models.CharField(_("field"), max_length=100)
     token = models.CharField(max_length=32, unique=True)
     file = models.FileField(upload_to=attachment_path, max_length=200)
-    original_name = models.CharField(_("file name"), max_length=200)
+    # Sealed (audit/freetext.py): read it through `name_plain`. The token of a 200-character
+    # name (at most 800 UTF-8 bytes) is at most about 1,130 characters.
+    original_name = models.CharField(_("file name"), max_length=1200)
     content_type = models.CharField(_("type"), max_length=100)
     size = models.PositiveIntegerField(_("size"))
     sha256 = models.CharField(max_length=64)
@@ -295,7 +299,7 @@ class Attachment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.original_name
+        return f"{self.field_key} ({self.token})"
 
     @property
     def audit_ref(self) -> str:
@@ -304,6 +308,14 @@ class Attachment(models.Model):
     @property
     def aad(self) -> str:
         return f"attachment:{self.token}"
+
+    def sealed_text_aad(self, column: str) -> str:
+        return f"{self.aad}:{column}"
+
+    @property
+    def name_plain(self) -> str:
+        """The citizen's file name in clear (DecryptionError on a wrong key)."""
+        return open_text(self.original_name, aad=self.sealed_text_aad("original_name"))
 
 
 class ApplicationUserObjectPermission(UserObjectPermissionBase):

@@ -184,7 +184,7 @@ def open_information_requests(application: Application) -> list:
 
 def personal_data_export(*, user: User) -> dict:
     """Everything the portal holds about the citizen, in clear, for the citizen alone."""
-    from audit.presenters import access_row
+    from audit.presenters import access_rows
     from audit.selectors import authentic, data_access_for_citizen
 
     from .answers import unseal
@@ -211,7 +211,7 @@ def personal_data_export(*, user: User) -> dict:
                 "attachments": [
                     {
                         "field": a.field_key,
-                        "name": a.original_name,
+                        "name": a.name_plain,
                         "type": a.content_type,
                         "size": a.size,
                     }
@@ -224,8 +224,8 @@ def personal_data_export(*, user: User) -> dict:
             }
         )
     access = [
-        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in access_row(e).items()}
-        for e in authentic(data_access_for_citizen(user=user))
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+        for row in access_rows(authentic(data_access_for_citizen(user=user)))
     ]
     return {
         "account": {

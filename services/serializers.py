@@ -66,7 +66,7 @@ class AttachmentInput(serializers.Serializer):
 class AttachmentOutput(serializers.Serializer):
     token = serializers.CharField()
     field = serializers.CharField(source="field_key")
-    name = serializers.CharField(source="original_name")
+    name = serializers.CharField(source="name_plain")
     content_type = serializers.CharField()
     size = serializers.IntegerField()
 

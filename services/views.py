@@ -168,7 +168,7 @@ def _review_rows(
             value = answers.get(merged.key)
             definition = merged.definition
             if definition.type == FieldType.FILE:
-                shown = attachments[merged.key].original_name if merged.key in attachments else ""
+                shown = attachments[merged.key].name_plain if merged.key in attachments else ""
             elif definition.type == FieldType.BOOLEAN and isinstance(value, bool):
                 shown = _("Yes") if value else _("No")
             elif definition.type == FieldType.ENUM:
@@ -279,7 +279,7 @@ def attachment_download(request: HttpRequest, reference: str, token: str) -> Fil
     return FileResponse(
         io.BytesIO(selectors.attachment_content(attachment)),
         as_attachment=True,
-        filename=attachment.original_name,
+        filename=attachment.name_plain,
         content_type=attachment.content_type,
     )
 

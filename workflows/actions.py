@@ -28,6 +28,8 @@ from accounts.models import Department, Membership, User
 from audit.actions import audit_record, audit_record_many
 from audit.constants import AuditAction
 from audit.context import bind_context, current_context, reset_context
+from audit.freetext import seal_text
+from audit.purposes import application_scope, purpose_seal
 from services import catalog
 from services.actions import (
     InvalidInput,
@@ -534,7 +536,8 @@ def case_approve(*, case: Case, actor: User, note: str = "") -> Case:
     case = _decide(case, actor)
     if case.status == CaseStatus.AWAITING_CITIZEN:
         raise CaseError(_("This case waits for the citizen's answer."))
-    case.assignee, case.decision_note, case.decided_at = actor, note.strip(), timezone.now()
+    case.assignee, case.decided_at = actor, timezone.now()
+    case.decision_note = seal_text(note.strip(), aad=case.sealed_text_aad("decision_note"))
     return _transition(
         case=case, actor=actor, action=AuditAction.CASE_APPROVE, to=CaseStatus.APPROVED, details={}
     )
@@ -545,7 +548,8 @@ def case_reject(*, case: Case, actor: User, reason: str) -> Case:
     if not reason or not reason.strip():
         raise CaseError(_("Give the reason for the rejection."))
     case = _decide(case, actor)
-    case.assignee, case.decision_note, case.decided_at = actor, reason.strip(), timezone.now()
+    case.assignee, case.decided_at = actor, timezone.now()
+    case.decision_note = seal_text(reason.strip(), aad=case.sealed_text_aad("decision_note"))
     return _transition(
         case=case, actor=actor, action=AuditAction.CASE_REJECT, to=CaseStatus.REJECTED, details={}
     )
@@ -559,7 +563,10 @@ def case_request_info(*, case: Case, actor: User, message: str) -> Case:
     if case.status == CaseStatus.AWAITING_CITIZEN:
         raise CaseError(_("This case already waits for the citizen's answer."))
     case.assignee = actor
-    InformationRequest.objects.create(case=case, asked_by=actor, message=message.strip())
+    # Sealed with the row's id as associated data, so the id must exist first.
+    request = InformationRequest.objects.create(case=case, asked_by=actor, message="")
+    request.message = seal_text(message.strip(), aad=request.sealed_text_aad("message"))
+    request.save(update_fields=["message"])
     return _transition(
         case=case,
         actor=actor,
@@ -604,7 +611,8 @@ def case_citizen_replied(
     case.updated_at = timezone.now()
     case.save(update_fields=["status", "updated_at"])
     if request is not None:
-        request.reply, request.replied_at = message, timezone.now()
+        request.reply = seal_text(message, aad=request.sealed_text_aad("reply"))
+        request.replied_at = timezone.now()
         request.changed_fields = sorted(answers)
         request.save(update_fields=["reply", "replied_at", "changed_fields"])
     audit_record(
@@ -769,6 +777,8 @@ def case_note_add(*, case: Case, actor: User, text: str) -> Any:
 
     case = _locked_case(case)
     membership = _member(actor, case)
+    if case.application.erased_at is not None:  # erasure emptied the notes; none comes back
+        raise CaseError(_("The personal data of this application was erased."))
     text = (text or "").strip()
     if not text:
         raise InvalidInput(_("Write the note."), errors={"text": [_("Write the note.")]})
@@ -776,7 +786,10 @@ def case_note_add(*, case: Case, actor: User, text: str) -> Any:
         raise InvalidInput(
             _("The note is too long."), errors={"text": [_("At most 5000 characters.")]}
         )
-    note = CaseNote.objects.create(case=case, author=actor, text=text)
+    # Sealed with the row's id as associated data, so the id must exist first.
+    note = CaseNote.objects.create(case=case, author=actor, text="")
+    note.text = seal_text(text, aad=note.sealed_text_aad("text"))
+    note.save(update_fields=["text"])
     audit_record(
         action=AuditAction.CASE_NOTE,
         actor=actor,
@@ -835,6 +848,8 @@ def case_reveal(*, case: Case, actor: User, fields: list[str], purpose: str) -> 
         raise InvalidInput(_("The values cannot be revealed."), errors=errors)
     if case.status == CaseStatus.CANCELLED:
         raise CaseError(_("This case was cancelled."))
+    if case.application.erased_at is not None:
+        raise CaseError(_("The personal data of this application was erased."))
     answers = application_answers(case.application)
     audit_record(
         action=AuditAction.PII_REVEAL,
@@ -843,7 +858,10 @@ def case_reveal(*, case: Case, actor: User, fields: list[str], purpose: str) -> 
         target=case,
         subject=case.application.citizen,
         department=case.department,
-        purpose=purpose,
+        # Sealed under the application's data key, which erasure destroys (audit/purposes.py).
+        purpose=purpose_seal(
+            scope=application_scope(case.application.reference), target=case, text=purpose
+        ),
         details={"fields": sorted(set(fields))},
     )
     return {f: answers.get(f) for f in fields}

@@ -54,7 +54,7 @@ def case_detail_data(case: Case, user: User) -> dict:
             {"department": c.department.slug, "step": c.step, "status": c.status}
             for c in selectors.sibling_cases(case=case)
         ],
-        "decision_note": case.decision_note,
+        "decision_note": case.decision_note_plain,
     }
 
 

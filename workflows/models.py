@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from audit.freetext import open_text
+
 from .constants import ACTIVE_CASE_STATES, CaseStatus
 
 ACTIVE_STATUSES = sorted(str(s) for s in ACTIVE_CASE_STATES)
@@ -44,6 +46,7 @@ class Case(models.Model):
     opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    # Sealed (audit/freetext.py): read it through `decision_note_plain`.
     decision_note = models.TextField(_("decision note"), blank=True)
     reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
     breached_at = models.DateTimeField(_("deadline missed"), null=True, blank=True)
@@ -101,6 +104,14 @@ class Case(models.Model):
     def step_key(self) -> str:
         return f"{self.version.service.slug}:{self.step}"
 
+    def sealed_text_aad(self, column: str) -> str:
+        return f"case:{self.reference}:{column}"
+
+    @property
+    def decision_note_plain(self) -> str:
+        """The approval note or rejection reason in clear (DecryptionError on a wrong key)."""
+        return open_text(self.decision_note, aad=self.sealed_text_aad("decision_note"))
+
 
 class CaseUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
@@ -155,6 +166,7 @@ class InformationRequest(models.Model):
     asked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # Both sealed (audit/freetext.py), bound to the row's id: read `message_plain`/`reply_plain`.
     message = models.TextField(_("question"))
     asked_at = models.DateTimeField(_("asked"), default=timezone.now)
     reply = models.TextField(_("reply"), blank=True)
@@ -178,12 +190,24 @@ class InformationRequest(models.Model):
     def __str__(self) -> str:
         return f"question on {self.case_id}"
 
+    def sealed_text_aad(self, column: str) -> str:
+        return f"information_request:{self.pk}:{column}"
+
+    @property
+    def message_plain(self) -> str:
+        return open_text(self.message, aad=self.sealed_text_aad("message"))
+
+    @property
+    def reply_plain(self) -> str:
+        return open_text(self.reply, aad=self.sealed_text_aad("reply"))
+
 
 class CaseNote(models.Model):
     """An internal note on a case: visible to the department's staff only, never to the citizen."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Sealed (audit/freetext.py), bound to the row's id: read `text_plain`.
     text = models.TextField(_("note"))
     created_at = models.DateTimeField(_("written"), default=timezone.now)
 
@@ -194,3 +218,10 @@ class CaseNote(models.Model):
 
     def __str__(self) -> str:
         return f"note on {self.case_id}"
+
+    def sealed_text_aad(self, column: str) -> str:
+        return f"case_note:{self.pk}:{column}"
+
+    @property
+    def text_plain(self) -> str:
+        return open_text(self.text, aad=self.sealed_text_aad("text"))

@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import BooleanField, Count, F, Max, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from accounts.constants import StaffRole
@@ -287,7 +288,7 @@ def case_view(*, case: Case, user: User) -> dict[str, Any]:
         sealed = is_sealed_field(definition)
         if definition.type == FieldType.FILE:
             attachment = attachments.get(key)
-            shown = attachment.original_name if attachment else ""
+            shown = attachment.name_plain if attachment else ""
         elif value is None:
             shown = ""
         elif sealed:
@@ -312,8 +313,14 @@ def case_view(*, case: Case, user: User) -> dict[str, Any]:
 
 
 def case_timeline(*, case: Case) -> list[dict[str, Any]]:
-    """Decisions, questions, replies and internal notes, oldest first."""
+    """Decisions, questions, replies and internal notes, oldest first (their text opened; once
+    the application was erased, the emptied texts say so)."""
     from audit.models import AuditEvent
+
+    erased = case.application.erased_at is not None
+
+    def shown(text: str) -> str:
+        return gettext("erased") if erased and not text else text
 
     events = [
         {
@@ -332,16 +339,26 @@ def case_timeline(*, case: Case) -> list[dict[str, Any]]:
                 "at": request.asked_at,
                 "kind": "question",
                 "by": request.asked_by.email,
-                "text": request.message,
+                "text": shown(request.message_plain),
             }
         )
         if request.replied_at:
             events.append(
-                {"at": request.replied_at, "kind": "reply", "by": "citizen", "text": request.reply}
+                {
+                    "at": request.replied_at,
+                    "kind": "reply",
+                    "by": "citizen",
+                    "text": shown(request.reply_plain),
+                }
             )
     for note in case.notes.select_related("author"):
         events.append(
-            {"at": note.created_at, "kind": "note", "by": note.author.email, "text": note.text}
+            {
+                "at": note.created_at,
+                "kind": "note",
+                "by": note.author.email,
+                "text": shown(note.text_plain),
+            }
         )
     return sorted(events, key=lambda e: e["at"])
 

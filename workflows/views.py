@@ -256,6 +256,6 @@ def case_file(request: HttpRequest, reference: str, token: str) -> HttpResponse:
     return FileResponse(
         io.BytesIO(attachment_content(attachment)),
         as_attachment=True,
-        filename=attachment.original_name,
+        filename=attachment.name_plain,
         content_type=attachment.content_type,
     )

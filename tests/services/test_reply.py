@@ -84,7 +84,7 @@ def test_reply_on_the_page(asked, client):
     )
     assert response.status_code == 302
     request = case.information_requests.get()
-    assert request.reply == "Yes, the 1st." and request.replied_at
+    assert request.reply_plain == "Yes, the 1st." and request.replied_at
     assert Case.objects.get(pk=case.pk).status == "in_progress"  # back to the clerk who asked
 
 

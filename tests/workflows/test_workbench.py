@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit.models import AuditEvent
+from audit.purposes import is_sealed_purpose, purpose_of
 from workflows import actions
 from workflows.models import Case
 
@@ -101,7 +102,9 @@ def test_reveal_needs_a_purpose_and_is_audited(routed):
     )
     assert response.json() == {"values": {"applicant.national_id": "11010519491231002X"}}
     event = AuditEvent.objects.get(action="pii.reveal")
-    assert (event.purpose, event.details["fields"]) == (
+    # Stored sealed (the chain covers the token); opened for display.
+    assert "Matching" not in event.purpose and is_sealed_purpose(event.purpose)
+    assert (purpose_of(event).text, event.details["fields"]) == (
         "Matching the tax record",
         ["applicant.national_id"],
     )
