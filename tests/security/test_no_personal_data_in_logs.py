@@ -100,7 +100,7 @@ def captured_logs() -> Iterator[io.StringIO]:
 def _token_api(user: User) -> APIClient:
     api = APIClient()
     api.credentials(
-        HTTP_AUTHORIZATION=f"Token {account_actions.token_issue(actor=None, user=user)}"
+        HTTP_AUTHORIZATION=f"Token {account_actions.token_issue(actor=None, user=user).key}"
     )
     return api
 
