@@ -14,12 +14,13 @@ Every event has two canonical forms:
       content(n) = SHA-256("id:chain_seq:mac:" ‖ body_digest(n))
       hash(n)    = SHA-256(hash(n-1) ‖ content(n))      (hash(0) = 64 zeros, hex text)
 
-The body is rendered exactly as PostgreSQL's `json_build_array(...)::text` renders it: ", "
-between items, ": " after keys, object keys in jsonb order (shorter first, then bytewise), the
-time as integer microseconds since the epoch, an IP as `inet::text`. There are two
-implementations of the same bytes: `BODY_SQL`, which PostgreSQL evaluates next to the data (so
-verification moves only 32-byte digests to Python), and `body_bytes` in Python (used when
-writing, on SQLite and by `verify_audit --independent`). A property test holds them equal.
+The body is a length-prefixed concatenation of the fields (see `BODY_SQL`): texts as
+"<characters>:<text>", numbers as "<digits>;", the time as integer microseconds since the
+epoch, an IP as `inet::text`, the details as `jsonb::text` (object keys shorter first, then
+bytewise; ", " and ": "). There are two implementations of the same bytes: `BODY_SQL`, which
+PostgreSQL evaluates next to the data (so verification moves only 32-byte digests to Python),
+and `body_bytes` in Python (used when writing, on SQLite and by `verify_audit --independent`).
+A property test holds them equal.
 
 An edit of any recorded field breaks its event's MAC (detectable only with K); a reordering,
 deletion or insertion breaks the links; a rewrite of the whole chain is caught by the signed
@@ -59,13 +60,35 @@ BODY_FIELDS = (
 # Every column the database must never change once written (the sealer sets only the seal).
 RECORDED = ("id", *BODY_FIELDS, "mac")
 
-# The body as PostgreSQL renders it. Functions are schema-qualified so a function of the same
-# name elsewhere on the search path cannot stand in for them.
+# The body as PostgreSQL renders it: every field in BODY_FIELDS order, a text as
+# "<characters>:<text>" (":" alone for NULL), a number as "<digits>;" (";" alone for NULL), the
+# time as integer microseconds since the epoch, the IP as `inet::text`, the details as
+# `jsonb::text`. Length prefixes make it unambiguous without quoting, and plain concatenation
+# costs PostgreSQL about half of what `json_build_array` does. Functions are schema-qualified
+# so a function of the same name elsewhere on the search path cannot stand in for them.
+_TEXT = "pg_catalog.length({0}), ':', {0}"
+_NUMBER = "{0}, ';'"
 BODY_SQL = (
-    "pg_catalog.json_build_array(nonce, "
-    "(EXTRACT(EPOCH FROM occurred_at) * 1000000)::bigint, "
-    "actor_id, actor_role, actor_department_id, action, target_type, target_ref, subject_id, "
-    "purpose, request_id, source, ip::text, details)::text"
+    "pg_catalog.concat("
+    + ", ".join(
+        [
+            _TEXT.format("nonce"),
+            _NUMBER.format("(EXTRACT(EPOCH FROM occurred_at) * 1000000)::bigint"),
+            _NUMBER.format("actor_id"),
+            _TEXT.format("actor_role"),
+            _NUMBER.format("actor_department_id"),
+            _TEXT.format("action"),
+            _TEXT.format("target_type"),
+            _TEXT.format("target_ref"),
+            _NUMBER.format("subject_id"),
+            _TEXT.format("purpose"),
+            _TEXT.format("request_id"),
+            _TEXT.format("source"),
+            _TEXT.format("ip::text"),
+            _TEXT.format("details::text"),
+        ]
+    )
+    + ")"
 )
 BODY_DIGEST_SQL = f"pg_catalog.sha256(pg_catalog.convert_to({BODY_SQL}, 'UTF8'))"
 # The content digest (see `content_digest`), given the body digest as the column `body`.
@@ -136,16 +159,43 @@ def inet_text(value: str) -> str:
     return ":".join(hextets) + "/128"
 
 
-def body_bytes(values: list[Any] | tuple[Any, ...]) -> bytes:
-    """The canonical bytes of an event's body, from its values in BODY_FIELDS order."""
-    head = list(values[:-1])
-    details = values[-1]
-    head[1] = micros(head[1])
-    if head[12]:
-        head[12] = inet_text(str(head[12]))
+def _text(value: str | None) -> str:
+    return ":" if value is None else f"{len(value)}:{value}"
+
+
+def _number(value: int | None) -> str:
+    return ";" if value is None else f"{value};"
+
+
+def details_text(details: Any) -> str:
+    """Details as PostgreSQL prints `jsonb::text` (keys in jsonb order, ", " and ": ")."""
     if isinstance(details, str):  # JSON text straight from a cursor
         details = json.loads(details)
-    return _dumps([*head, _jsonb_order(details)]).encode()
+    return _dumps(_jsonb_order(details))
+
+
+def body_bytes(values: list[Any] | tuple[Any, ...]) -> bytes:
+    """The canonical bytes of an event's body, from its values in BODY_FIELDS order."""
+    (nonce, occurred, actor, role, department, action, target_type, target_ref, subject,
+     purpose, request_id, source, ip, details) = values  # fmt: skip
+    return "".join(
+        (
+            _text(nonce),
+            _number(micros(occurred)),
+            _number(actor),
+            _text(role),
+            _number(department),
+            _text(action),
+            _text(target_type),
+            _text(target_ref),
+            _number(subject),
+            _text(purpose),
+            _text(request_id),
+            _text(source),
+            _text(inet_text(str(ip)) if ip else None),
+            _text(details_text(details)),
+        )
+    ).encode()
 
 
 def body_digest(values: list[Any] | tuple[Any, ...]) -> bytes:

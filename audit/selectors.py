@@ -226,8 +226,10 @@ def _chain_batches(
         *(("chain_seq > %s AND chain_seq <= %s", list(b)) for b in bounds[1:-1]),
         ("chain_seq > %s", [bounds[-1][0]]),
     ]
+    # Every range is read ahead by a thread of its own, the first one too: the walk here then
+    # only checks digests while PostgreSQL computes the next ranges' on the other core(s).
     stop = threading.Event()
-    queues: list[queue.Queue] = [queue.Queue(maxsize=4) for _ in wheres[1:]]
+    queues: list[queue.Queue] = [queue.Queue(maxsize=4) for _ in wheres]
 
     def read_ahead(where: str, params: list[int], out: queue.Queue) -> None:
         def put(item: object) -> bool:
@@ -251,12 +253,11 @@ def _chain_batches(
 
     threads = [
         threading.Thread(target=read_ahead, args=(*w, q), daemon=True)
-        for w, q in zip(wheres[1:], queues, strict=True)
+        for w, q in zip(wheres, queues, strict=True)
     ]
     for thread in threads:
         thread.start()
     try:
-        yield from stream(*wheres[0])
         for out in queues:
             while (item := out.get()) is not None:
                 if isinstance(item, Exception):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import hmac
 import os
 from pathlib import Path
@@ -88,26 +89,45 @@ def event_mac_keys() -> dict[str, bytes]:
     return {kid: _derive(key) for kid, key in signing_keys().items()}
 
 
+def hmac_sha256_hex(key: bytes):
+    """`body -> hex(HMAC-SHA256(key, body))` with the key's inner and outer pads hashed once
+    (RFC 2104), about a third of `hmac.digest`'s cost per call: verification makes one per
+    event. Equal to `hmac.digest(key, body, "sha256").hex()` (a test holds them equal)."""
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    padded = key.ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
+
+    def tag(body: bytes) -> str:
+        i = inner.copy()
+        i.update(body)
+        o = outer.copy()
+        o.update(i.digest())
+        return o.hexdigest()
+
+    return tag
+
+
 def mac_checker():
     """A function `(mac, body_digest) -> bool` that accepts a MAC made with any known key.
     Verification calls it once per event, so the common case (one key) is kept short."""
-    keys = event_mac_keys()
-    compare, digest = hmac.compare_digest, hmac.digest
-    if len(keys) == 1:
-        ((kid, only),) = keys.items()
-        prefix = f"{kid}:"
+    tags = {f"{kid}:": hmac_sha256_hex(key) for kid, key in event_mac_keys().items()}
+    compare = hmac.compare_digest
+    if len(tags) == 1:
+        ((prefix, only),) = tags.items()
         cut = len(prefix)
 
         def mac_ok_one(mac: str, body: bytes) -> bool:
             mac = mac or ""
-            return mac[:cut] == prefix and compare(mac[cut:], digest(only, body, "sha256").hex())
+            return mac[:cut] == prefix and compare(mac[cut:], only(body))
 
         return mac_ok_one
 
     def mac_ok(mac: str, body: bytes) -> bool:
-        kid, _, tag = (mac or "").partition(":")
-        key = keys.get(kid)
-        return key is not None and compare(tag, digest(key, body, "sha256").hex())
+        kid, _, value = (mac or "").partition(":")
+        tag = tags.get(f"{kid}:")
+        return tag is not None and compare(value, tag(body))
 
     return mac_ok
 
