@@ -4,11 +4,14 @@ history, and the citizen's "who looked at my data"."""
 from __future__ import annotations
 
 import csv
+import secrets
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.dateparse import parse_date
 
 from . import actions, presenters, selectors
@@ -39,8 +42,26 @@ def _auditor_or_404(request: HttpRequest) -> None:
         raise Http404
 
 
+# Searches posted by the form, kept in the session under a random key: the filters (a citizen's
+# or a staff member's email among them) never go into an address, so no access log, browser
+# history or Referer holds them. Addresses carry only `?search=<key>`.
+_SEARCHES = "audit-searches"
+_KEPT_SEARCHES = 20
+
+
+def _remember(request: HttpRequest, filters: dict[str, str]) -> str:
+    key = secrets.token_urlsafe(12)
+    searches = {**request.session.get(_SEARCHES, {}), key: filters}
+    request.session[_SEARCHES] = dict(list(searches.items())[-_KEPT_SEARCHES:])
+    return key
+
+
 def _filters(request: HttpRequest) -> tuple[dict, dict]:
-    raw = {k: request.GET.get(k, "")[:100].strip() for k in FILTERS}
+    """The filters of a remembered search (`?search=`), or of the query string (links that
+    name only a reference, an action, a department or dates)."""
+    saved = request.session.get(_SEARCHES, {}).get(request.GET.get("search", ""))
+    source = saved if saved is not None else request.GET
+    raw = {k: str(source.get(k, ""))[:100].strip() for k in FILTERS}
     parsed = dict(raw)
     for key in ("since", "until"):
         try:
@@ -53,6 +74,10 @@ def _filters(request: HttpRequest) -> tuple[dict, dict]:
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
     _auditor_or_404(request)
+    if request.method == "POST":
+        key = _remember(request, {k: request.POST.get(k, "")[:100].strip() for k in FILTERS})
+        query = {"search": key, **({"verify": "1"} if request.POST.get("verify") else {})}
+        return redirect(f"{reverse('audit:search')}?{urlencode(query)}")
     raw, parsed = _filters(request)
     events = selectors.audit_search(user=request.user, **parsed)
     page = Paginator(events, 100).get_page(request.GET.get("page"))
@@ -66,7 +91,11 @@ def search(request: HttpRequest) -> HttpResponse:
             "filters": raw,
             "actions": AuditAction.choices,
             "verification": verification,
-            "query": request.GET.urlencode(),
+            "query": urlencode(
+                {"search": request.GET["search"]}
+                if "search" in request.GET
+                else {k: v for k, v in raw.items() if v}
+            ),
         },
     )
 

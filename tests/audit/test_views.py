@@ -5,6 +5,7 @@ import csv
 import io
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -78,6 +79,29 @@ def test_csv_export_is_audited(worked, client):
     assert [r["purpose"] for r in rows] == ["Matching the tax record"]
     export = AuditEvent.objects.get(action="audit.export")
     assert export.details == {"action": "pii.reveal", "rows": 1}
+
+
+def test_a_search_by_email_keeps_the_email_out_of_every_address(worked, client):
+    application, _case = worked
+    client.force_login(User.objects.get(email="supervisor@demo.gov"))
+    email = application.citizen.email
+    response = client.post("/audit/", {"subject": email, "action": "pii.reveal"})
+    assert response.status_code == 302
+    address = response["Location"]
+    assert email not in address and "%40" not in address and "search=" in address
+    page = client.get(address).content.decode()
+    assert "Matching the tax record" in page
+    assert f'name="subject" value="{email}"' in page  # the form shows what was searched
+    # The CSV link carries the same key, and exports the same events.
+    export = address.replace("/audit/?", "/audit/export.csv?")
+    content = b"".join(client.get(export).streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(content)))
+    assert [r["purpose"] for r in rows] == ["Matching the tax record"]
+    assert email not in export
+    # The key means nothing in another session: it does not hand over the search.
+    other = Client()
+    other.force_login(User.objects.get(email="admin@demo.gov"))
+    assert f'value="{email}"' not in other.get(address).content.decode()
 
 
 def test_search_page_shows_verification(worked, client):

@@ -425,6 +425,12 @@ MATRIX: list[Entry] = [
     Entry("GET", "/api/v1/audit/applications/{moving}/history/", auditors_only(api=True)),
     Entry("GET", "/audit/", auditors_only(api=False)),
     Entry(
+        "POST",
+        "/audit/",
+        auditors_only(api=False) | {"supervisor": ok(302), "admin": ok(302)},
+        data={"subject": "citizen@demo.gov"},
+    ),
+    Entry(
         "GET",
         "/audit/export.csv",
         auditors_only(api=False) | {"supervisor": done(200), "admin": done(200)},
