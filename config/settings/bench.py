@@ -23,3 +23,7 @@ PORTAL_GENERATE_LOCAL_KEYS = True
 PORTAL_KEY_FILE = str(_BENCH_DIR / "keys.json")
 PORTAL_AUDIT_KEY_FILE = str(_BENCH_DIR / "audit-signing.key")
 CELERY_BEAT_SCHEDULE = {}
+# Each benchmark database keeps its exported audit checkpoints apart (never the dev stack's).
+AUDIT_CHECKPOINT_DIR = str(
+    _BENCH_DIR / "checkpoints" / env_str("DATABASE_URL", "default").rsplit("/", 1)[-1]
+)
