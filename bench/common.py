@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -112,6 +113,9 @@ def create_database(name: str, *, drop: bool = True) -> str:
             exists = None
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
+            # A new database starts a new audit chain: its old exported checkpoints would say
+            # it was rolled back (config/settings/bench.py keeps them per database).
+            shutil.rmtree(ROOT / "var" / "bench" / "checkpoints" / name, ignore_errors=True)
     url = database_url(name)
     manage("migrate", "--noinput", "--verbosity", "0", database=url)
     return url
