@@ -240,7 +240,16 @@ if REDIS_URL:
         CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("PORTAL_BROKER_KEYPREFIX")
 else:
     CELERY_BROKER_URL = "filesystem://"
+    # kombu's transport with atomic writes (config/broker.py): kombu's own lets a worker read a
+    # message file before its body is written, and the worker stops on the JSONDecodeError.
+    CELERY_BROKER_TRANSPORT = "config.broker:FilesystemTransport"
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(BROKER_DIR)
+    # No broadcast traffic on files: remote control (pidbox fanout), and with the Procfile's
+    # --without-gossip/--without-mingle/--without-heartbeat no worker events either. Each was
+    # a stream of small files written and read concurrently, and stale pidbox queues of old
+    # workers kept receiving copies nobody consumed. Nothing in the portal uses them (/healthz
+    # relies on beat's heartbeat task).
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
