@@ -3,13 +3,13 @@ history, and the citizen's "who looked at my data"."""
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.dateparse import parse_date
+
+from config.spreadsheet import csv_writer
 
 from . import actions, presenters, selectors
 from .constants import AuditAction
@@ -82,7 +82,7 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     raw, parsed = _filters(request)
     events = selectors.audit_search(user=request.user, **parsed)
     actions.audit_export_record(actor=request.user, filters=raw, rows=events.count())
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())  # cells that a spreadsheet would evaluate are neutralised
 
     def rows():
         yield writer.writerow(CSV_COLUMNS)

@@ -96,7 +96,9 @@ def wait_healthy(port: int, honcho: subprocess.Popen, timeout: float) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=float(os.environ.get("SOAK_SECONDS", 1800)))
+    parser.add_argument(
+        "--seconds", type=float, default=float(os.environ.get("SOAK_SECONDS", 1800))
+    )
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--max-submissions", type=int, default=5000)
     parser.add_argument("--route-timeout", type=float, default=120.0)
