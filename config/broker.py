@@ -18,6 +18,7 @@ filesystem, where a move is a copy.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import uuid
@@ -44,17 +45,15 @@ def write_atomically(folder: str | Path, name: str, data: bytes) -> None:
             f.flush()
         os.replace(tmp, os.path.join(folder, name))
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 
 class Channel(filesystem.Channel):
     def _put(self, queue, payload, **kwargs):
         """Put a message on `queue`: written under a temporary name, then renamed."""
-        name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
+        name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         try:
             write_atomically(self.data_folder_out, name, str_to_bytes(dumps(payload)))
         except OSError as exc:

@@ -19,7 +19,7 @@ LOGGING["handlers"]["console"]["formatter"] = "plain"  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Throttling and sign-in limits are off by default in tests (the suite sends many requests from
 # one address); tests/security/test_throttling.py turns them on.
-REST_FRAMEWORK = {  # noqa: F405
+REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None, "address": None},
 }
