@@ -1,11 +1,14 @@
 """API throttling: per signed-in user and per client address, counted in the shared cache.
 
-Three DRF throttles apply to every API view (REST_FRAMEWORK's DEFAULT_THROTTLE_CLASSES):
+Three scopes, each with its rate in REST_FRAMEWORK's DEFAULT_THROTTLE_RATES:
 
-- ``anon``: anonymous requests, per client address;
-- ``user``: signed-in requests (session or token), per user;
-- ``address``: every request, per client address, with a higher rate: one address spraying
-  requests under many accounts or tokens is still bounded.
+- ``address``: every request under /api/, per client address, with the highest rate: one
+  address spraying requests under many accounts or tokens is still bounded. It is applied by
+  `ApiAddressThrottleMiddleware`, before the view: DRF checks throttles only after
+  authentication and permissions, so requests with a wrong token or none (401) would never
+  be counted by a DRF throttle.
+- ``anon`` (anonymous requests, per client address) and ``user`` (signed-in requests, session
+  or token, per user) are DRF throttles on every API view (DEFAULT_THROTTLE_CLASSES).
 
 The client address is the project's proxy-aware one (`audit.middleware.client_ip`, trusting
 ``X-Forwarded-For`` only for TRUSTED_PROXY_COUNT hops), never DRF's own guess; IPv6 addresses
@@ -18,7 +21,11 @@ None is not throttled. A refused request gets 429 with ``Retry-After`` (seconds)
 from __future__ import annotations
 
 import ipaddress
+import math
+from collections.abc import Callable
 
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -81,3 +88,20 @@ class AddressThrottle(_PortalThrottle):
 
     def get_cache_key(self, request, view) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class ApiAddressThrottleMiddleware:
+    """The per-address limit for every /api/ request, counted before authentication."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            throttle = AddressThrottle()
+            if not throttle.allow_request(request, None):
+                wait = throttle.wait()
+                response = JsonResponse({"detail": exceptions.Throttled(wait).detail}, status=429)
+                response["Retry-After"] = str(max(1, math.ceil(wait or 1)))
+                return response
+        return self.get_response(request)

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "audit.middleware.RequestContextMiddleware",
     "config.limits.RequestBodyLimitMiddleware",
+    "config.throttling.ApiAddressThrottleMiddleware",
     "audit.middleware.RejectNulMiddleware",
     "services.middleware.CatalogMemoMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -228,11 +229,11 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    # Per user and per client address, counted in the cache (config/throttling.py).
+    # Per user and per client address, counted in the cache (config/throttling.py); the
+    # "address" scope is applied to every /api/ request by ApiAddressThrottleMiddleware.
     "DEFAULT_THROTTLE_CLASSES": [
         "config.throttling.AnonAddressThrottle",
         "config.throttling.UserThrottle",
-        "config.throttling.AddressThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "120/min"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -49,8 +50,10 @@ def test_throttling_is_configured_for_every_api_view():
     from rest_framework.views import APIView
 
     names = {cls.__name__ for cls in APIView.throttle_classes}
-    assert names == {"AnonAddressThrottle", "UserThrottle", "AddressThrottle"}
+    assert names == {"AnonAddressThrottle", "UserThrottle"}
     assert {cls.__name__ for cls in api_settings.DEFAULT_THROTTLE_CLASSES} == names
+    assert "config.throttling.ApiAddressThrottleMiddleware" in django_settings.MIDDLEWARE
+    assert set(REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]) == {"anon", "user", "address"}
     assert all(REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].values())  # base settings: all on
 
 
@@ -71,6 +74,18 @@ def test_one_address_is_throttled_across_many_users(rates):
         assert api(UserFactory()).get("/api/v1/me/").status_code == 200
     assert_throttled(api(UserFactory()).get("/api/v1/me/"))
     assert api(UserFactory(), ip="198.51.100.1").get("/api/v1/me/").status_code == 200
+
+
+def test_wrong_tokens_are_counted_before_authentication(rates):
+    """A token guesser gets 401s, and then 429s: the address limit comes before DRF's
+    authentication, which would otherwise answer every guess."""
+    rates(address="3/min")
+    guesser = api(HTTP_AUTHORIZATION="Token " + "0" * 40)
+    for _ in range(3):
+        assert guesser.get("/api/v1/me/").status_code == 401
+    assert_throttled(guesser.get("/api/v1/me/"))
+    assert_throttled(api().get("/api/v1/departments/"))  # the same address, anything else
+    assert api(ip="198.51.100.1").get("/api/v1/departments/").status_code == 200
 
 
 def test_anonymous_requests_are_throttled_per_address(rates):
