@@ -140,3 +140,15 @@ class FilesystemTransport(filesystem.Transport):
     """kombu's filesystem transport with the atomic channel above."""
 
     Channel = Channel
+
+
+def register() -> None:
+    """Serve ``filesystem://`` URLs with this transport in this process (kombu resolves a URL's
+    scheme through its alias table). Called by config/celery.py, which every process imports
+    before it connects; a URL of another scheme (Redis) is unaffected."""
+    from kombu import transport
+
+    name = f"{__name__}:FilesystemTransport"
+    if transport.TRANSPORT_ALIASES.get("filesystem") != name:
+        transport.TRANSPORT_ALIASES["filesystem"] = name
+        transport._transport_cache.pop("filesystem", None)

@@ -126,7 +126,7 @@ def test_settings_use_the_atomic_transport_without_broadcasts(tmp_path):
         "import django; django.setup();"
         "from django.conf import settings as s; from config.celery import app;"
         "c = app.connection_for_write();"
-        "print(s.CELERY_BROKER_TRANSPORT, s.CELERY_WORKER_ENABLE_REMOTE_CONTROL,"
+        "print(s.CELERY_BROKER_URL, s.CELERY_WORKER_ENABLE_REMOTE_CONTROL,"
         " type(c.transport).__module__ + ':' + type(c.transport).__name__)"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
@@ -135,7 +135,7 @@ def test_settings_use_the_atomic_transport_without_broadcasts(tmp_path):
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == [
-        "config.broker:FilesystemTransport",
+        "filesystem://",
         "False",
         "config.broker:FilesystemTransport",
     ]

@@ -282,10 +282,10 @@ if REDIS_URL:
     if env_str("PORTAL_BROKER_KEYPREFIX", ""):
         CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("PORTAL_BROKER_KEYPREFIX")
 else:
+    # "filesystem://" is served by config.broker's transport with atomic writes (registered by
+    # config/celery.py): kombu's own lets a worker read a message file before its body is
+    # written, and the worker stops on the JSONDecodeError.
     CELERY_BROKER_URL = "filesystem://"
-    # kombu's transport with atomic writes (config/broker.py): kombu's own lets a worker read a
-    # message file before its body is written, and the worker stops on the JSONDecodeError.
-    CELERY_BROKER_TRANSPORT = "config.broker:FilesystemTransport"
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(BROKER_DIR)
     # No broadcast traffic on files: remote control (pidbox fanout), and with the Procfile's
     # --without-gossip/--without-mingle/--without-heartbeat no worker events either. Each was
