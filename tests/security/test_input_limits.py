@@ -122,6 +122,24 @@ def test_django_field_limit_is_a_json_413(demo, citizen_api):
     assert set(response.json()) == {"detail"}
 
 
+def test_django_field_limit_on_a_web_upload_page_is_a_413_page(demo, client):
+    """The same through Django's own handler (a form page that takes files): 413, not 400."""
+    citizen = UserFactory()
+    client.force_login(citizen)
+    api = APIClient()
+    api.force_authenticate(citizen)
+    created = api.post(
+        "/api/v1/applications/", {"services": ["moving-house"], "answers": {}}, format="json"
+    )
+    reference = created.json()["reference"]
+    response = client.post(
+        f"/applications/{reference}/form/move/", {"move.new_address": "x" * (2 * 1024 * 1024)}
+    )
+    assert response.status_code == 413
+    assert b"too large" in response.content
+    assert Application.objects.get(reference=reference).status == "draft"
+
+
 def test_web_page_over_its_limit_is_a_413_page(demo, client):
     client.force_login(UserFactory())
     response = client.post(
