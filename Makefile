@@ -6,14 +6,17 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 # Parallel test processes (pytest-xdist); the machine in CI has two cores.
 JOBS ?= 2
+# `make soak`: how long the embedded default runs under steady submissions.
+SOAK_SECONDS ?= 1800
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install setup run test lint format check-migrations chromium bench bench-full clean
+.PHONY: help install setup run test lint format check-migrations chromium bench bench-full soak clean
 
 help:
 	@echo "make run    - install, migrate, seed and start web + worker + beat on http://127.0.0.1:$(PORT)/"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make lint   - ruff check, ruff format --check, makemigrations --check"
+	@echo "make soak   - the make-run stack on a fresh SQLite + filesystem broker for SOAK_SECONDS (1800)"
 	@echo "make bench  - quick benchmarks (PostgreSQL + Redis); make bench-full: 1,000,000 cases"
 
 $(BIN)/.installed: pyproject.toml
@@ -53,6 +56,11 @@ bench: install
 
 bench-full: install
 	$(BIN)/python bench/run.py --full $(BENCH_ARGS)
+
+# The embedded default (`make run`'s honcho stack, in a runtime folder of its own on a free port)
+# under steady API submissions; fails if a process stops or a submission is not routed.
+soak: install
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python bench/soak.py --seconds $(SOAK_SECONDS)
 
 lint: install
 	$(BIN)/ruff check .

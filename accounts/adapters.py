@@ -5,12 +5,23 @@ from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+
+from audit.middleware import client_ip
 
 from . import actions, mfa_secrets
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request):
+        """The address sign-in limits count by: the same proxy-aware one as audit events and
+        API throttling (X-Forwarded-For trusted only for TRUSTED_PROXY_COUNT hops)."""
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine the client address")
+        return ip
+
     def save_user(self, request, user, form, commit=True):
         with transaction.atomic():
             user = super().save_user(request, user, form, commit=commit)

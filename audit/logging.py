@@ -55,3 +55,25 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             payload["exc_info"] = self.formatException(record.exc_info)
         return json.dumps(payload, ensure_ascii=False)
+
+
+class ExpectedErrorFilter(logging.Filter):
+    """A 403 or 404 is an answer, not a failure: Django's request logger attaches the exception
+    (and so a traceback) to its "Forbidden"/"Not Found" warning when a view raises
+    PermissionDenied or Http404. Keep the one line, drop the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and _is_expected(record.exc_info[1]):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def _is_expected(exc: BaseException | None) -> bool:
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+    from rest_framework import exceptions
+
+    return isinstance(
+        exc, (Http404, PermissionDenied, exceptions.NotFound, exceptions.PermissionDenied)
+    )

@@ -3,7 +3,6 @@ history, and the citizen's "who looked at my data"."""
 
 from __future__ import annotations
 
-import csv
 import secrets
 from urllib.parse import urlencode
 
@@ -13,6 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date
+
+from config.spreadsheet import csv_writer
 
 from . import actions, presenters, selectors
 from .constants import AuditAction
@@ -112,7 +113,7 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     raw, parsed = _filters(request)
     events = selectors.audit_search(user=request.user, **parsed)
     actions.audit_export_record(actor=request.user, filters=raw, rows=events.count())
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())  # cells that a spreadsheet would evaluate are neutralised
     purposes = PurposeReader()  # each data key is read once for the whole export
 
     def rows():

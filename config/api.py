@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -34,6 +34,11 @@ def _as_field_errors(data: Any) -> dict[str, Any]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Render every API error as ``detail`` or ``errors``; unknown errors stay a logged 500."""
+    if isinstance(exc, RequestDataTooBig):  # Django's own limits (form fields, body in memory)
+        from config.limits import too_large
+
+        request = context.get("request")
+        return too_large(getattr(request, "_request", request))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -12,7 +12,11 @@ from typing import Any
 from celery import Celery
 from celery.signals import before_task_publish, task_postrun, task_prerun
 
+from . import broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+# The embedded default's broker: kombu's filesystem transport with atomic writes.
+broker.register()
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")

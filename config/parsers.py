@@ -1,4 +1,10 @@
-"""Request parsers: JSON that cannot be answers (too deep, non-finite numbers) is a 400.
+"""Request parsers: JSON that cannot be answers (too deep, too long, too big, non-finite
+numbers) is a 400, refused before json.loads builds anything.
+
+The shape of the document (nesting depth, items per list or object, items in all, string
+lengths) is checked by one regular-expression scan of the text that stops at the first limit
+exceeded, so a body of a million tiny items costs a few thousand steps, not a million objects
+and their validation. Limits: JSON_MAX_* settings.
 
 Kept apart from config.api: DRF imports the default parsers while building APIView, so this
 module must not import DRF's views.
@@ -9,8 +15,10 @@ from __future__ import annotations
 import codecs
 import json
 import math
+import re
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
@@ -33,6 +41,7 @@ class BoundedJSONParser(JSONParser):
         encoding = parser_context.get("encoding", "utf-8")
         try:
             text = codecs.getreader(encoding)(stream).read()
+            check_shape(text)
             data = json.loads(text, parse_float=_finite_float, parse_constant=_refuse_constant)
             _check_text(data)
             return data
@@ -42,6 +51,53 @@ class BoundedJSONParser(JSONParser):
             ) from exc
         except ValueError as exc:
             raise exceptions.ParseError(_("JSON parse error - %(error)s") % {"error": exc}) from exc
+
+
+# A JSON string (with its escapes) or one structural character; everything else (numbers,
+# literals, spaces) is skipped by the scan in C.
+_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},]', re.S)
+
+
+def check_shape(text: str) -> None:
+    """Refuse (ParseError) a document over the depth, size or string limits, scanning it once
+    and stopping at the first limit exceeded. Malformed text is left to json.loads."""
+    max_depth, max_items = settings.JSON_MAX_DEPTH, settings.JSON_MAX_ITEMS
+    max_members, max_chars = settings.JSON_MAX_CONTAINER_ITEMS, settings.JSON_MAX_STRING_CHARS
+    members: list[int] = []  # commas seen in each open list or object
+    items = 0
+    for match in _TOKENS.finditer(text):
+        start = match.start()
+        char = text[start]
+        if char == '"':
+            if match.end() - start - 2 > max_chars:
+                raise exceptions.ParseError(
+                    _("JSON parse error - a text is longer than %(n)s characters.")
+                    % {"n": max_chars}
+                )
+            continue
+        if char in "[{":
+            members.append(0)
+            items += 1
+            if len(members) > max_depth:
+                raise exceptions.ParseError(
+                    _("JSON parse error - the document is nested too deeply.")
+                )
+        elif char in "]}":
+            if members:
+                members.pop()
+        else:
+            items += 1
+            if members:
+                members[-1] += 1
+                if members[-1] >= max_members:
+                    raise exceptions.ParseError(
+                        _("JSON parse error - a list or object has more than %(n)s items.")
+                        % {"n": max_members}
+                    )
+        if items > max_items:
+            raise exceptions.ParseError(
+                _("JSON parse error - the document has more than %(n)s values.") % {"n": max_items}
+            )
 
 
 def _refuse_constant(name: str) -> None:

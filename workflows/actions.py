@@ -512,6 +512,10 @@ def case_claim(*, case: Case, actor: User) -> Case:
         raise CaseError(_("Only an open case can be claimed."))
     if case.assignee_id and case.assignee_id != actor.pk:
         raise CaseError(_("Someone else is working on this case."))
+    if case.assignee_id == actor.pk and case.status == CaseStatus.IN_PROGRESS:
+        # Claiming a case one already works on (a double click, a retried request) changes
+        # nothing, so it records nothing: repeated claims must not flood the audit log.
+        return case
     case.assignee = actor
     assign_perm("workflows.change_case", actor, case)
     return _transition(

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "audit.middleware.RequestContextMiddleware",
+    "config.limits.RequestBodyLimitMiddleware",
+    "config.throttling.ApiAddressThrottleMiddleware",
     "audit.middleware.RejectNulMiddleware",
     "services.middleware.CatalogMemoMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -148,6 +150,17 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Citizen portal] "
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Sign-in limits (allauth; counted in the cache, per client address as RequestContextMiddleware
+# computes it: accounts.adapters.AccountAdapter.get_client_ip). The per-address limits are the
+# strong ones (an hour's budget); the per-account limit on failures has a short window, so a
+# stranger who knows an email address can block its sign-in for five minutes at most, and only
+# by spending their own address's budget.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip,300/h/ip",
+    "login_failed": "10/m/ip,30/h/ip,10/5m/key",
+    "signup": "20/m/ip,100/h/ip",
+    "reset_password": "20/m/ip,5/m/key",
+}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # TOTP secrets and recovery-code seeds are encrypted with the personal-data keys.
 MFA_ADAPTER = "accounts.adapters.MFAAdapter"
@@ -229,8 +242,38 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "600/min"},
+    # Per user and per client address, counted in the cache (config/throttling.py); the
+    # "address" scope is applied to every /api/ request by ApiAddressThrottleMiddleware.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.throttling.AnonAddressThrottle",
+        "config.throttling.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_THROTTLE_ANON", "120/min"),
+        "user": env_str("API_THROTTLE_USER", "600/min"),
+        "address": env_str("API_THROTTLE_ADDRESS", "1800/min"),
+    },
 }
+# --- Limits on input, checked before work (config/limits.py, config/parsers.py) -------------
+# Request bodies: small for JSON API calls, larger only where files are uploaded, and Django's
+# own limit (form fields) for every other page. A larger body is refused with 413 unread.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 512 * 1024)
+UPLOAD_MAX_BODY_BYTES = env_int("UPLOAD_MAX_BODY_BYTES", 12 * 1024 * 1024)
+UPLOAD_PATHS = [
+    r"^/api/v1/applications/[^/]+/attachments/$",
+    r"^/applications/[^/]+/form/",
+]
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
+# A refused body is read and discarded up to this much, so the client gets the 413 instead of
+# a connection reset; a body beyond it may still see the reset.
+BODY_DRAIN_MAX_BYTES = env_int("BODY_DRAIN_MAX_BYTES", 32 * 1024 * 1024)
+BODY_DRAIN_SECONDS = env_int("BODY_DRAIN_SECONDS", 10)
+# JSON documents: checked by a scan of the text before json.loads builds anything.
+JSON_MAX_DEPTH = 20
+JSON_MAX_ITEMS = 10_000  # values in the whole document
+JSON_MAX_CONTAINER_ITEMS = 1_000  # items of one list or members of one object
+JSON_MAX_STRING_CHARS = 50_000  # one string, as written (escapes included)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Citizen portal API",
     "DESCRIPTION": "One application for a life event, routed to every department that must act.",
@@ -252,8 +295,17 @@ if REDIS_URL:
     if env_str("PORTAL_BROKER_KEYPREFIX", ""):
         CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("PORTAL_BROKER_KEYPREFIX")
 else:
+    # "filesystem://" is served by config.broker's transport with atomic writes (registered by
+    # config/celery.py): kombu's own lets a worker read a message file before its body is
+    # written, and the worker stops on the JSONDecodeError.
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(BROKER_DIR)
+    # No broadcast traffic on files: remote control (pidbox fanout), and with the Procfile's
+    # --without-gossip/--without-mingle/--without-heartbeat no worker events either. Each was
+    # a stream of small files written and read concurrently, and stale pidbox queues of old
+    # workers kept receiving copies nobody consumed. Nothing in the portal uses them (/healthz
+    # relies on beat's heartbeat task).
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -351,13 +403,18 @@ CONTENT_SECURITY_POLICY = {
 }
 # Behind a proxy, how many X-Forwarded-For hops to trust for the client IP in audit events.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# allauth reads its own setting wherever it does not go through the adapter; keep them equal.
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 # --- Logging: one JSON object per line, with the request id audit events reuse ------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "audit.logging.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "audit.logging.RequestContextFilter"},
+        "expected_errors": {"()": "audit.logging.ExpectedErrorFilter"},
+    },
     "formatters": {
         "json": {"()": "audit.logging.JsonFormatter"},
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -372,6 +429,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Django's own handlers (a second console line under DEBUG, mail to ADMINS) are
+        # dropped: everything goes through the root handler once.
+        "django": {"propagate": True},
+        # 403 and 404 are logged as one line each, without the traceback of the exception.
+        "django.request": {"filters": ["expected_errors"]},
         "celery": {"level": LOG_LEVEL},
     },
 }

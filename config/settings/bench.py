@@ -13,7 +13,10 @@ SECRET_KEY = env_str(
 )
 INSTALLED_APPS = [*INSTALLED_APPS, "bench.baseline"]
 ROOT_URLCONF = "bench.baseline.urls"
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None}}
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None, "address": None},
+}
 ACCOUNT_RATE_LIMITS = False
 EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -18,7 +18,12 @@ if os.environ.get("PORTAL_TEST_EMAIL_DIR"):
 LOG_FORMAT = os.environ.get("PORTAL_TEST_LOG_FORMAT", "plain")
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405
 LOGGING["root"]["level"] = os.environ.get("PORTAL_TEST_LOG_LEVEL", "WARNING")  # noqa: F405
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None}}  # noqa: F405
+# Throttling and sign-in limits are off by default in tests (the suite sends many requests from
+# one address); tests/security/test_throttling.py turns them on.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None, "address": None},
+}
 ACCOUNT_RATE_LIMITS = False
 
 # One id per pytest run (inherited by xdist workers and by the Celery worker the tests start),
