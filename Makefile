@@ -8,13 +8,14 @@ PORT ?= 8000
 JOBS ?= 2
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install setup run test lint format check-migrations chromium bench bench-full clean
+.PHONY: help install setup run test lint format check-migrations chromium bench bench-full load clean
 
 help:
 	@echo "make run    - install, migrate, seed and start web + worker + beat on http://127.0.0.1:$(PORT)/"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make lint   - ruff check, ruff format --check, makemigrations --check"
 	@echo "make bench  - quick benchmarks (PostgreSQL + Redis); make bench-full: 1,000,000 cases"
+	@echo "make load   - load test: 100 users for 3 minutes against gunicorn, a worker and beat"
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +54,11 @@ bench: install
 
 bench-full: install
 	$(BIN)/python bench/run.py --full $(BENCH_ARGS)
+
+# Load test (bench/README.md, "Load"): locust, 100 users for 3 minutes after a 1-minute
+# baseline, against gunicorn + Celery worker + beat on BENCH_PG / BENCH_REDIS_URL, 127.0.0.1 only.
+load: install
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
