@@ -127,3 +127,28 @@ def test_a_form_body_to_a_json_operation_is_415(citizen_api):
     response = citizen_api.patch("/api/v1/me/profile/", "facts=1", content_type="text/plain")
     assert response.status_code == 415
     assert set(response.json()) == {"detail"}
+
+
+def test_a_throttled_view_documents_429():
+    """Throttles added to a view (or as a default) appear in its schema without more work."""
+    from django.urls import path
+    from drf_spectacular.generators import SchemaGenerator
+    from rest_framework.response import Response
+    from rest_framework.throttling import UserRateThrottle
+    from rest_framework.views import APIView
+
+    class Throttled(APIView):
+        throttle_classes = [UserRateThrottle]
+
+        def get(self, request):
+            return Response({})
+
+    class Free(Throttled):
+        throttle_classes = []
+
+    generator = SchemaGenerator(
+        patterns=[path("api/t/", Throttled.as_view()), path("api/f/", Free.as_view())]
+    )
+    paths = generator.get_schema(request=None, public=True)["paths"]
+    assert "429" in paths["/api/t/"]["get"]["responses"]
+    assert "429" not in paths["/api/f/"]["get"]["responses"]
