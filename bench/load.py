@@ -12,9 +12,11 @@ The load average of the machine (shared) is sampled during each phase and report
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -30,8 +32,10 @@ from bench.common import (
     ROOT,
     celery_beat,
     celery_worker,
+    children,
+    cpu_seconds,
     create_database,
-    gunicorn,
+    gunicorn_server,
     in_django,
     redis_delete_prefix,
 )
@@ -71,11 +75,25 @@ class LoadAverage:
         return {"min": min(s), "mean": sum(s) / len(s), "max": max(s)}
 
 
+def cpu_of(pids: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds used so far by each group of processes (and their children)."""
+    used = {}
+    for name, roots in pids.items():
+        total = 0.0
+        for pid in roots:
+            for p in [pid, *children(pid)]:
+                with contextlib.suppress(OSError):
+                    total += cpu_seconds(p)
+        used[name] = total
+    return used
+
+
 def locust(
     url: str, users: list[str], *, count: int, seconds: int, data: Path, out: Path
-) -> list[dict]:
+) -> tuple[list[dict], float]:
     """Run locust headless for `seconds` with `count` users of the given classes; returns the
-    rows of its stats CSV (one per endpoint name, then "Aggregated")."""
+    rows of its stats CSV (one per endpoint name, then "Aggregated") and the CPU seconds locust
+    used."""
     prefix = out / "stats"
     args = [
         PYTHON, "-m", "locust",
@@ -91,7 +109,10 @@ def locust(
         *users,
     ]  # fmt: skip
     env = {**os.environ, "BENCH_LOAD_DATA": str(data), "PYTHONPATH": str(ROOT)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    locust_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if not Path(f"{prefix}_stats.csv").exists():
         sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
         raise RuntimeError(f"locust wrote no statistics (exit {done.returncode})")
@@ -99,7 +120,7 @@ def locust(
     if failures.count("\n") > 1:
         print(failures, flush=True)
     with open(f"{prefix}_stats.csv", newline="") as f:
-        return [
+        rows = [
             {
                 "name": row["Name"],
                 "requests": int(row["Request Count"]),
@@ -110,6 +131,7 @@ def locust(
             }
             for row in csv.DictReader(f)
         ]
+    return rows, locust_cpu
 
 
 def print_rows(title: str, rows: list[dict], load: dict[str, float]) -> None:
@@ -148,15 +170,18 @@ def main(argv: list[str] | None = None) -> int:
         data_file.write_text(json.dumps(data))
         try:
             with (
-                gunicorn(database, keep_alive=KEEP_ALIVE, PORTAL_BROKER_KEYPREFIX=KEYPREFIX) as url,
-                celery_worker(database, keyprefix=KEYPREFIX, log=tmp_path / "worker.log"),
+                gunicorn_server(
+                    database, keep_alive=KEEP_ALIVE, PORTAL_BROKER_KEYPREFIX=KEYPREFIX
+                ) as (url, web),
+                celery_worker(database, keyprefix=KEYPREFIX, log=tmp_path / "worker.log") as worker,
                 celery_beat(
                     database,
                     keyprefix=KEYPREFIX,
                     schedule=tmp_path / "beat-schedule",
                     log=tmp_path / "beat.log",
-                ),
+                ) as beat,
             ):
+                pids = {"web": [web.pid], "worker": [worker.pid], "beat": [beat.pid]}
                 assert url.startswith("http://127.0.0.1:")
                 phases = [
                     ("baseline", ["BareStack"], args.baseline_minutes),
@@ -166,8 +191,9 @@ def main(argv: list[str] | None = None) -> int:
                     out = tmp_path / name
                     out.mkdir()
                     print(f"== {name}: {args.users} users, {minutes:g} min", flush=True)
+                    cpu_before, began = cpu_of(pids), time.monotonic()
                     with LoadAverage() as load:
-                        rows = locust(
+                        rows, locust_cpu = locust(
                             url,
                             classes,
                             count=args.users,
@@ -175,8 +201,14 @@ def main(argv: list[str] | None = None) -> int:
                             data=data_file,
                             out=out,
                         )
-                    results[name] = {"rows": rows, "load_average": load.summary()}
+                    wall = time.monotonic() - began
+                    cpu = {k: v - cpu_before[k] for k, v in cpu_of(pids).items()}
+                    cores = {
+                        k: round(v / wall, 2) for k, v in {**cpu, "locust": locust_cpu}.items()
+                    }
+                    results[name] = {"rows": rows, "load_average": load.summary(), "cores": cores}
                     print_rows(name, rows, load.summary())
+                    print(f"  cores used (of 2): {cores}", flush=True)
                 results["routed"] = in_django("bench.scenarios._load:routed", database=database)
                 for log in ("worker.log", "beat.log"):
                     text = (tmp_path / log).read_text(errors="replace")
