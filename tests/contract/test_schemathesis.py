@@ -2,7 +2,7 @@
 server on PostgreSQL, as a citizen, a clerk and a supervisor.
 
 Every operation of /api/schema/ is called with examples, boundary values and fuzzed data, valid
-and invalid (`--mode all`), and every check schemathesis has must pass: no 500, only documented
+and invalid (`mode = "all"`), and every check schemathesis has must pass: no 500, only documented
 status codes and content types, responses that match their schema, invalid input refused, valid
 input accepted, no access without authentication. The path references are drawn mostly from the
 caller's own applications or cases (made by the real actions), so the operations reach their
