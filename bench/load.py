@@ -45,7 +45,7 @@ KEYPREFIX = "bench-load:"
 CLERKS_PER_DEPARTMENT = 10
 # Users think 1 to 3 s between journeys on a kept-alive connection. gunicorn's threaded workers
 # close an idle one after 2 s by default, and a request sent just as it closes is reset (the
-# errors of the first runs). Longer than the clients' (or a proxy's) idle time: no such race.
+# one error of a trial run). Longer than the clients' (or a proxy's) idle time: no such race.
 KEEP_ALIVE = 75
 
 
