@@ -10,7 +10,7 @@ JOBS ?= 2
 SOAK_SECONDS ?= 1800
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install setup run test lint format check-migrations chromium bench bench-full soak clean
+.PHONY: help install setup run test lint format check-migrations chromium bench bench-full soak load clean
 
 help:
 	@echo "make run    - install, migrate, seed and start web + worker + beat on http://127.0.0.1:$(PORT)/"
@@ -18,6 +18,7 @@ help:
 	@echo "make lint   - ruff check, ruff format --check, makemigrations --check"
 	@echo "make soak   - the make-run stack on a fresh SQLite + filesystem broker for SOAK_SECONDS (1800)"
 	@echo "make bench  - quick benchmarks (PostgreSQL + Redis); make bench-full: 1,000,000 cases"
+	@echo "make load   - load test: 100 users for 3 minutes against gunicorn, a worker and beat"
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +62,11 @@ bench-full: install
 # under steady API submissions; fails if a process stops or a submission is not routed.
 soak: install
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python bench/soak.py --seconds $(SOAK_SECONDS)
+
+# Load test (bench/README.md, "Load"): locust, 100 users for 3 minutes after a 1-minute
+# baseline, against gunicorn + Celery worker + beat on BENCH_PG / BENCH_REDIS_URL, 127.0.0.1 only.
+load: install
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,23 +7,17 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import NewestFirst
+
 from . import presenters, selectors
 
 SEARCH_FILTERS = ["target", "actor", "action", "department", "subject", "since", "until"]
-
-
-class NewestFirst(CursorPagination):
-    ordering = "-id"
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 1000
 
 
 def _auditor(request: Request) -> None:
@@ -38,45 +32,66 @@ def search_params(query) -> dict:
             params[key] = parse_datetime(params[key]) if params[key] else None
         except ValueError:  # well formed but impossible, e.g. month 13
             params[key] = None
-        if query.get(key) and params[key] is None:
-            from rest_framework.exceptions import ValidationError
-
+        # Given but empty is as wrong as given but unreadable: the schema says date-time.
+        if key in query and params[key] is None:
             raise ValidationError(
                 {key: [_("Use an ISO date and time, e.g. 2026-11-27T00:00:00Z.")]}
             )
     return params
 
 
-EventOutput = inline_serializer(
-    "AuditEventOutput",
-    {
-        "seq": serializers.IntegerField(),
-        "at": serializers.DateTimeField(),
-        "actor": serializers.EmailField(allow_null=True),
-        "role": serializers.CharField(),
-        "department": serializers.CharField(allow_null=True),
-        "action": serializers.CharField(),
-        "target": serializers.CharField(),
-        "purpose": serializers.CharField(),
-        "purpose_erased": serializers.BooleanField(),
-        "details": serializers.DictField(),
-        "sealed": serializers.BooleanField(),
-    },
-)
+class AuditEventOutput(serializers.Serializer):
+    seq = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor = serializers.EmailField(allow_null=True)
+    role = serializers.CharField(allow_blank=True)
+    department = serializers.CharField(allow_null=True)
+    action = serializers.CharField()
+    action_label = serializers.CharField()
+    target_type = serializers.CharField(allow_blank=True)
+    target = serializers.CharField(allow_blank=True)
+    subject = serializers.IntegerField(allow_null=True, help_text="The citizen's user id.")
+    purpose = serializers.CharField(allow_blank=True)
+    purpose_erased = serializers.BooleanField()
+    request_id = serializers.CharField(allow_blank=True)
+    ip = serializers.IPAddressField(allow_null=True)
+    details = serializers.DictField()
+    sealed = serializers.BooleanField()
+
+
+class DataAccessOutput(serializers.Serializer):
+    at = serializers.DateTimeField()
+    staff = serializers.CharField(allow_null=True)
+    staff_id = serializers.IntegerField(allow_null=True)
+    department = serializers.CharField(allow_null=True)
+    action = serializers.CharField()
+    action_label = serializers.CharField()
+    fields = serializers.ListField(child=serializers.CharField())
+    purpose = serializers.CharField(allow_blank=True)
+    purpose_erased = serializers.BooleanField()
+    case = serializers.CharField(allow_null=True)
 
 
 class AuditEventListApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = NewestFirst
+    validates_query = True  # `since` and `until`
 
     @extend_schema(
-        parameters=[OpenApiParameter(k, OpenApiTypes.STR) for k in SEARCH_FILTERS],
-        responses=EventOutput,
+        parameters=[
+            OpenApiParameter(
+                k,
+                OpenApiTypes.DATETIME if k in ("since", "until") else OpenApiTypes.STR,
+            )
+            for k in SEARCH_FILTERS
+        ],
+        responses=AuditEventOutput(many=True),
         summary="Search the audit log (supervisors)",
     )
     def get(self, request: Request) -> Response:
         _auditor(request)
         events = selectors.audit_search(user=request.user, **search_params(request.query_params))
-        paginator = NewestFirst()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(events, request, view=self)
         return paginator.get_paginated_response(presenters.event_rows(page))
 
@@ -110,7 +125,12 @@ class AuditVerifyApi(APIView):
 class ApplicationHistoryApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=EventOutput, summary="Everything that happened to one application")
+    @extend_schema(
+        responses=inline_serializer(
+            "ApplicationHistoryOutput", {"results": AuditEventOutput(many=True)}
+        ),
+        summary="Everything that happened to one application (its first 5,000 events)",
+    )
     def get(self, request: Request, reference: str) -> Response:
         _auditor(request)
         events = selectors.application_history(user=request.user, reference=reference)
@@ -119,26 +139,14 @@ class ApplicationHistoryApi(APIView):
 
 class DataAccessApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = NewestFirst
 
     @extend_schema(
-        responses=inline_serializer(
-            "DataAccessOutput",
-            {
-                "at": serializers.DateTimeField(),
-                "staff": serializers.CharField(allow_null=True),
-                "staff_id": serializers.IntegerField(allow_null=True),
-                "department": serializers.CharField(allow_null=True),
-                "action": serializers.CharField(),
-                "fields": serializers.ListField(child=serializers.CharField()),
-                "purpose": serializers.CharField(),
-                "purpose_erased": serializers.BooleanField(),
-                "case": serializers.CharField(allow_null=True),
-            },
-        ),
+        responses=DataAccessOutput(many=True),
         summary="Who read or revealed your personal data",
     )
     def get(self, request: Request) -> Response:
-        paginator = NewestFirst()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.data_access_for_citizen(user=request.user), request, view=self
         )

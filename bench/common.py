@@ -196,16 +196,31 @@ def process(
 
 
 @contextlib.contextmanager
-def gunicorn(database: str, *, workers: int = 2, threads: int = 8, **extra: str) -> Iterator[str]:
+def gunicorn(
+    database: str,
+    *,
+    workers: int = 2,
+    threads: int = 8,
+    keep_alive: int | None = None,
+    **extra: str,
+) -> Iterator[str]:
     """The portal served by gunicorn the way the Procfile serves it (bench settings);
-    yields its base URL."""
-    with gunicorn_server(database, workers=workers, threads=threads, **extra) as (url, _master):
+    yields its base URL. `keep_alive`: seconds an idle connection stays open (gunicorn's
+    default is 2)."""
+    with gunicorn_server(
+        database, workers=workers, threads=threads, keep_alive=keep_alive, **extra
+    ) as (url, _master):
         yield url
 
 
 @contextlib.contextmanager
 def gunicorn_server(
-    database: str, *, workers: int = 2, threads: int = 8, **extra: str
+    database: str,
+    *,
+    workers: int = 2,
+    threads: int = 8,
+    keep_alive: int | None = None,
+    **extra: str,
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """Like `gunicorn`, but yields (base URL, master process) so callers can find the workers
     (`children`) and measure them."""
@@ -217,6 +232,8 @@ def gunicorn_server(
         "--threads", str(threads),
         "--worker-class", "gthread",
     ]  # fmt: skip
+    if keep_alive is not None:
+        args += ["--keep-alive", str(keep_alive)]
     with process(args, env=bench_env(database, **extra)) as master:
         wait_for_port(port)
         yield f"http://127.0.0.1:{port}", master
@@ -315,6 +332,22 @@ def celery_worker(
     env = bench_env(database, PORTAL_BROKER_KEYPREFIX=keyprefix)
     with process(args, env=env, log=log) as worker:
         yield worker
+
+
+@contextlib.contextmanager
+def celery_beat(
+    database: str, *, keyprefix: str, schedule: Path, log: Path | None = None, **extra: str
+) -> Iterator[subprocess.Popen]:
+    """Celery beat with the settings' schedule (`BENCH_BEAT=1` keeps it in the bench settings),
+    sending to the bench Redis database under `keyprefix`; its state file at `schedule`."""
+    args = [
+        PYTHON, "-m", "celery", "-A", "config", "beat",
+        "--loglevel", "WARNING",
+        "--schedule", str(schedule),
+    ]  # fmt: skip
+    env = bench_env(database, PORTAL_BROKER_KEYPREFIX=keyprefix, BENCH_BEAT="1", **extra)
+    with process(args, env=env, log=log) as beat:
+        yield beat
 
 
 def redis_delete_prefix(prefix: str) -> int:

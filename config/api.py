@@ -6,22 +6,75 @@ Errors are ``{"detail": "..."}`` or, for invalid input, ``{"errors": {"field": [
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
-from rest_framework.pagination import PageNumberPagination
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
 
 
+class StrictInput(serializers.Serializer):
+    """A request body: a field it does not know is refused (400), never silently ignored, so a
+    misspelt field cannot pass for an omitted one. The schema says so (`additionalProperties`)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise exceptions.ValidationError({key: [_("Unknown field.")] for key in unknown})
+        return super().to_internal_value(data)
+
+
+def page_size_param(request: Any, *, default: int, maximum: int, name: str = "page_size") -> int:
+    """The page size a client asked for: a whole number of at least 1 (a larger one than
+    `maximum` is cut to it); anything else is a 400, never silently the default."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise exceptions.ValidationError({name: [_("Use a whole number of at least 1.")]})
+    return min(int(raw), maximum)
+
+
+def _strict_parameters(parameters: list[dict]) -> list[dict]:
+    """Describe the page number and page size as whole numbers of at least 1, as they are read."""
+    for parameter in parameters:
+        if parameter["name"] in ("page", "page_size"):
+            parameter["schema"] = {**parameter.get("schema", {}), "type": "integer", "minimum": 1}
+    return parameters
+
+
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request: Any) -> int:
+        return page_size_param(request, default=self.page_size, maximum=self.max_page_size)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        return _strict_parameters(super().get_schema_operation_parameters(view))
+
+
+class NewestFirst(CursorPagination):
+    """Newest rows first, by an opaque cursor (`next`/`previous` links, no count)."""
+
+    ordering = "-id"
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+    def get_page_size(self, request: Any) -> int:
+        return page_size_param(request, default=self.page_size, maximum=self.max_page_size)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        return _strict_parameters(super().get_schema_operation_parameters(view))
 
 
 def _as_field_errors(data: Any) -> dict[str, Any]:

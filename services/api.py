@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -114,6 +114,7 @@ def _own_application(request: Request, reference: str, *, for_update: bool = Fal
 
 class ServiceListApi(APIView):
     permission_classes = [AllowAny]
+    pagination_class = Pagination
 
     @extend_schema(
         parameters=[
@@ -123,7 +124,7 @@ class ServiceListApi(APIView):
         summary="The catalog, each service with the JSON Schema of its form",
     )
     def get(self, request: Request) -> Response:
-        paginator = Pagination()
+        paginator = self.pagination_class()
         query = request.query_params.get("q", "")[:100].replace("\x00", "")  # PostgreSQL: no NUL
         services = selectors.services_published(query=query)
         page = paginator.paginate_queryset(services, request, view=self)
@@ -134,10 +135,11 @@ class ServiceListApi(APIView):
 
 class ApplicationListCreateApi(APIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = Pagination
 
     @extend_schema(responses=ApplicationListOutput(many=True), summary="Your applications")
     def get(self, request: Request) -> Response:
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.applications_for_citizen(user=request.user), request, view=self
         )
@@ -179,6 +181,7 @@ class ApplicationListCreateApi(APIView):
 
 class ApplicationDetailApi(APIView):
     permission_classes = [IsAuthenticated]
+    may_conflict = True
 
     @extend_schema(responses=ApplicationDetailOutput, summary="One of your applications")
     def get(self, request: Request, reference: str) -> Response:
@@ -209,6 +212,7 @@ class _ApplicationStatusApi(APIView):
     and answers its new status."""
 
     permission_classes = [IsAuthenticated]
+    may_conflict = True
     move: staticmethod
 
     def post(self, request: Request, reference: str) -> Response:
@@ -242,6 +246,7 @@ class ApplicationWithdrawApi(_ApplicationStatusApi):
 
 class ApplicationReplyApi(APIView):
     permission_classes = [IsAuthenticated]
+    may_conflict = True
 
     @extend_schema(
         request=ReplyInput,
@@ -274,7 +279,8 @@ class ApplicationReplyApi(APIView):
 
 class AttachmentUploadApi(APIView):
     permission_classes = [IsAuthenticated]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]
+    may_conflict = True
 
     @extend_schema(
         request=AttachmentInput,
@@ -340,6 +346,7 @@ class MyDataExportApi(APIView):
 
 class ApplicationEraseApi(APIView):
     permission_classes = [IsAuthenticated]
+    may_conflict = True
 
     @extend_schema(
         request=None, responses=StatusOutput, summary="Erase a closed application's personal data"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from config.api import StrictInput
+
 
 class ServiceOutput(serializers.Serializer):
     slug = serializers.SlugField()
@@ -15,12 +17,12 @@ class ServiceOutput(serializers.Serializer):
     form = serializers.DictField(help_text="JSON Schema (draft 2020-12) of the service's fields.")
 
 
-class ApplicationCreateInput(serializers.Serializer):
+class ApplicationCreateInput(StrictInput):
     services = serializers.ListField(child=serializers.SlugField(), min_length=1, max_length=10)
     answers = serializers.DictField(required=False, default=dict)
 
 
-class AnswersInput(serializers.Serializer):
+class AnswersInput(StrictInput):
     answers = serializers.DictField()
 
 
@@ -58,7 +60,7 @@ class StatusOutput(serializers.Serializer):
     submitted_at = serializers.DateTimeField(allow_null=True)
 
 
-class AttachmentInput(serializers.Serializer):
+class AttachmentInput(StrictInput):
     field = serializers.CharField(max_length=100)
     file = serializers.FileField(allow_empty_file=True)
 
@@ -71,7 +73,7 @@ class AttachmentOutput(serializers.Serializer):
     size = serializers.IntegerField()
 
 
-class ProfileInput(serializers.Serializer):
+class ProfileInput(StrictInput):
     facts = serializers.DictField()
 
 
@@ -80,7 +82,7 @@ class ProfileOutput(serializers.Serializer):
     form = serializers.DictField()
 
 
-class ReplyInput(serializers.Serializer):
+class ReplyInput(StrictInput):
     case = serializers.CharField(max_length=20)
     message = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     answers = serializers.DictField(required=False, default=dict)

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from config.api import page_size_param
 from services.actions import ServiceError
 from services.api import refused
 from services.validators import is_valid_national_id
@@ -22,6 +23,7 @@ from .serializers import (
     AssignInput,
     CaseDetailOutput,
     CaseListItemOutput,
+    CaseListOutput,
     MessageInput,
     NationalIdSearchInput,
     NationalIdSearchOutput,
@@ -60,12 +62,19 @@ def case_detail_data(case: Case, user: User) -> dict:
 
 class CaseListApi(APIView):
     permission_classes = [IsAuthenticated]
+    validates_query = True  # `page_size`
 
     @extend_schema(
         parameters=[
-            OpenApiParameter(name, OpenApiTypes.STR) for name in [*INBOX_FILTERS, "cursor"]
+            *(OpenApiParameter(name, OpenApiTypes.STR) for name in [*INBOX_FILTERS, "cursor"]),
+            OpenApiParameter(
+                "page_size",
+                {"type": "integer", "minimum": 1},
+                description="Cases per page (50 unless given; more than 200 gives 200).",
+            ),
         ],
-        responses=CaseListItemOutput(many=True),
+        responses=CaseListOutput,
+        operation_id="v1_cases_list",
         summary="The inbox: your departments' cases, by due date, with counts per status",
     )
     def get(self, request: Request) -> Response:
@@ -79,10 +88,7 @@ class CaseListApi(APIView):
         counts = selectors.status_counts(cases)
         if params["status"]:
             cases = cases.filter(status__in=params["status"].split(","))
-        try:
-            size = max(1, min(int(request.query_params.get("page_size", 50)), 200))
-        except ValueError:
-            size = 50
+        size = page_size_param(request, default=50, maximum=200)
         rows, cursor = selectors.page_by_due_date(
             cases, cursor=request.query_params.get("cursor", ""), size=size
         )
@@ -137,6 +143,7 @@ class CaseDetailApi(APIView):
 
 class _CaseActionApi(APIView):
     permission_classes = [IsAuthenticated]
+    may_conflict = True
     input_serializer: type | None = None
 
     def act(self, case: Case, user: User, data: dict) -> object:  # pragma: no cover - abstract
@@ -160,18 +167,22 @@ class _CaseActionApi(APIView):
 
 
 def _action_api(name: str, serializer: type | None, act, summary: str) -> type[_CaseActionApi]:
-    view = type(
+    # A `post` of its own: extend_schema marks the function it decorates, so decorating the
+    # inherited one would give every action the schema of the last.
+    def post(self, request: Request, reference: str) -> Response:
+        return _CaseActionApi.post(self, request, reference)
+
+    return type(
         name,
         (_CaseActionApi,),
         {
             "input_serializer": serializer,
             "act": lambda self, case, user, data: act(case, user, data),
+            "post": extend_schema(request=serializer, responses=CaseDetailOutput, summary=summary)(
+                post
+            ),
         },
     )
-    view.post = extend_schema(request=serializer, responses=CaseDetailOutput, summary=summary)(
-        view.post
-    )
-    return view
 
 
 CaseClaimApi = _action_api(

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from config.api import StrictInput
+
 
 class CaseListItemOutput(serializers.Serializer):
     reference = serializers.CharField()
@@ -19,6 +21,17 @@ class CaseListItemOutput(serializers.Serializer):
         return case.breached_at is not None
 
 
+class CaseListOutput(serializers.Serializer):
+    """The inbox: a page of cases by due date, a cursor link to the next, counts per status."""
+
+    results = CaseListItemOutput(many=True)
+    next = serializers.URLField(allow_null=True)
+    counts = serializers.DictField(child=serializers.IntegerField())
+    counts_limit = serializers.IntegerField(
+        help_text="A count equal to this means this many or more (counting stops there)."
+    )
+
+
 class CaseDetailOutput(CaseListItemOutput):
     answers = serializers.ListField(child=serializers.DictField())
     # Why `answers` is empty for you ("" when it is not): a step that has not opened yet, or
@@ -29,27 +42,27 @@ class CaseDetailOutput(CaseListItemOutput):
     decision_note = serializers.CharField()
 
 
-class NoteInput(serializers.Serializer):
+class NoteInput(StrictInput):
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
-class MessageInput(serializers.Serializer):
+class MessageInput(StrictInput):
     message = serializers.CharField(max_length=5000)
 
 
-class ReasonInput(serializers.Serializer):
+class ReasonInput(StrictInput):
     reason = serializers.CharField(max_length=5000)
 
 
-class TextInput(serializers.Serializer):
+class TextInput(StrictInput):
     text = serializers.CharField(max_length=5000)
 
 
-class AssignInput(serializers.Serializer):
+class AssignInput(StrictInput):
     assignee = serializers.EmailField()
 
 
-class RevealInput(serializers.Serializer):
+class RevealInput(StrictInput):
     fields = serializers.ListField(
         child=serializers.CharField(max_length=100), min_length=1, max_length=50
     )

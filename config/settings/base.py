@@ -234,14 +234,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.PortalAutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "config.parsers.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only; the upload endpoint takes multipart itself.
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.BoundedJSONParser"],
     # Per user and per client address, counted in the cache (config/throttling.py); the
     # "address" scope is applied to every /api/ request by ApiAddressThrottleMiddleware.
     "DEFAULT_THROTTLE_CLASSES": [
@@ -283,6 +280,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # PATCH bodies are validated whole (the fields they hold are required), as the views do.
+    "COMPONENT_SPLIT_PATCH": False,
 }
 
 # --- Celery -----------------------------------------------------------------------------------

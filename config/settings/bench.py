@@ -4,7 +4,7 @@ under var/bench/, and the bare-stack baseline app (`bench.baseline`) mounted at 
 
 from .base import *  # noqa: F403
 from .base import INSTALLED_APPS, REST_FRAMEWORK, VAR_DIR
-from .env import env_str
+from .env import env_bool, env_str
 
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
@@ -25,7 +25,10 @@ _BENCH_DIR.mkdir(parents=True, exist_ok=True)
 PORTAL_GENERATE_LOCAL_KEYS = True
 PORTAL_KEY_FILE = str(_BENCH_DIR / "keys.json")
 PORTAL_AUDIT_KEY_FILE = str(_BENCH_DIR / "audit-signing.key")
-CELERY_BEAT_SCHEDULE = {}
+# The scenarios time their own work and want none of beat's; the load test (`make load`) runs
+# beat with the real schedule, as a deployment does.
+if not env_bool("BENCH_BEAT", False):
+    CELERY_BEAT_SCHEDULE = {}
 # Each benchmark database keeps its exported audit checkpoints apart (never the dev stack's).
 AUDIT_CHECKPOINT_DIR = str(
     _BENCH_DIR / "checkpoints" / env_str("DATABASE_URL", "default").rsplit("/", 1)[-1]

@@ -601,7 +601,9 @@ def test_an_oversized_body_is_refused_not_a_crash(catalog, api):
     huge = {"services": ["moving-house"], "answers": {"move.new_address": "x" * (3 * 1024 * 1024)}}
     before = counts()
     response = api.post(APPLICATIONS_URL, huge, format="json")
-    assert response.status_code == 413  # over the API's body limit: refused unread
+    # Over DATA_UPLOAD_MAX_MEMORY_SIZE: 413, in the API's error format.
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
     assert set(response.json()) == {"detail"}
     assert counts() == before
     reference = create(api, ["moving-house"], {"household.size": 2})["reference"]
