@@ -83,6 +83,7 @@ class TokenDetailApi(APIView):
     @extend_schema(
         summary="Revoke one of my API tokens",
         operation_id="v1_me_tokens_revoke",
+        request=None,
         responses={204: OpenApiResponse(description="Revoked."), 404: None},
     )
     def delete(self, request: Request, token_id: int) -> Response:
