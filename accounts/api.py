@@ -69,7 +69,8 @@ class TokenListApi(ListAPIView):
 
     @extend_schema(
         summary="Revoke all my API tokens (including the one this request uses)",
-        responses=TokensRevokedOutput,
+        request=None,
+        responses={200: TokensRevokedOutput},
         operation_id="v1_me_tokens_revoke_all",
     )
     def delete(self, request: Request) -> Response:

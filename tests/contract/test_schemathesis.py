@@ -191,7 +191,13 @@ def test_the_api_does_what_its_schema_says(require_postgres, loopback_server, tm
             token=data[role]["token"],
             references=data[role]["references"],
             workdir=workdir,
-            extra=("--include-path-regex", paths) if paths else (),
+            extra=(
+                # Revoking tokens would revoke the caller's own credential half way through
+                # the run (every later call a 401); tests/accounts/test_api_tokens.py covers them.
+                "--exclude-path-regex",
+                "^/api/v1/me/tokens/",
+                *(("--include-path-regex", paths) if paths else ()),
+            ),
         )
         summary = done.stdout[-1500:]
         print(f"--- schemathesis as {role} (exit {done.returncode})\n{summary}")
