@@ -57,6 +57,9 @@ class AuditEventOutput(serializers.Serializer):
     ip = serializers.IPAddressField(allow_null=True)
     details = serializers.DictField()
     sealed = serializers.BooleanField()
+    authentic = serializers.BooleanField(
+        help_text="Its authenticator holds: written by the portal and unchanged since."
+    )
 
 
 class DataAccessOutput(serializers.Serializer):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from .constants import AuditAction
 from .models import AuditEvent
 from .purposes import PurposeReader
+from .signing import event_authentic, mac_checker
 
 _LABELS = dict(AuditAction.choices)
 
@@ -24,7 +25,9 @@ def _purpose(event: AuditEvent, purposes: PurposeReader | None) -> dict[str, Any
     }
 
 
-def event_row(event: AuditEvent, purposes: PurposeReader | None = None) -> dict[str, Any]:
+def event_row(
+    event: AuditEvent, purposes: PurposeReader | None = None, mac_ok=None
+) -> dict[str, Any]:
     return {
         "seq": event.pk,
         "at": event.occurred_at,
@@ -41,6 +44,7 @@ def event_row(event: AuditEvent, purposes: PurposeReader | None = None) -> dict[
         "ip": event.ip,
         "details": event.details,
         "sealed": bool(event.hash),
+        "authentic": event_authentic(event, mac_ok),
     }
 
 
@@ -48,7 +52,8 @@ def event_rows(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
     """`event_row` for a page of events, their purposes' data keys read in one query."""
     events = list(events)
     purposes = PurposeReader().prefetch(events)
-    return [event_row(e, purposes) for e in events]
+    mac_ok = mac_checker()
+    return [event_row(e, purposes, mac_ok) for e in events]
 
 
 def access_rows(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:

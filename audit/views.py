@@ -35,6 +35,7 @@ CSV_COLUMNS = [
     "ip",
     "details",
     "sealed",
+    "authentic",
 ]
 
 

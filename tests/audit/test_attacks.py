@@ -324,3 +324,17 @@ def test_an_export_that_disagrees_opens_an_incident(checkpointed, exported):
     assert AuditIncident.objects.filter(kind=AuditIncidentKind.EXPORT_MISMATCH).count() == 1
     audit_export_checkpoints()
     assert AuditIncident.objects.filter(kind=AuditIncidentKind.EXPORT_MISMATCH).count() == 1
+
+
+def test_a_supervisor_sees_a_forged_event_flagged(citizen_and_clerk):
+    _citizen, _clerk, genuine = citizen_and_clerk
+    forged = insert_like(genuine, nonce="d" * 32, purpose="made up")
+    supervisor = UserFactory(email="s@example.test", staff_role="supervisor")
+    api = APIClient()
+    api.force_authenticate(supervisor)
+    rows = api.get("/api/v1/audit/events/?action=pii.reveal").json()["results"]
+    assert {r["seq"]: r["authentic"] for r in rows} == {forged: False, genuine.pk: True}
+    browser = Client()
+    browser.force_login(supervisor)
+    page = browser.get(reverse("audit:search") + "?action=pii.reveal").content.decode()
+    assert page.count("Not written by the portal") == 1
