@@ -30,7 +30,7 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 
 @dataclass(frozen=True)
 class Scale:
-    """How much data a run seeds (issue 7: 20 departments, 400 staff, 200,000 citizens,
+    """How much data a run seeds (full scale: 20 departments, 400 staff, 200,000 citizens,
     350,000 applications, 1,000,000 cases at full size)."""
 
     departments: int

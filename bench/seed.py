@@ -949,7 +949,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--database", required=True, help="database name (created or replaced)")
     size = parser.add_mutually_exclusive_group()
-    size.add_argument("--full", action="store_true", help="1,000,000 cases (issue 7's scale)")
+    size.add_argument("--full", action="store_true", help="1,000,000 cases")
     size.add_argument("--cases", type=int, help="this many cases, the rest in proportion")
     parser.add_argument("--workers", type=int, default=2, help="seeding processes (default 2)")
     parser.add_argument("--seal", action="store_true", help="chain the audit events too")

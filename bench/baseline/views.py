@@ -44,7 +44,7 @@ def ping(request: HttpRequest) -> HttpResponse:
 
 
 class CasePage(APIView):
-    """The inbox page query without the permission scoping (issue 7, scenario 3): the same
+    """The inbox page query without the permission scoping: the same
     filters a person chooses, the same order and the same serializer, no membership join and no
     counts. Ordered by (due date, id) with undated cases last, the order the inbox promises."""
 

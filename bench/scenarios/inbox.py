@@ -3,7 +3,7 @@ through the real API served by gunicorn, against the same page query without the
 scoping (`bench.baseline.views.CasePage`) in the same server, on a small database (10,000 cases)
 and a big one (1,000,000 cases; 50,000 in the quick run).
 
-Targets (issue 7): p95 at most 1.5 times the baseline's p95; queries per request the same for
+Targets: p95 at most 1.5 times the baseline's p95; queries per request the same for
 page sizes 10, 50 and 100; p95 on the big database at most 1.5 times that on the small one.
 
 Requests are sequential on one keep-alive connection, the four pages interleaved, so drift on

@@ -3,7 +3,7 @@ the catalog, a citizen's create + submit, the citizen's list, a clerk's inbox an
 (token authentication), and /healthz. The submit scenario's server setup (gthread, 2 workers x
 8 threads) with MALLOC_ARENA_MAX=2, 8 keep-alive connections.
 
-Targets (issue 7): after the warm-up the RSS stays flat (growth of at most a few MB, here 5 MB,
+Targets: after the warm-up the RSS stays flat (growth of at most a few MB, here 5 MB,
 between the end of the warm-up and the last request) and under 200 MB, for every worker.
 The figures are the largest over the workers. One run: a run is one long series.
 """

@@ -3,7 +3,7 @@ encryption, persistence, audit, outbox, wake-up message to Redis) under 16 concu
 connections to gunicorn; baseline: a bare DRF create endpoint on a trivial model (`POST
 /bench/notes/`) with the same token authentication, served by the same gunicorn setup.
 
-Target (issue 7): the portal's submissions per second at least 0.5 of the baseline's creates per
+Target: the portal's submissions per second at least 0.5 of the baseline's creates per
 second. A submission is two requests (create the draft, then submit it), the baseline one; the
 per-request ratio is reported too.
 

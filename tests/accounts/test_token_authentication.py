@@ -1,4 +1,4 @@
-"""Token authentication of the API (DESIGN.md section 7; issue 7, submit benchmark): the token
+"""Token authentication of the API (the API contract; the submit benchmark): the token
 look-up also brings the user's department roles, which must be exactly those the rest of the
 portal computes (memberships in active departments), so audit events name the right role."""
 
