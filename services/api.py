@@ -1,4 +1,4 @@
-"""API of the catalog and of the citizen's applications (DESIGN.md section 7)."""
+"""API of the catalog and of the citizen's applications."""
 
 from __future__ import annotations
 

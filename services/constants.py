@@ -40,7 +40,7 @@ class VersionStatus(models.TextChoices):
 
 
 class ApplicationStatus(models.TextChoices):
-    """Contract values (DESIGN.md section 3)."""
+    """Contract values: the states the API returns (docs/api.md)."""
 
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")

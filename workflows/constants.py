@@ -1,4 +1,4 @@
-"""States of a department's case (contract values, DESIGN.md section 3)."""
+"""States of a department's case (contract values the API returns)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

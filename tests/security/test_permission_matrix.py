@@ -1,4 +1,4 @@
-"""Permission matrix (DESIGN.md section 5): every URL pattern of the project, for every role.
+"""Permission matrix: every URL pattern of the project, for every role.
 
 A citizen's application answers only its owner (anyone else signed in gets 404, not 403); a case
 answers the staff of its department, and supervisors and administrators read it but cannot

@@ -1,4 +1,4 @@
-"""The citizen side of the API (DESIGN.md section 7): the catalog and one's own applications.
+"""The citizen side of the API: the catalog and one's own applications.
 
 Covers the contract that the catalog is public and describes each form as a JSON Schema a client
 can render (titles, sensitivity, valid examples, conditions), that a citizen starts, saves,

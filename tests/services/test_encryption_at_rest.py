@@ -1,4 +1,4 @@
-"""Personal data at rest: answers and profile facts are sealed in the database (DESIGN.md 5, 7).
+"""Personal data at rest: answers and profile facts are sealed in the database.
 
 Covers the requirements that no personal value (name, national ID, phone, address, ...) is
 readable in the raw rows of applications, profiles or the audit log, while public answers stay
