@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -86,10 +87,17 @@ def _event(
         source=ctx.source,
         ip=ctx.ip or None,
         details=details,
-        nonce=secrets.token_hex(16),
+        nonce=new_nonce(),
     )
     event.mac = authenticate(event)
     return event
+
+
+def new_nonce() -> str:
+    """32 hex characters, unique per event: the time in microseconds, then 72 random bits.
+    Time first keeps the unique index on the nonce growing at its right edge, like the id's,
+    instead of touching a random page of it on every insert."""
+    return f"{time.time_ns() // 1000:014x}{secrets.token_hex(9)}"
 
 
 def authenticate(event: AuditEvent) -> str:

@@ -3,7 +3,7 @@
 Every event has two canonical forms:
 
 - its **body**: the JSON array of everything recorded about it except its row id and chain
-  position (BODY_FIELDS order), including a random `nonce` chosen when it was written. The
+  position (BODY_FIELDS order), including a unique `nonce` chosen when it was written. The
   application authenticates the body when it writes the event:
 
       body_digest(n) = SHA-256(body(n))

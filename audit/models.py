@@ -53,7 +53,7 @@ class AuditEvent(models.Model):
     source = models.CharField(_("source"), max_length=16, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
-    # Written with the event by the application (audit.actions): a random nonce that makes
+    # Written with the event by the application (audit.actions): a unique nonce that makes
     # every event's authenticated body unique, and `kid:HMAC` of that body.
     nonce = models.CharField(max_length=32, unique=True, null=True, blank=True)
     mac = models.CharField(_("authenticator"), max_length=96, blank=True)

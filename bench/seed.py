@@ -32,7 +32,6 @@ import json
 import math
 import multiprocessing
 import random
-import secrets
 import sys
 import time
 from collections.abc import Iterator
@@ -429,6 +428,7 @@ def _simulate(version: _Version, answers: dict, submitted: dt.datetime, withdraw
 
 def _applications_chunk(bounds: tuple[int, int]) -> int:
     """Applications [start, stop) with their cases, permissions, questions and audit events."""
+    from audit.actions import new_nonce
     from audit.chain import body_digest, mac_of
     from audit.freetext import seal_text
     from audit.signing import event_mac_key
@@ -596,7 +596,7 @@ def _applications_chunk(bounds: tuple[int, int]) -> int:
             "prev_hash, hash, nonce, mac) FROM STDIN"
         ) as copy:
             for at, role, action, ttype, ref, source, details, actor, dept, subject in events:
-                nonce = secrets.token_hex(16)
+                nonce = new_nonce()
                 body = [nonce, at, actor, role, dept, action, ttype, ref, subject, "", "", source,
                         None, details]  # fmt: skip
                 mac = mac_of(kid, key, body_digest(body))

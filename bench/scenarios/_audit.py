@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import secrets
 import time
 from datetime import timedelta
 
@@ -34,7 +33,7 @@ def fill(events: int) -> dict:
     from django.utils import timezone
 
     from accounts.models import User
-    from audit.actions import audit_seal
+    from audit.actions import audit_seal, new_nonce
     from audit.chain import body_digest, mac_of
     from audit.models import AuditEvent
     from audit.signing import event_mac_key
@@ -70,7 +69,7 @@ def fill(events: int) -> dict:
                 source = rng.choice(["web", "api", "worker"])
                 ip = f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
                 info = details(rng)
-                nonce = secrets.token_hex(16)
+                nonce = new_nonce()
                 body = [nonce, at, actor, role, None, action, "workflows.case", target, subject,
                         purpose, request_id, source, ip, info]  # fmt: skip
                 copy.write_row(
