@@ -215,6 +215,28 @@ def main() -> int:
                 honcho.wait()
         log.close()
     text = log_path.read_text(errors="replace")
+    # The audit log the stack kept must verify: every authenticator, the chain, and the
+    # checkpoints the worker exported while it ran (AUDIT_CHECKPOINT_DIR under the folder).
+    verified = subprocess.run(
+        [str(BIN / "python"), "manage.py", "verify_audit", "--seal", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        audit = json.loads(verified.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        audit = {"valid": False, "reason": verified.stderr[-500:]}
+    figures.update(
+        audit_events=audit.get("checked"),
+        audit_checkpoints_exported=audit.get("exported_checkpoints"),
+    )
+    if not audit.get("valid"):
+        failures.append(f"the audit log does not verify: {audit.get('reason')}")
+    elif not audit.get("exported_checkpoints"):
+        failures.append("the worker exported no audit checkpoint")
     for marker in ("Unrecoverable error", "Traceback", "JSONDecodeError"):
         if marker in text:
             failures.append(f"{marker!r} in the stack's output")
