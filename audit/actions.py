@@ -130,6 +130,20 @@ def audit_record_many(events: list[dict[str, Any]]) -> list[AuditEvent]:
     return AuditEvent.objects.bulk_create([_event(**event) for event in events])
 
 
+def _locked_head() -> dict[str, Any] | None:
+    """Take the sealer's lock (PostgreSQL; SQLite writers queue anyway) for the caller's
+    transaction and read the chain head: {"chain_seq", "hash"}, or None for an empty chain."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEALER_LOCK_ID])
+    return (
+        AuditEvent.objects.filter(chain_seq__isnull=False)
+        .order_by("-chain_seq")
+        .values("chain_seq", "hash")
+        .first()
+    )
+
+
 def audit_seal(*, batch: int = 5000) -> int:
     """Chain the unsealed events after the head, in id order (one sealer at a time).
 
@@ -142,15 +156,7 @@ def audit_seal(*, batch: int = 5000) -> int:
     incidents = AuditIncident._meta.db_table
     mac_ok = mac_checker()
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEALER_LOCK_ID])
-        head = (
-            AuditEvent.objects.filter(chain_seq__isnull=False)
-            .order_by("-chain_seq")
-            .values("chain_seq", "hash")
-            .first()
-        )
+        head = _locked_head()
         seq, prev = (head["chain_seq"], head["hash"]) if head else (0, GENESIS)
         pending_sql = (
             f"FROM {table} WHERE chain_seq IS NULL AND NOT EXISTS ("  # noqa: S608  (constants)
@@ -240,15 +246,7 @@ def audit_checkpoint(*, force: bool = False, now: datetime | None = None) -> Aud
     """
     now = now or timezone.now()
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEALER_LOCK_ID])
-        head = (
-            AuditEvent.objects.filter(chain_seq__isnull=False)
-            .order_by("-chain_seq")
-            .values("chain_seq", "hash")
-            .first()
-        )
+        head = _locked_head()
         last = AuditCheckpoint.objects.filter(number__isnull=False).order_by("-number").first()
         if head is None or (last is not None and last.chain_seq >= head["chain_seq"]):
             return None

@@ -45,8 +45,8 @@ def _shown_count(counts: list[int]) -> str:
     return f"{total}+" if any(n >= selectors.COUNT_LIMIT for n in counts) else total
 
 
-# The last national-ID search of this session: the ids of the cases found, under a random key
-# the result page's address carries. Never the number (nor its blind index).
+# The last national-ID search, kept in the user's browser session: the ids of the cases found,
+# under a random key the result page's address carries. Never the number (nor its blind index).
 SEARCH_SESSION_KEY = "workbench_national_id_search"
 
 

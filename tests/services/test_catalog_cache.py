@@ -1,4 +1,4 @@
-"""Issue 7 (benchmarks, submit): the catalog cached per process (`services.catalog`) is never
+"""Submit path: the catalog cached per process (`services.catalog`) is never
 served stale. Any write to the dictionary, the services or their versions, through the actions
 or not, committed by this process or another, is seen by the next read; a request sees its own
 edits; an edit rolled back is not served. Also: the row lock that the API takes with the

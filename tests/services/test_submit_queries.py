@@ -1,4 +1,4 @@
-"""Issue 7 (benchmarks, submit): creating and submitting an application through the API reads the
+"""Submit path: creating and submitting an application through the API reads the
 data dictionary at most once per request (and not at all while the catalog is unchanged), takes
 a bounded number of queries, and an edit of the dictionary is seen by the next request."""
 

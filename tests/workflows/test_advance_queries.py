@@ -1,4 +1,4 @@
-"""Issue 7 (benchmarks, routing): routing an application to three departments takes a bounded
+"""Routing cost: routing an application to three departments takes a bounded
 number of queries (cases and their grants written in bulk) and still gives each department's
 group its permissions on its own case only."""
 

@@ -1,4 +1,4 @@
-"""Issue 7 (routing throughput): a routing task routes its own application and, in the same
+"""Routing in batches: a routing task routes its own application and, in the same
 transaction, other applications waiting to be routed (`ROUTING_BATCH_SIZE`), with one statement
 per kind of write for all of them; a wake-up call whose application is already routed stops
 after one read; rows another worker holds are skipped, not waited for; one broken application
