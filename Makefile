@@ -15,7 +15,7 @@ CHROMIUM ?= /usr/bin/chromium
 help:
 	@echo "make run    - install, migrate, seed and start web + worker + beat on http://127.0.0.1:$(PORT)/"
 	@echo "make test   - install and run the whole test suite"
-	@echo "make lint   - ruff check, ruff format --check, makemigrations --check"
+	@echo "make lint   - ruff check, ruff format --check, import layers (lint-imports), makemigrations --check"
 	@echo "make soak   - the make-run stack on a fresh SQLite + filesystem broker for SOAK_SECONDS (1800)"
 	@echo "make bench  - quick benchmarks (PostgreSQL + Redis); make bench-full: 1,000,000 cases"
 	@echo "make load   - load test: 100 users for 3 minutes against gunicorn, a worker and beat"
@@ -71,6 +71,7 @@ load: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install

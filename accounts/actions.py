@@ -8,9 +8,9 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from audit import crypto
 from audit.actions import audit_record
 from audit.constants import AuditAction
+from privacy import crypto
 
 from . import mfa_secrets
 from .constants import MembershipRole, StaffRole

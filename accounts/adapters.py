@@ -8,7 +8,7 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from audit.middleware import client_ip
+from core.middleware import client_ip
 
 from . import actions, mfa_secrets
 

@@ -7,4 +7,16 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and departments")
 
     def ready(self) -> None:
+        from allauth.mfa.models import Authenticator
+
+        from privacy import rotation
+
         from . import receivers  # noqa: F401  (sign-in/out audit events)
+        from .actions import authenticators_secure_batch
+
+        rotation.register(
+            "mfa_authenticator",
+            Authenticator,
+            authenticators_secure_batch,
+            label="two-factor authenticators",
+        )

@@ -1,30 +1,5 @@
-"""Roles of the portal's users."""
+"""Roles of the portal's users (defined in `core.roles`, which every layer may read)."""
 
-from django.db import models
-from django.utils.translation import gettext_lazy as _
+from core.roles import STAFF_ROLES, MembershipRole, Role, StaffRole
 
-
-class Role(models.TextChoices):
-    """The role a page or API call acts in; derived from the user's flags and memberships."""
-
-    CITIZEN = "citizen", _("Citizen")
-    CLERK = "clerk", _("Clerk")
-    LEAD = "lead", _("Department lead")
-    SUPERVISOR = "supervisor", _("Supervisor")
-    ADMIN = "admin", _("Administrator")
-
-
-class StaffRole(models.TextChoices):
-    """Portal-wide roles held on the user itself (department roles are memberships)."""
-
-    NONE = "", _("None")
-    SUPERVISOR = "supervisor", _("Supervisor")
-    ADMIN = "admin", _("Administrator")
-
-
-class MembershipRole(models.TextChoices):
-    CLERK = "clerk", _("Clerk")
-    LEAD = "lead", _("Department lead")
-
-
-STAFF_ROLES = frozenset({Role.CLERK, Role.LEAD, Role.SUPERVISOR, Role.ADMIN})
+__all__ = ["STAFF_ROLES", "MembershipRole", "Role", "StaffRole"]

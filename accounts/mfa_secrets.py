@@ -1,4 +1,4 @@
-"""TOTP secrets and recovery-code seeds, encrypted with the personal-data keys (audit/crypto.py).
+"""TOTP secrets and recovery-code seeds, encrypted with the personal-data keys (privacy/crypto.py).
 
 allauth passes these values through its MFA adapter's `encrypt`/`decrypt` hooks, which are given
 the value only, not the row: the ciphertext is bound to its purpose (`AAD`), not to its row.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit import crypto
+from privacy import crypto
 
 AAD = "allauth.mfa.authenticator"
 

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from core.context import current_context
+
 from .chain import (
     BODY_DIGEST_SQL,
     BODY_FIELDS,
@@ -23,7 +25,6 @@ from .chain import (
 )
 from .checkpoints import CheckpointConflict, as_dict, exporters, sign
 from .constants import AuditAction
-from .context import current_context
 from .models import AuditCheckpoint, AuditEvent, AuditIncident, AuditIncidentKind
 from .signing import event_mac_key, mac_checker, signing_key
 

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import NewestFirst
+from core.api import NewestFirst
 
 from . import presenters, selectors
 

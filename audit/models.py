@@ -138,7 +138,7 @@ class DataKey(models.Model):
     """
 
     scope = models.CharField(_("scope"), max_length=64, unique=True)
-    # An `audit.crypto` token of the base64 key, bound to the scope; "" once shredded.
+    # An `privacy.crypto` token of the base64 key, bound to the scope; "" once shredded.
     wrapped = models.TextField(blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     shredded_at = models.DateTimeField(_("destroyed"), null=True, blank=True)

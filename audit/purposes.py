@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from . import crypto
+from privacy import crypto
+
 from .actions import audit_record, target_of
 from .constants import AuditAction
 from .models import AuditEvent, DataKey
@@ -190,3 +191,12 @@ def data_keys_rotate_batch(*, after_pk: int, batch: int = 500) -> tuple[int, int
                 details={"table": "data_key", "rows": changed, "key": active},
             )
     return (rows[-1].pk if rows else after_pk), len(rows), changed
+
+
+def record_rotation(table: str, rows: int, key: str) -> None:
+    """The audit event of one batch of a key rotation (`privacy.rotation`'s recorder)."""
+    audit_record(
+        action=AuditAction.KEYS_ROTATE,
+        actor=None,
+        details={"table": table, "rows": rows, "key": key},
+    )

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date
 
-from config.spreadsheet import csv_writer
+from core.spreadsheet import csv_writer
 
 from . import actions, presenters, selectors
 from .constants import AuditAction

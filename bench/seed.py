@@ -11,7 +11,7 @@ What goes through the real code and what is bulk-written:
 - Citizens, applications, cases, object permissions, questions and audit events are written
   with PostgreSQL COPY from worker processes. Their shapes come from the portal's code: answers
   are sealed by `services.answers.seal` (one AES-GCM token per personal value, bound to the row
-  and field), free text (decision notes, questions, file names) by `audit.freetext.seal_text`,
+  and field), free text (decision notes, questions, file names) by `privacy.freetext.seal_text`,
   the blind index by `national_id_index`, case states by `workflows.engine.plan`
   (which cases exist, which open when a dependency is decided, which are cancelled), due dates
   by `add_business_days`, and the permission rows are those `advance` and `case_claim` grant.
@@ -430,8 +430,8 @@ def _applications_chunk(bounds: tuple[int, int]) -> int:
     """Applications [start, stop) with their cases, permissions, questions and audit events."""
     from audit.actions import new_nonce
     from audit.chain import body_digest, mac_of
-    from audit.freetext import seal_text
     from audit.signing import event_mac_key
+    from privacy.freetext import seal_text
     from services.answers import national_id_index, seal
     from services.constants import ApplicationStatus
     from workflows.constants import CaseStatus
@@ -613,12 +613,12 @@ def _applications_chunk(bounds: tuple[int, int]) -> int:
 def _departments_and_catalog(scale: Scale) -> None:
     """The demo departments and catalog through the actions, and the districts' clones."""
     from accounts import actions as accounts
-    from accounts.demo import DEPARTMENTS
     from accounts.models import Department
+    from demo.accounts import DEPARTMENTS
+    from demo.catalog import SERVICES
+    from demo.seed import seed_catalog
     from services import actions as services
     from services.constants import ServiceKind
-    from services.demo import SERVICES
-    from services.seed import seed_catalog
 
     names = {slug: name for slug, name, _email in DEPARTMENTS}
     wanted = list(names.items())

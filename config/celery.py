@@ -25,7 +25,7 @@ app.autodiscover_tasks()
 
 @before_task_publish.connect
 def _attach_request_id(headers: dict[str, Any] | None = None, **_: Any) -> None:
-    from audit.context import current_context
+    from core.context import current_context
 
     ctx = current_context()
     if headers is not None and ctx.request_id:
@@ -36,7 +36,7 @@ def _attach_request_id(headers: dict[str, Any] | None = None, **_: Any) -> None:
 def _restore_request_id(task: Any = None, **_: Any) -> None:
     from django.conf import settings
 
-    from audit.context import bind_context
+    from core.context import bind_context
 
     if getattr(settings, "CLEAR_CONTENT_TYPE_CACHE_PER_TASK", False):
         # Tests flush and recreate content types between tests; a long-lived test worker must
@@ -52,7 +52,7 @@ def _restore_request_id(task: Any = None, **_: Any) -> None:
 
 @task_postrun.connect
 def _clear_request_id(task: Any = None, **_: Any) -> None:
-    from audit.context import clear_context
+    from core.context import clear_context
 
     clear_context()
     _close_old_connections(task)

@@ -24,7 +24,7 @@ from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
-from .api import StrictInput
+from core.api import StrictInput
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 

@@ -5,7 +5,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import errors, health
+from core import errors
+from services import urls as services_urls
+from services import views as services_views
+from workflows import urls as workflows_urls
+
+from . import health
 
 # The admin signs in through allauth (same rate limits, and MFA once staff must use it).
 admin.site.login = secure_admin_login(admin.site.login)
@@ -19,8 +24,11 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The home page, different for each role (a citizen's lists their applications).
+    path("", services_views.home, name="home"),
     path("", include("accounts.urls")),
-    path("", include("services.urls")),
+    # The citizen's pages, including the reply to a department that the engine's app serves.
+    path("", include((services_urls.urlpatterns + workflows_urls.citizen_urlpatterns, "services"))),
     path("", include("workflows.urls")),
     path("", include("audit.urls")),
     path("accounts/", include("allauth.urls")),

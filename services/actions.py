@@ -16,15 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Department, User
-from audit import crypto
 from audit.actions import audit_record
 from audit.constants import AuditAction
-from audit.freetext import reseal_text, seal_text
 from audit.purposes import application_scope, data_key_shred
-from workflows.models import Case, CaseNote, InformationRequest
+from privacy import crypto
+from privacy.freetext import seal_text
 
 from . import answers as sealing
-from . import catalog
+from . import catalog, hooks
 from .constants import ApplicationStatus, FieldType, VersionStatus
 from .definitions import validate_version
 from .models import (
@@ -297,10 +296,8 @@ def request_routing(*, application: Application) -> None:
 
 
 def _wake_router(application: Application) -> None:
-    from workflows.tasks import route_application
-
     application_id = application.pk
-    transaction.on_commit(lambda: route_application.delay(application_id), robust=True)
+    transaction.on_commit(lambda: hooks.wake_router(application_id), robust=True)
 
 
 def _locked(application: Application) -> Application:
@@ -664,95 +661,6 @@ def personal_data_export_record(*, user: User) -> None:
 # --- Key rotation ---------------------------------------------------------------------------------
 
 
-def _rotated(stored: dict[str, Any], row: str, active: str) -> dict[str, Any] | None:
-    """The stored values with every token on the active key, or None when nothing changes."""
-    from audit import crypto
-
-    changed = False
-    result = dict(stored)
-    for key, value in stored.items():
-        if crypto.is_encrypted(value) and value.split(":", 2)[1] != active:
-            result[key] = crypto.rotate(value, aad=f"{row}:{key}")
-            changed = True
-    return result if changed else None
-
-
-# The tables holding sealed values: model, JSON column, and the row part of each token's AAD.
-_SEALED_TABLES = {
-    "application": (Application, "answers", lambda a: f"application:{a.reference}"),
-    "profile": (CitizenProfile, "data", lambda p: f"profile:{p.user_id}"),
-}
-
-
-def rotate_keys_batch(*, model: str, after_pk: int, batch: int = 500) -> tuple[int, int, int]:
-    """Re-encrypt one batch of rows (applications or profiles) under the active key.
-
-    Returns (last pk seen, rows scanned, rows changed). Each batch is its own transaction, so an
-    interrupted rotation resumes where it stopped; rows already on the active key are skipped.
-    """
-    from audit import crypto
-
-    active = crypto.active_key_id()
-    table, column, row_label = _SEALED_TABLES[model]
-    with transaction.atomic():
-        rows = list(
-            table.objects.select_for_update().filter(pk__gt=after_pk).order_by("pk")[:batch]
-        )
-        changed = 0
-        for row in rows:
-            new = _rotated(getattr(row, column), row_label(row), active)
-            if new is not None:
-                table.objects.filter(pk=row.pk).update(**{column: new})
-                changed += 1
-        if changed:
-            audit_record(
-                action=AuditAction.KEYS_ROTATE,
-                actor=None,
-                details={"table": model, "rows": changed, "key": active},
-            )
-    return (rows[-1].pk if rows else after_pk), len(rows), changed
-
-
-# The free-text columns sealed with `audit.freetext` (each model gives the AAD of a column).
-_SEALED_TEXT = {
-    "case": (Case, ("decision_note",)),
-    "information_request": (InformationRequest, ("message", "reply")),
-    "case_note": (CaseNote, ("text",)),
-    "attachment_name": (Attachment, ("original_name",)),
-}
-
-
-def rotate_text_batch(*, model: str, after_pk: int, batch: int = 500) -> tuple[int, int, int]:
-    """Re-encrypt one batch of sealed free text under the active key, and seal any value still
-    in clear (stored before free text was sealed). Returns (last pk seen, rows scanned, rows
-    changed); each batch is its own transaction, so a run resumes where it stopped."""
-    active = crypto.active_key_id()
-    table, columns = _SEALED_TEXT[model]
-    with transaction.atomic():
-        rows = list(
-            table.objects.select_for_update(of=("self",))
-            .filter(pk__gt=after_pk)
-            .order_by("pk")[:batch]
-        )
-        changed = 0
-        for row in rows:
-            new = {}
-            for column in columns:
-                sealed = reseal_text(getattr(row, column), aad=row.sealed_text_aad(column))
-                if sealed is not None:
-                    new[column] = sealed
-            if new:
-                table.objects.filter(pk=row.pk).update(**new)
-                changed += 1
-        if changed:
-            audit_record(
-                action=AuditAction.KEYS_ROTATE,
-                actor=None,
-                details={"table": model, "rows": changed, "key": active},
-            )
-    return (rows[-1].pk if rows else after_pk), len(rows), changed
-
-
 def rotate_attachments_batch(*, after_pk: int, batch: int = 100) -> tuple[int, int, int]:
     """Re-encrypt one batch of attachment files under the active key (and encrypt any file
     stored before files were encrypted). Each file is written under a new name, the row points
@@ -828,7 +736,7 @@ def application_erase(*, application: Application, actor: User | None, reason: s
     application.national_id_index = ""
     application.erased_at = application.updated_at = timezone.now()
     application.save(update_fields=["answers", "national_id_index", "erased_at", "updated_at"])
-    texts = _erase_case_texts(application)
+    texts = hooks.erase_parts(application)
     shredded = data_key_shred(scope=application_scope(application.reference))
     audit_record(
         action=AuditAction.APPLICATION_ERASE,
@@ -844,19 +752,6 @@ def application_erase(*, application: Application, actor: User | None, reason: s
         },
     )
     return application
-
-
-def _erase_case_texts(application: Application) -> int:
-    """Empty every free text on the application's cases; returns how many rows changed."""
-    cases = Case.objects.filter(application=application)
-    changed = cases.exclude(decision_note="").update(decision_note="")
-    changed += (
-        InformationRequest.objects.filter(case__in=cases)
-        .exclude(message="", reply="")
-        .update(message="", reply="")
-    )
-    changed += CaseNote.objects.filter(case__in=cases).exclude(text="").update(text="")
-    return changed
 
 
 def erase_expired(*, now: Any = None, batch: int = 200) -> int:

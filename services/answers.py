@@ -1,7 +1,7 @@
 """Sealing answers and profile facts: personal values become AES-GCM tokens at rest.
 
 A stored answer set is a flat {key: value} where the value of a `personal` or `sensitive` field
-is a token from `audit.crypto.encrypt` over its JSON form, bound to the row and key (the
+is a token from `privacy.crypto.encrypt` over its JSON form, bound to the row and key (the
 associated data), so a token copied to another row or field does not decrypt.
 """
 
@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from audit import crypto
+from privacy import crypto
 
 from .constants import ENCRYPTED_SENSITIVITIES
 

@@ -14,9 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import Pagination
+from core.api import Pagination
 
-from . import actions, catalog, selectors
+from . import actions, catalog, hooks, selectors
 from .constants import ApplicationStatus
 from .models import Application
 from .schema import MergedField, form_schema
@@ -29,7 +29,6 @@ from .serializers import (
     AttachmentOutput,
     ProfileInput,
     ProfileOutput,
-    ReplyInput,
     ServiceOutput,
     StatusOutput,
 )
@@ -54,7 +53,7 @@ def _list_data(application: Application, versions: list | None = None) -> dict:
     }
 
 
-def _detail_data(
+def detail_data(
     application: Application, versions: list | None = None, *, created: bool = False
 ) -> dict:
     """The detail of an own application; `versions` (with their services) when the caller has
@@ -65,6 +64,7 @@ def _detail_data(
         versions = sorted(versions, key=lambda v: v.service.slug)
     # Cases (and so questions) exist only once the engine has routed a submitted application.
     draft = application.status == ApplicationStatus.DRAFT
+    cases, questions = ([], []) if draft else hooks.parts_of(application)
     return {
         **_list_data(application, versions),
         "withdrawn_at": application.withdrawn_at,
@@ -73,9 +73,7 @@ def _detail_data(
         "attachments": []
         if created
         else [AttachmentOutput(a).data for a in application.attachments.all()],
-        "cases": []
-        if draft
-        else [
+        "cases": [
             {
                 "reference": c.reference,
                 "department": c.department.slug,
@@ -84,11 +82,9 @@ def _detail_data(
                 "status": c.status,
                 "due_at": c.due_at,
             }
-            for c in selectors.cases_of_application(application)
+            for c in cases
         ],
-        "information_requests": []
-        if draft
-        else [
+        "information_requests": [
             {
                 "case": r.case.reference,
                 "department": r.case.department.slug,
@@ -96,12 +92,12 @@ def _detail_data(
                 "asked_at": r.asked_at,
                 "fields": r.case.fields,
             }
-            for r in selectors.open_information_requests(application)
+            for r in questions
         ],
     }
 
 
-def _own_application(request: Request, reference: str, *, for_update: bool = False) -> Application:
+def own_application(request: Request, reference: str, *, for_update: bool = False) -> Application:
     if "\x00" in reference:  # PostgreSQL refuses NUL in a query parameter (a 500, not a 404)
         raise Http404
     application = selectors.application_of_citizen(
@@ -174,7 +170,7 @@ class ApplicationListCreateApi(APIView):
         except actions.ServiceError as exc:
             return refused(exc)
         return Response(
-            ApplicationDetailOutput(_detail_data(application, versions, created=True)).data,
+            ApplicationDetailOutput(detail_data(application, versions, created=True)).data,
             status=status.HTTP_201_CREATED,
         )
 
@@ -186,14 +182,14 @@ class ApplicationDetailApi(APIView):
     @extend_schema(responses=ApplicationDetailOutput, summary="One of your applications")
     def get(self, request: Request, reference: str) -> Response:
         return Response(
-            ApplicationDetailOutput(_detail_data(_own_application(request, reference))).data
+            ApplicationDetailOutput(detail_data(own_application(request, reference))).data
         )
 
     @extend_schema(
         request=AnswersInput, responses=ApplicationDetailOutput, summary="Save answers of a draft"
     )
     def patch(self, request: Request, reference: str) -> Response:
-        application = _own_application(request, reference)
+        application = own_application(request, reference)
         payload = AnswersInput(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
@@ -204,7 +200,7 @@ class ApplicationDetailApi(APIView):
             )
         except actions.ServiceError as exc:
             return refused(exc)
-        return Response(ApplicationDetailOutput(_detail_data(application)).data)
+        return Response(ApplicationDetailOutput(detail_data(application)).data)
 
 
 class _ApplicationStatusApi(APIView):
@@ -220,7 +216,7 @@ class _ApplicationStatusApi(APIView):
             # One query finds the citizen's application and locks it for the action.
             with transaction.atomic():
                 application = self.move(
-                    application=_own_application(request, reference, for_update=True),
+                    application=own_application(request, reference, for_update=True),
                     actor=request.user,
                 )
         except actions.ServiceError as exc:
@@ -244,39 +240,6 @@ class ApplicationWithdrawApi(_ApplicationStatusApi):
         return super().post(request, reference)
 
 
-class ApplicationReplyApi(APIView):
-    permission_classes = [IsAuthenticated]
-    may_conflict = True
-
-    @extend_schema(
-        request=ReplyInput,
-        responses=ApplicationDetailOutput,
-        summary="Answer a department's question",
-    )
-    def post(self, request: Request, reference: str) -> Response:
-        from workflows.actions import case_citizen_replied
-
-        application = _own_application(request, reference)
-        payload = ReplyInput(data=request.data)
-        payload.is_valid(raise_exception=True)
-        case = application.cases.filter(reference=payload.validated_data["case"]).first()
-        if case is None:
-            return Response(
-                {"errors": {"case": [_("No such case on this application.")]}}, status=400
-            )
-        try:
-            case_citizen_replied(
-                case=case,
-                citizen=request.user,
-                message=payload.validated_data["message"],
-                answers=payload.validated_data["answers"],
-            )
-        except actions.ServiceError as exc:
-            return refused(exc)
-        application.refresh_from_db()
-        return Response(ApplicationDetailOutput(_detail_data(application)).data)
-
-
 class AttachmentUploadApi(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser]
@@ -288,7 +251,7 @@ class AttachmentUploadApi(APIView):
         summary="Upload a file for a file field",
     )
     def post(self, request: Request, reference: str) -> Response:
-        application = _own_application(request, reference)
+        application = own_application(request, reference)
         payload = AttachmentInput(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
@@ -354,7 +317,7 @@ class ApplicationEraseApi(APIView):
     def post(self, request: Request, reference: str) -> Response:
         try:
             application = actions.application_erase(
-                application=_own_application(request, reference),
+                application=own_application(request, reference),
                 actor=request.user,
                 reason="citizen request",
             )

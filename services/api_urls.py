@@ -24,11 +24,6 @@ urlpatterns = [
         name="api-application-attachments",
     ),
     path(
-        "applications/<str:reference>/reply/",
-        api.ApplicationReplyApi.as_view(),
-        name="api-application-reply",
-    ),
-    path(
         "applications/<str:reference>/erase/",
         api.ApplicationEraseApi.as_view(),
         name="api-application-erase",

@@ -5,3 +5,26 @@ from django.utils.translation import gettext_lazy as _
 class ServicesConfig(AppConfig):
     name = "services"
     verbose_name = _("Catalog and applications")
+
+    def ready(self) -> None:
+        from privacy import rotation
+
+        from .actions import rotate_attachments_batch
+        from .models import Application, Attachment, CitizenProfile
+
+        rotation.register_json(
+            "application",
+            Application,
+            "answers",
+            lambda a: f"application:{a.reference}",
+            label="applications",
+        )
+        rotation.register_json(
+            "profile", CitizenProfile, "data", lambda p: f"profile:{p.user_id}", label="profiles"
+        )
+        rotation.register_text(
+            "attachment_name", Attachment, ("original_name",), label="file names"
+        )
+        rotation.register(
+            "attachment", Attachment, rotate_attachments_batch, label="attachment files"
+        )

@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from audit.freetext import open_text
+from privacy.freetext import open_text
 
 from .constants import (
     SECTION_TITLES,
@@ -280,7 +280,7 @@ class Attachment(models.Model):
     field_key = models.CharField(_("field"), max_length=100)
     token = models.CharField(max_length=32, unique=True)
     file = models.FileField(upload_to=attachment_path, max_length=200)
-    # Sealed (audit/freetext.py): read it through `name_plain`. The token of a 200-character
+    # Sealed (privacy/freetext.py): read it through `name_plain`. The token of a 200-character
     # name (at most 800 UTF-8 bytes) is at most about 1,130 characters.
     original_name = models.CharField(_("file name"), max_length=1200)
     content_type = models.CharField(_("type"), max_length=100)

@@ -8,6 +8,9 @@ from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import User
+from audit.presenters import access_rows
+from audit.selectors import authentic, data_access_for_citizen
+from privacy import crypto
 
 from . import catalog
 from .constants import VersionStatus
@@ -122,8 +125,6 @@ def profile_facts(*, user: User) -> dict:
 def attachment_content(attachment: Attachment) -> bytes:
     """The plaintext bytes of a stored attachment (decrypted; a file stored before files were
     encrypted is returned as it is until `rotate_keys` encrypts it)."""
-    from audit import crypto
-
     with attachment.file.open("rb") as handle:
         stored = handle.read()
     if not attachment.key_id:
@@ -164,29 +165,8 @@ def application_versions(application: Application) -> list[ServiceVersion]:
     return catalog.current().versions(list(pks))
 
 
-def cases_of_application(application: Application) -> list:
-    """The departments' parts of an application, for its owner: status only, in step order."""
-    return list(application.cases.select_related("department", "version__service").order_by("id"))
-
-
-def open_information_requests(application: Application) -> list:
-    """Questions from departments that wait for the citizen's answer."""
-    from workflows.models import InformationRequest
-
-    return list(
-        InformationRequest.objects.filter(
-            case__application=application, replied_at__isnull=True, case__status="awaiting_citizen"
-        )
-        .select_related("case__department")
-        .order_by("asked_at")
-    )
-
-
 def personal_data_export(*, user: User) -> dict:
     """Everything the portal holds about the citizen, in clear, for the citizen alone."""
-    from audit.presenters import access_rows
-    from audit.selectors import authentic, data_access_for_citizen
-
     from .answers import unseal
 
     catalogue = dictionary()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from config.api import StrictInput
+from core.api import StrictInput
 
 
 class ServiceOutput(serializers.Serializer):
@@ -80,9 +80,3 @@ class ProfileInput(StrictInput):
 class ProfileOutput(serializers.Serializer):
     facts = serializers.DictField()
     form = serializers.DictField()
-
-
-class ReplyInput(StrictInput):
-    case = serializers.CharField(max_length=20)
-    message = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    answers = serializers.DictField(required=False, default=dict)

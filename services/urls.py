@@ -24,11 +24,6 @@ urlpatterns = [
         "applications/<str:reference>/review/", views.application_review, name="application-review"
     ),
     path(
-        "applications/<str:reference>/cases/<str:case_reference>/reply/",
-        views.application_reply,
-        name="application-reply",
-    ),
-    path(
         "applications/<str:reference>/withdraw/",
         views.application_withdraw,
         name="application-withdraw",

@@ -18,14 +18,35 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from . import actions, selectors
+from accounts.constants import Role
+from accounts.selectors import memberships_for_user
+
+from . import actions, hooks, selectors
 from .constants import ApplicationStatus, FieldType
 from .forms import SectionForm, ServiceChoiceForm, html_name
 from .models import Application
 from .schema import MergedField, applicable_keys, required_keys
 
+_HOME_TEMPLATES = {
+    Role.CITIZEN: "accounts/home_citizen.html",
+    Role.CLERK: "accounts/home_staff.html",
+    Role.LEAD: "accounts/home_staff.html",
+    Role.SUPERVISOR: "accounts/home_staff.html",
+    Role.ADMIN: "accounts/home_staff.html",
+}
 
-def _own(request: HttpRequest, reference: str) -> Application:
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "accounts/home_anonymous.html")
+    role = Role(request.user.primary_role)
+    context = {"role": role, "memberships": memberships_for_user(user=request.user)}
+    if role == Role.CITIZEN:
+        context["applications"] = selectors.applications_for_citizen(user=request.user)[:100]
+    return render(request, _HOME_TEMPLATES[role], context)
+
+
+def own_application(request: HttpRequest, reference: str) -> Application:
     application = selectors.application_of_citizen(user=request.user, reference=reference)
     if application is None:
         raise Http404
@@ -74,7 +95,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def application_first_page(request: HttpRequest, reference: str) -> HttpResponse:
-    application = _own(request, reference)
+    application = own_application(request, reference)
     fields = actions.application_form(application)
     pages = _sections(fields, actions.application_answers(application))
     return redirect("services:application-page", reference=reference, section=pages[0][0])
@@ -84,7 +105,7 @@ def application_first_page(request: HttpRequest, reference: str) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 def application_page(request: HttpRequest, reference: str, section: str) -> HttpResponse:
     """One page of the form. Saving keeps a draft; conditional questions appear once they apply."""
-    application = _own(request, reference)
+    application = own_application(request, reference)
     if application.status != ApplicationStatus.DRAFT:
         return redirect("services:application-detail", reference=reference)
     fields = actions.application_form(application)
@@ -184,7 +205,7 @@ def _review_rows(
 @require_http_methods(["GET", "POST"])
 def application_review(request: HttpRequest, reference: str) -> HttpResponse:
     """Check your answers, then submit."""
-    application = _own(request, reference)
+    application = own_application(request, reference)
     if application.status != ApplicationStatus.DRAFT:
         return redirect("services:application-detail", reference=reference)
     errors: dict[str, list[str]] = {}
@@ -216,48 +237,26 @@ def application_review(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
     """Where the application stands: overall and, once routed, per department."""
-    application = _own(request, reference)
+    application = own_application(request, reference)
     versions = selectors.application_versions(application)
+    cases, questions = hooks.parts_of(application)
     return render(
         request,
         "services/application_detail.html",
         {
             "application": application,
             "versions": versions,
-            "cases": selectors.cases_of_application(application),
-            "questions": selectors.open_information_requests(application),
+            "cases": cases,
+            "questions": questions,
             "is_draft": application.status == ApplicationStatus.DRAFT,
         },
     )
 
 
 @login_required
-@require_http_methods(["POST"])
-def application_reply(request: HttpRequest, reference: str, case_reference: str) -> HttpResponse:
-    """The citizen answers a department's question (a message; corrections go through the API)."""
-    from workflows.actions import case_citizen_replied
-
-    application = _own(request, reference)
-    case = application.cases.filter(reference=case_reference).first()
-    if case is None:
-        raise Http404
-    try:
-        case_citizen_replied(
-            case=case, citizen=request.user, message=request.POST.get("message", "")[:5000]
-        )
-    except actions.ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request, _("Your answer was sent to %(dept)s.") % {"dept": case.department.name}
-        )
-    return redirect("services:application-detail", reference=reference)
-
-
-@login_required
 @require_http_methods(["GET", "POST"])
 def application_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
-    application = _own(request, reference)
+    application = own_application(request, reference)
     if request.method == "POST":
         try:
             actions.application_withdraw(application=application, actor=request.user)
@@ -272,7 +271,7 @@ def application_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 def attachment_download(request: HttpRequest, reference: str, token: str) -> FileResponse:
     """The owner's own file; served with its sniffed type, as a download, never inline HTML."""
-    application = _own(request, reference)
+    application = own_application(request, reference)
     attachment = application.attachments.filter(token=token).first()
     if attachment is None:
         raise Http404
@@ -325,7 +324,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["POST"])
 def application_erase(request: HttpRequest, reference: str) -> HttpResponse:
-    application = _own(request, reference)
+    application = own_application(request, reference)
     try:
         actions.application_erase(
             application=application, actor=request.user, reason="citizen request"

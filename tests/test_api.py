@@ -89,7 +89,7 @@ def test_a_page_past_the_end_is_a_404_not_a_500(client):
 def test_validation_errors_use_the_errors_shape():
     from rest_framework import serializers
 
-    from config.api import exception_handler
+    from core.api import exception_handler
 
     response = exception_handler(
         serializers.ValidationError({"email": ["Enter a valid email."]}), {}

@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from audit.logging import ExpectedErrorFilter, JsonFormatter
+from core.logging import ExpectedErrorFilter, JsonFormatter
 from tests.factories import UserFactory
 from tests.workflows.conftest import catalog, submit_moving  # noqa: F401  (fixture)
 from workflows import actions

@@ -27,9 +27,9 @@ from guardian.shortcuts import assign_perm
 from accounts.models import Department, Membership, User
 from audit.actions import audit_record, audit_record_many
 from audit.constants import AuditAction
-from audit.context import bind_context, current_context, reset_context
-from audit.freetext import seal_text
 from audit.purposes import application_scope, purpose_seal
+from core.context import bind_context, current_context, reset_context
+from privacy.freetext import seal_text
 from services import catalog
 from services.actions import (
     InvalidInput,
@@ -38,8 +38,10 @@ from services.actions import (
     application_correct_answers,
     request_routing,
 )
+from services.answers import is_sealed_field
 from services.constants import ApplicationStatus
 from services.models import Application
+from services.selectors import dictionary
 
 from . import selectors
 from .calendar import add_business_days
@@ -48,6 +50,7 @@ from .engine import Plan, plan, steps_of
 from .models import (
     Case,
     CaseGroupObjectPermission,
+    CaseNote,
     Incident,
     InformationRequest,
     WorkerHeartbeat,
@@ -304,7 +307,7 @@ def _apply(applications: list[Application], *, woken: int | None) -> dict[int, P
         Application.objects.filter(pk__in=ids).update(**values)
     _record(events, woken=woken)
     if notify:
-        from services.tasks import notify_applications_changed
+        from .tasks import notify_applications_changed  # the tasks import this module
 
         transaction.on_commit(lambda: notify_applications_changed.delay(notify), robust=True)
     return plans
@@ -777,8 +780,6 @@ def case_assign_to_email(*, case: Case, actor: User, email: str) -> Case:
 
 @transaction.atomic
 def case_note_add(*, case: Case, actor: User, text: str) -> Any:
-    from .models import CaseNote
-
     case = _locked_case(case)
     membership = _member(actor, case)
     if case.application.erased_at is not None:  # erasure emptied the notes; none comes back
@@ -825,9 +826,6 @@ def case_read_record(*, case: Case, actor: User, fields: list[str]) -> None:
 @transaction.atomic
 def case_reveal(*, case: Case, actor: User, fields: list[str], purpose: str) -> dict[str, Any]:
     """Unmask personal values of the case's own fields for a stated purpose (`pii.reveal`)."""
-    from services.answers import is_sealed_field
-    from services.selectors import dictionary
-
     case = _locked_case(case)
     membership = _member(actor, case)
     purpose = (purpose or "").strip()
@@ -917,3 +915,17 @@ def case_search_record(*, actor: User, cases: list[Case]) -> list[Any]:
         )
         for (_application, department_id), group in found.items()
     ]
+
+
+def application_cases_erase(*, application: Application) -> int:
+    """Empty every free text on an application's cases, in the caller's transaction (the
+    application's erasure, which records the event). Returns how many rows changed."""
+    cases = Case.objects.filter(application=application)
+    changed = cases.exclude(decision_note="").update(decision_note="")
+    changed += (
+        InformationRequest.objects.filter(case__in=cases)
+        .exclude(message="", reply="")
+        .update(message="", reply="")
+    )
+    changed += CaseNote.objects.filter(case__in=cases).exclude(text="").update(text="")
+    return changed

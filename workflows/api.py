@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from config.api import page_size_param
+from core.api import page_size_param
 from services.actions import ServiceError
 from services.api import refused
 from services.validators import is_valid_national_id

@@ -1,8 +1,13 @@
 from django.urls import path
 
-from . import api
+from . import api, citizen
 
 urlpatterns = [
+    path(
+        "applications/<str:reference>/reply/",
+        citizen.ApplicationReplyApi.as_view(),
+        name="api-application-reply",
+    ),
     path("cases/", api.CaseListApi.as_view(), name="api-cases"),
     # Before `cases/<reference>/`, which would take "search" for a reference.
     path("cases/search/", api.CaseSearchApi.as_view(), name="api-cases-search"),

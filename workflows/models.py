@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from audit.freetext import open_text
+from privacy.freetext import open_text
 
 from .constants import ACTIVE_CASE_STATES, CaseStatus
 
@@ -46,7 +46,7 @@ class Case(models.Model):
     opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    # Sealed (audit/freetext.py): read it through `decision_note_plain`.
+    # Sealed (privacy/freetext.py): read it through `decision_note_plain`.
     decision_note = models.TextField(_("decision note"), blank=True)
     reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
     breached_at = models.DateTimeField(_("deadline missed"), null=True, blank=True)
@@ -166,7 +166,7 @@ class InformationRequest(models.Model):
     asked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    # Both sealed (audit/freetext.py), bound to the row's id: read `message_plain`/`reply_plain`.
+    # Both sealed (privacy/freetext.py), bound to the row's id: read `message_plain`/`reply_plain`.
     message = models.TextField(_("question"))
     asked_at = models.DateTimeField(_("asked"), default=timezone.now)
     reply = models.TextField(_("reply"), blank=True)
@@ -207,7 +207,7 @@ class CaseNote(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    # Sealed (audit/freetext.py), bound to the row's id: read `text_plain`.
+    # Sealed (privacy/freetext.py), bound to the row's id: read `text_plain`.
     text = models.TextField(_("note"))
     created_at = models.DateTimeField(_("written"), default=timezone.now)
 

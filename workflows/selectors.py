@@ -25,10 +25,16 @@ from django.utils.translation import gettext as _
 from accounts.constants import StaffRole
 from accounts.models import Membership, User
 from accounts.selectors import department_members
-from services.answers import APPLICANT_NATIONAL_ID, national_id_index
+from audit.models import AuditEvent
+from services.actions import application_answers
+from services.answers import APPLICANT_NATIONAL_ID, is_sealed_field, national_id_index
+from services.constants import FieldType
+from services.masking import mask
+from services.models import Application
+from services.selectors import dictionary
 
 from .constants import ACTIVE_CASE_STATES, CaseStatus
-from .models import Case, WorkerHeartbeat
+from .models import Case, InformationRequest, WorkerHeartbeat
 
 FAR_FUTURE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 
@@ -265,12 +271,6 @@ def case_attachment(*, case: Case, token: str) -> Any:
 def case_view(*, case: Case, user: User) -> dict[str, Any]:
     """What staff see of a case: its fields only, personal values masked, files by name; no
     answers at all while the values are withheld from this user (`values_withheld`)."""
-    from services.actions import application_answers
-    from services.answers import is_sealed_field
-    from services.constants import FieldType
-    from services.masking import mask
-    from services.selectors import dictionary
-
     withheld = values_withheld(user=user, case=case)
     if withheld:
         return {"rows": [], "personal_fields": [], "withheld": withheld}
@@ -315,8 +315,6 @@ def case_view(*, case: Case, user: User) -> dict[str, Any]:
 def case_timeline(*, case: Case) -> list[dict[str, Any]]:
     """Decisions, questions, replies and internal notes, oldest first (their text opened; once
     the application was erased, the emptied texts say so)."""
-    from audit.models import AuditEvent
-
     erased = case.application.erased_at is not None
 
     def shown(text: str) -> str:
@@ -367,4 +365,20 @@ def sibling_cases(*, case: Case) -> list[Case]:
     """The other departments' parts of the same application: status only."""
     return list(
         case.application.cases.exclude(pk=case.pk).select_related("department").order_by("id")
+    )
+
+
+def cases_of_application(application: Application) -> list:
+    """The departments' parts of an application, for its owner: status only, in step order."""
+    return list(application.cases.select_related("department", "version__service").order_by("id"))
+
+
+def open_information_requests(application: Application) -> list:
+    """Questions from departments that wait for the citizen's answer."""
+    return list(
+        InformationRequest.objects.filter(
+            case__application=application, replied_at__isnull=True, case__status="awaiting_citizen"
+        )
+        .select_related("case__department")
+        .order_by("asked_at")
     )

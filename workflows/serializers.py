@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from config.api import StrictInput
+from core.api import StrictInput
 
 
 class CaseListItemOutput(serializers.Serializer):

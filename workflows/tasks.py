@@ -74,3 +74,35 @@ def notify_case_reminder(case_id: int) -> None:
 )
 def notify_case_breached(case_id: int) -> None:
     notifications.case_breached(case_id=case_id)
+
+
+# The citizen's messages after the engine changed their application. The names are those the
+# tasks had when they lived with the citizen side, so messages already queued still run.
+@shared_task(
+    name="services.tasks.notify_application_changed",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def notify_application_changed(application_id: int) -> None:
+    """Kept for messages queued before `notify_applications_changed` existed."""
+    if notifications.applications_changed(application_ids=[application_id]):
+        raise OSError("the message could not be sent")  # retried with backoff
+
+
+@shared_task(
+    name="services.tasks.notify_applications_changed",
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def notify_applications_changed(self, application_ids: list[int]) -> None:
+    """One routing batch's messages; only those that could not be sent are tried again."""
+    failed = notifications.applications_changed(application_ids=application_ids)
+    if failed:
+        raise self.retry(args=[failed], countdown=min(600, 30 * 2**self.request.retries))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import citizen, views
 
 app_name = "workflows"
 
@@ -10,4 +10,14 @@ urlpatterns = [
     path("workbench/cases/<str:reference>/", views.case_detail, name="case"),
     path("workbench/cases/<str:reference>/files/<str:token>/", views.case_file, name="case-file"),
     path("workbench/cases/<str:reference>/<slug:action>/", views.case_action, name="case-action"),
+]
+
+# The citizen's answer to a department's question, under the application's page (the
+# `services` namespace, where the citizen's other pages are; config/urls.py mounts it there).
+citizen_urlpatterns = [
+    path(
+        "applications/<str:reference>/cases/<str:case_reference>/reply/",
+        citizen.application_reply,
+        name="application-reply",
+    ),
 ]

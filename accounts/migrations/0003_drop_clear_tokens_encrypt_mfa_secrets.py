@@ -23,7 +23,7 @@ def drop_clear_tokens(apps, schema_editor):
 
 
 def encrypt_mfa_secrets(apps, schema_editor):
-    from audit import crypto
+    from privacy import crypto
 
     def secured(value):
         # The associated data of accounts/mfa_secrets.py, written out: a migration is frozen.

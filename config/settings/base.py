@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "guardian",
     "csp",
+    "core",
+    "privacy",
     "accounts",
     "audit",
     "services",
@@ -44,10 +46,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "audit.middleware.RequestContextMiddleware",
-    "config.limits.RequestBodyLimitMiddleware",
-    "config.throttling.ApiAddressThrottleMiddleware",
-    "audit.middleware.RejectNulMiddleware",
+    "core.middleware.RequestContextMiddleware",
+    "core.limits.RequestBodyLimitMiddleware",
+    "core.throttling.ApiAddressThrottleMiddleware",
+    "core.middleware.RejectNulMiddleware",
     "services.middleware.CatalogMemoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -56,7 +58,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "audit.middleware.RequestUserContextMiddleware",
+    "core.middleware.RequestUserContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -183,7 +185,7 @@ GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
 ANONYMOUS_USER_NAME = None  # no guardian anonymous user row: anonymous visitors get nothing
 
-# --- Encryption of personal data at rest (audit/crypto.py) ------------------------------------
+# --- Encryption of personal data at rest (privacy/crypto.py) ------------------------------------
 # Keys come from PORTAL_ENCRYPTION_KEYS / PORTAL_ENCRYPTION_ACTIVE_KEY / PORTAL_BLIND_INDEX_KEY,
 # never from SECRET_KEY. Without them, dev and test use (and on first use generate) a local
 # key file; production refuses to start without the environment variables.
@@ -232,18 +234,18 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "config.schema.PortalAutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON bodies only; the upload endpoint takes multipart itself.
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.BoundedJSONParser"],
-    # Per user and per client address, counted in the cache (config/throttling.py); the
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.BoundedJSONParser"],
+    # Per user and per client address, counted in the cache (core/throttling.py); the
     # "address" scope is applied to every /api/ request by ApiAddressThrottleMiddleware.
     "DEFAULT_THROTTLE_CLASSES": [
-        "config.throttling.AnonAddressThrottle",
-        "config.throttling.UserThrottle",
+        "core.throttling.AnonAddressThrottle",
+        "core.throttling.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "120/min"),
@@ -251,7 +253,7 @@ REST_FRAMEWORK = {
         "address": env_str("API_THROTTLE_ADDRESS", "1800/min"),
     },
 }
-# --- Limits on input, checked before work (config/limits.py, config/parsers.py) -------------
+# --- Limits on input, checked before work (core/limits.py, core/parsers.py) -------------
 # Request bodies: small for JSON API calls, larger only where files are uploaded, and Django's
 # own limit (form fields) for every other page. A larger body is refused with 413 unread.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 512 * 1024)
@@ -411,11 +413,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "request_context": {"()": "audit.logging.RequestContextFilter"},
-        "expected_errors": {"()": "audit.logging.ExpectedErrorFilter"},
+        "request_context": {"()": "core.logging.RequestContextFilter"},
+        "expected_errors": {"()": "core.logging.ExpectedErrorFilter"},
     },
     "formatters": {
-        "json": {"()": "audit.logging.JsonFormatter"},
+        "json": {"()": "core.logging.JsonFormatter"},
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {

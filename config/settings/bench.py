@@ -11,7 +11,7 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 SECRET_KEY = env_str(
     "DJANGO_SECRET_KEY", "bench-only-insecure-key-0123456789-abcdefghijklmnopqrstuv"
 )
-INSTALLED_APPS = [*INSTALLED_APPS, "bench.baseline"]
+INSTALLED_APPS = [*INSTALLED_APPS, "demo", "bench.baseline"]
 ROOT_URLCONF = "bench.baseline.urls"
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,

@@ -1,7 +1,7 @@
 """Local development: the embedded default (SQLite, filesystem broker), console email."""
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR
+from .base import INSTALLED_APPS, VAR_DIR
 from .env import env_bool, env_str
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
@@ -10,6 +10,8 @@ SECRET_KEY = env_str(
 )
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+# Demo departments, accounts and catalog (`seed_demo`): development and tests only.
+INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405
 PORTAL_GENERATE_LOCAL_KEYS = True
 WHITENOISE_USE_FINDERS = True

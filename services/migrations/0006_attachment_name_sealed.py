@@ -1,11 +1,11 @@
-"""File names are sealed like answers (audit/freetext.py): a longer column for the token, and
+"""File names are sealed like answers (privacy/freetext.py): a longer column for the token, and
 the names stored before in clear are sealed now."""
 
 from django.db import migrations, models
 
 
 def seal_clear_names(apps, schema_editor):
-    from audit import crypto
+    from privacy import crypto
 
     Attachment = apps.get_model("services", "Attachment")
     pending = Attachment.objects.exclude(original_name="").order_by("pk")

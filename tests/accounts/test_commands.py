@@ -7,9 +7,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
-from accounts.demo import DEPARTMENTS
 from accounts.models import Department, Membership, User
 from audit.models import AuditEvent
+from demo.accounts import DEPARTMENTS
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 
-from audit import crypto
+from privacy import crypto
 from tests.factories import PASSWORD, TOTP_SECRET, MembershipFactory
 from tests.services.test_rotate_keys import K1, K2, keys  # noqa: F401  (fixture)
 

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from audit.actions import AuditError, audit_record
 from audit.chain import BODY_DIGEST_SQL, BODY_FIELDS, BODY_SQL, body_bytes, body_digest
-from audit.context import bind_context, reset_context
 from audit.models import AuditEvent
 from audit.signing import mac_checker
+from core.context import bind_context, reset_context
 
 # Text as the portal stores it: any Unicode except NUL and lone surrogates (refused at input).
 text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=40)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from audit.crypto import (
+from privacy.crypto import (
     CryptoError,
     DecryptionError,
     KeyConfigurationError,
@@ -365,7 +365,7 @@ def test_local_key_file_is_not_generated_unless_asked(isolated_keys):
 
 def test_local_key_file_is_generated_when_asked(settings, isolated_keys, caplog):
     settings.PORTAL_GENERATE_LOCAL_KEYS = True
-    with caplog.at_level(logging.WARNING, logger="audit.crypto"):
+    with caplog.at_level(logging.WARNING, logger="privacy.crypto"):
         token = encrypt(NATIONAL_ID, aad=AAD)
 
     assert stat.S_IMODE(os.stat(isolated_keys).st_mode) == 0o600
@@ -376,7 +376,7 @@ def test_local_key_file_is_generated_when_asked(settings, isolated_keys, caplog)
     assert len(base64.urlsafe_b64decode(data["blind_index_key"])) == 32
     assert data["blind_index_key"] != data["encryption_keys"]["k1"]
 
-    warnings = [r for r in caplog.records if r.name == "audit.crypto"]
+    warnings = [r for r in caplog.records if r.name == "privacy.crypto"]
     assert len(warnings) == 1
     assert warnings[0].levelno == logging.WARNING
     assert str(isolated_keys) in warnings[0].getMessage()
@@ -385,9 +385,9 @@ def test_local_key_file_is_generated_when_asked(settings, isolated_keys, caplog)
     # The keys persist: a restarted process reads the same file and does not regenerate it.
     caplog.clear()
     reset_keyring_cache()
-    with caplog.at_level(logging.WARNING, logger="audit.crypto"):
+    with caplog.at_level(logging.WARNING, logger="privacy.crypto"):
         assert decrypt(token, aad=AAD) == NATIONAL_ID
-    assert not [r for r in caplog.records if r.name == "audit.crypto"]
+    assert not [r for r in caplog.records if r.name == "privacy.crypto"]
 
 
 def test_key_file_defaults_to_var_dir(settings, tmp_path):

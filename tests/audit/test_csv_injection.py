@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from config.spreadsheet import safe_cell
+from core.spreadsheet import safe_cell
 from tests.workflows.conftest import catalog, submit_moving  # noqa: F401  (fixture)
 from workflows import actions
 

@@ -27,11 +27,12 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from audit import crypto, presenters
+from audit import presenters
 from audit.actions import audit_record
-from audit.crypto import DecryptionError
 from audit.models import AuditEvent, DataKey
 from audit.purposes import is_sealed_purpose, purpose_of
+from privacy import crypto
+from privacy.crypto import DecryptionError
 from services import actions as services
 from services.models import Attachment
 from services.selectors import versions_published_for

@@ -7,9 +7,9 @@ import pytest
 from django.db import transaction
 
 from audit.actions import AuditError, audit_record
-from audit.context import bind_context, clean_request_id, reset_context
-from audit.logging import JsonFormatter, RequestContextFilter
 from audit.models import AuditEvent
+from core.context import bind_context, clean_request_id, reset_context
+from core.logging import JsonFormatter, RequestContextFilter
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

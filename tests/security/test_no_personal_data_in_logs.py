@@ -32,7 +32,7 @@ from rest_framework.test import APIClient
 
 from accounts import actions as account_actions
 from accounts.models import User
-from audit.logging import JsonFormatter, RequestContextFilter
+from core.logging import JsonFormatter, RequestContextFilter
 from services.models import Application
 from services.validators import make_national_id
 from tests.conftest import ROOT, wait_for

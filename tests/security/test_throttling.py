@@ -52,7 +52,7 @@ def test_throttling_is_configured_for_every_api_view():
     names = {cls.__name__ for cls in APIView.throttle_classes}
     assert names == {"AnonAddressThrottle", "UserThrottle"}
     assert {cls.__name__ for cls in api_settings.DEFAULT_THROTTLE_CLASSES} == names
-    assert "config.throttling.ApiAddressThrottleMiddleware" in django_settings.MIDDLEWARE
+    assert "core.throttling.ApiAddressThrottleMiddleware" in django_settings.MIDDLEWARE
     assert set(REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]) == {"anon", "user", "address"}
     assert all(REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].values())  # base settings: all on
 

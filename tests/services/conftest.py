@@ -9,8 +9,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.actions import department_create
-from accounts.demo import DEPARTMENTS
-from services.seed import seed_catalog
+from demo.accounts import DEPARTMENTS
+from demo.seed import seed_catalog
 from services.validators import make_national_id
 from tests.factories import UserFactory
 

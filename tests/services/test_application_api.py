@@ -692,7 +692,7 @@ def test_a_null_character_in_an_answer_is_refused(catalog, api):
     ],
 )
 def test_a_null_character_in_a_reference_is_a_400(catalog, api, method, path):
-    # Refused before any view runs (audit.middleware.RejectNulMiddleware): bad input, not a 500.
+    # Refused before any view runs (core.middleware.RejectNulMiddleware): bad input, not a 500.
     response = getattr(api, method)(path)
     assert response.status_code == 400
     assert set(response.json()) == {"detail"}

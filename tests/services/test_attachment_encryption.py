@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from audit import crypto
+from privacy import crypto
 from services import actions
 from services.models import Attachment
 from services.selectors import attachment_content, versions_published_for

@@ -15,8 +15,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from audit.crypto import DecryptionError, blind_index, is_encrypted
 from audit.models import AuditEvent
+from privacy.crypto import DecryptionError, blind_index, is_encrypted
 from services import actions
 from services.models import Application, CitizenProfile
 from services.selectors import versions_published_for

@@ -21,11 +21,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from audit import crypto
 from audit.actions import audit_seal
 from audit.models import AuditEvent, DataKey
 from audit.purposes import purpose_of
 from audit.selectors import audit_verify
+from privacy import crypto
 from services import actions
 from services.constants import ApplicationStatus
 from services.models import Application, Attachment

@@ -9,7 +9,7 @@ from allauth.mfa.models import Authenticator
 from django.core.management import call_command
 from django.db import connection
 
-from audit import crypto
+from privacy import crypto, rotation
 from services import actions
 from services.models import Application
 from tests.factories import UserFactory
@@ -84,7 +84,7 @@ def test_an_interrupted_rotation_resumes(on_k1, catalog, keys):  # noqa: F811
     for _ in range(4):
         submit_moving()
     keys(f"{K1},{K2}", "k2")
-    _after, scanned, changed = actions.rotate_keys_batch(model="application", after_pk=0, batch=2)
+    _after, scanned, changed = rotation.step("application").batch(after_pk=0, batch=2)
     assert (scanned, changed) == (2, 2)
     out = StringIO()
     call_command("rotate_keys", stdout=out)  # a new run: the first two are skipped

@@ -13,10 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from guardian.shortcuts import get_perms
 
 from audit.models import AuditEvent
-from services import notifications
-from services import tasks as service_tasks
 from services.models import Application
-from workflows import actions
+from workflows import actions, notifications
+from workflows import tasks as service_tasks
 from workflows.models import Case
 from workflows.tasks import route_application
 
@@ -247,7 +246,7 @@ def test_old_requests_are_left_to_their_own_tasks_and_the_sweeper(catalog, setti
 
 
 def test_audit_events_of_other_applications_do_not_carry_the_woken_request_id(catalog):
-    from audit.context import bind_context, reset_context
+    from core.context import bind_context, reset_context
 
     first, second = submit_moving(), submit_moving()
     token = bind_context(request_id="req-of-the-first-citizen", ip=None, source="worker")

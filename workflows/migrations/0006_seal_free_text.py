@@ -1,5 +1,5 @@
 """Decision notes and reasons, questions, replies and case notes are sealed like answers
-(audit/freetext.py): the values stored before in clear are sealed now, each bound to its row."""
+(privacy/freetext.py): the values stored before in clear are sealed now, each bound to its row."""
 
 from django.db import migrations
 
@@ -13,7 +13,7 @@ COLUMNS = [
 
 
 def seal_clear_text(apps, schema_editor):
-    from audit import crypto
+    from privacy import crypto
 
     for model_name, column, row_aad in COLUMNS:
         model = apps.get_model("workflows", model_name)

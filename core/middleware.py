@@ -66,7 +66,7 @@ class RejectNulMiddleware:
             or "\x00" in request.META.get("QUERY_STRING", "")
             or "%00" in request.META.get("QUERY_STRING", "")
         ):
-            from config.errors import bad_request
+            from core.errors import bad_request
 
             return bad_request(request)
         return self.get_response(request)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.demo_totp import current_code, demo_totp_secret
+from demo.totp import current_code, demo_totp_secret
 
 
 class Command(BaseCommand):

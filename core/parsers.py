@@ -6,7 +6,7 @@ lengths) is checked by one regular-expression scan of the text that stops at the
 exceeded, so a body of a million tiny items costs a few thousand steps, not a million objects
 and their validation. Limits: JSON_MAX_* settings.
 
-Kept apart from config.api: DRF imports the default parsers while building APIView, so this
+Kept apart from core.api: DRF imports the default parsers while building APIView, so this
 module must not import DRF's views.
 """
 

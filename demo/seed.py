@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from . import actions
-from .constants import ServiceKind, VersionStatus
-from .demo import FIELDS, SERVICES
-from .models import Service
+from services import actions
+from services.constants import ServiceKind, VersionStatus
+from services.models import Service
+
+from .catalog import FIELDS, SERVICES
 
 
 @transaction.atomic

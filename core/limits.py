@@ -83,7 +83,7 @@ class RequestBodyLimitMiddleware:
         except ValueError:
             length = -1
         if length < 0:
-            from config.errors import bad_request
+            from core.errors import bad_request
 
             return bad_request(request)
         limit = body_limit(request.path)

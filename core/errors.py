@@ -21,7 +21,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     from django.core.exceptions import RequestDataTooBig
 
     if isinstance(exception, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE: 413
-        from config.limits import too_large
+        from core.limits import too_large
 
         return too_large(request)
     return _error(request, 400, _("The request could not be understood."), "errors/error.html")

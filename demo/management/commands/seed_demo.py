@@ -12,8 +12,10 @@ from django.db import transaction
 
 from accounts import actions
 from accounts.constants import MembershipRole, StaffRole
-from accounts.demo import CITIZENS, DEPARTMENTS
 from accounts.models import Department, User
+from demo.accounts import CITIZENS, DEPARTMENTS
+from demo.seed import seed_catalog
+from demo.totp import demo_totp_secret
 
 
 def _password_file() -> Path:
@@ -76,9 +78,6 @@ class Command(BaseCommand):
         created += self._account(
             "admin@demo.gov", password, reset, full_name="Administrator", staff_role=StaffRole.ADMIN
         )[1]
-
-        from accounts.demo_totp import demo_totp_secret
-        from services.seed import seed_catalog
 
         totp = demo_totp_secret()
         for user in User.objects.filter(email__endswith="@demo.gov").exclude(

@@ -88,7 +88,7 @@ def _as_field_errors(data: Any) -> dict[str, Any]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Render every API error as ``detail`` or ``errors``; unknown errors stay a logged 500."""
     if isinstance(exc, RequestDataTooBig):  # Django's own limits (form fields, body in memory)
-        from config.limits import too_large
+        from core.limits import too_large
 
         request = context.get("request")
         return too_large(getattr(request, "_request", request))

@@ -10,7 +10,7 @@ Three scopes, each with its rate in REST_FRAMEWORK's DEFAULT_THROTTLE_RATES:
 - ``anon`` (anonymous requests, per client address) and ``user`` (signed-in requests, session
   or token, per user) are DRF throttles on every API view (DEFAULT_THROTTLE_CLASSES).
 
-The client address is the project's proxy-aware one (`audit.middleware.client_ip`, trusting
+The client address is the project's proxy-aware one (`core.middleware.client_ip`, trusting
 ``X-Forwarded-For`` only for TRUSTED_PROXY_COUNT hops), never DRF's own guess; IPv6 addresses
 count per /64, the block one subscriber usually holds. Counters live in the default cache
 (Redis in production, so every web process shares them). Rates are read at request time, so
@@ -29,7 +29,7 @@ from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from audit.middleware import client_ip
+from core.middleware import client_ip
 
 
 def address_key(request) -> str:

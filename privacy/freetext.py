@@ -1,7 +1,7 @@
 """Free text that may hold personal data (clerks' notes and reasons, questions to citizens,
 their replies, file names), sealed at rest like answers.
 
-A stored value is an AES-256-GCM token from `audit.crypto.encrypt` (key id inside, so rotation
+A stored value is an AES-256-GCM token from `privacy.crypto.encrypt` (key id inside, so rotation
 works as for answers) bound to its row and column by the associated data, e.g.
 `case:<reference>:decision_note`. The empty string stays empty: there is nothing to hide, and it
 is the tombstone erasure leaves. Anything else that is not a token that decrypts raises

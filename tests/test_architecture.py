@@ -1,0 +1,73 @@
+"""The layers of docs/architecture.md hold, including where import-linter does not look.
+
+`make lint` runs import-linter's layers contract (pyproject.toml). These tests add what it
+cannot see or does not forbid: an import of another of the portal's apps made inside a
+function (which hides a dependency until the function runs), and the demo app in production.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ("core", "privacy", "audit", "accounts", "services", "workflows", "demo")
+
+
+def _modules():
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            if "migrations" not in path.parts:
+                yield app, path
+
+
+def _local_imports(tree: ast.AST):
+    """Imports inside a function body, with the app they import (absolute imports only).
+    `AppConfig.ready()` is the one place made for them: it runs once the models are loaded, and
+    it is where an app plugs itself into the layers below."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or node.name == "ready":
+            continue
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.ImportFrom) and inner.level == 0 and inner.module:
+                yield inner.lineno, inner.module.split(".")[0]
+            elif isinstance(inner, ast.Import):
+                for alias in inner.names:
+                    yield inner.lineno, alias.name.split(".")[0]
+
+
+def test_no_app_imports_another_app_inside_a_function():
+    found = [
+        f"{path.relative_to(ROOT)}:{line} imports {target}"
+        for app, path in _modules()
+        for line, target in _local_imports(ast.parse(path.read_text(), str(path)))
+        if target in APPS and target != app
+    ]
+    assert found == [], "cross-app imports belong at the top of the module:\n" + "\n".join(found)
+
+
+def test_the_check_sees_a_function_local_import():
+    source = "def f():\n    from workflows.models import Case\n    import services.models\n"
+    assert list(_local_imports(ast.parse(source))) == [(2, "workflows"), (3, "services")]
+
+
+def test_the_import_layers_hold():
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    if not lint_imports.exists():
+        pytest.fail("lint-imports is missing: install the project's dev dependencies")
+    result = subprocess.run(
+        [str(lint_imports), "--no-cache"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_production_settings_install_no_demo_app():
+    from config.settings import base
+
+    assert "demo" not in base.INSTALLED_APPS
+    prod = (ROOT / "config" / "settings" / "prod.py").read_text()
+    assert '"demo"' not in prod

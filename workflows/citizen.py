@@ -1,0 +1,84 @@
+"""The citizen's side of a case: answering a department's question, from the application's
+page and through the API (URLs under the application's, as the citizen sees them)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api import StrictInput
+from services.actions import ServiceError
+from services.api import detail_data, refused
+from services.api import own_application as own_application_api
+from services.serializers import ApplicationDetailOutput
+from services.views import own_application
+
+from .actions import case_citizen_replied
+
+
+class ReplyInput(StrictInput):
+    case = serializers.CharField(max_length=20)
+    message = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    answers = serializers.DictField(required=False, default=dict)
+
+
+@login_required
+@require_http_methods(["POST"])
+def application_reply(request: HttpRequest, reference: str, case_reference: str) -> HttpResponse:
+    """The citizen answers a department's question (a message; corrections go through the API)."""
+    application = own_application(request, reference)
+    case = application.cases.filter(reference=case_reference).first()
+    if case is None:
+        raise Http404
+    try:
+        case_citizen_replied(
+            case=case, citizen=request.user, message=request.POST.get("message", "")[:5000]
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Your answer was sent to %(dept)s.") % {"dept": case.department.name}
+        )
+    return redirect("services:application-detail", reference=reference)
+
+
+class ApplicationReplyApi(APIView):
+    permission_classes = [IsAuthenticated]
+    may_conflict = True
+
+    @extend_schema(
+        request=ReplyInput,
+        responses=ApplicationDetailOutput,
+        summary="Answer a department's question",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        application = own_application_api(request, reference)
+        payload = ReplyInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        case = application.cases.filter(reference=payload.validated_data["case"]).first()
+        if case is None:
+            return Response(
+                {"errors": {"case": [_("No such case on this application.")]}}, status=400
+            )
+        try:
+            case_citizen_replied(
+                case=case,
+                citizen=request.user,
+                message=payload.validated_data["message"],
+                answers=payload.validated_data["answers"],
+            )
+        except ServiceError as exc:
+            return refused(exc)
+        application.refresh_from_db()
+        return Response(ApplicationDetailOutput(detail_data(application)).data)
