@@ -11,15 +11,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.dateparse import parse_date
 
 from core.spreadsheet import csv_writer
 
 from . import actions, presenters, selectors
 from .constants import AuditAction
+from .filters import FILTERS, parse_filters
 from .purposes import PurposeReader
 
-FILTERS = ["target", "actor", "action", "department", "subject", "since", "until"]
 CSV_COLUMNS = [
     "seq",
     "at",
@@ -62,15 +61,7 @@ def _filters(request: HttpRequest) -> tuple[dict, dict]:
     """The filters of a remembered search (`?search=`), or of the query string (links that
     name only a reference, an action, a department or dates)."""
     saved = request.session.get(_SEARCHES, {}).get(request.GET.get("search", ""))
-    source = saved if saved is not None else request.GET
-    raw = {k: str(source.get(k, ""))[:100].strip() for k in FILTERS}
-    parsed = dict(raw)
-    for key in ("since", "until"):
-        try:
-            parsed[key] = parse_date(raw[key]) if raw[key] else None
-        except ValueError:  # well formed but impossible: ignore the filter
-            parsed[key] = None
-    return raw, parsed
+    return parse_filters(saved if saved is not None else request.GET, strict=False)
 
 
 @login_required

@@ -17,6 +17,8 @@ from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .errors import PortalError
+
 logger = logging.getLogger(__name__)
 
 
@@ -92,6 +94,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
         request = context.get("request")
         return too_large(getattr(request, "_request", request))
+    if isinstance(exc, PortalError):
+        return Response(exc.as_data(), status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

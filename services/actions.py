@@ -19,6 +19,7 @@ from accounts.models import Department, User
 from audit.actions import audit_record
 from audit.constants import AuditAction
 from audit.purposes import application_scope, data_key_shred
+from core.errors import InvalidInput, PortalError, WrongState
 from privacy import crypto
 from privacy.freetext import seal_text
 
@@ -46,23 +47,9 @@ REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out
 MAX_ANSWERS_BYTES = 256 * 1024
 
 
-class ServiceError(Exception):
-    """A refused request; `message` is safe to show, `status` is the HTTP status to answer."""
-
-    status = 400
-
-    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
-
-
-class InvalidInput(ServiceError):
-    status = 400
-
-
-class WrongState(ServiceError):
-    status = 409
+# The refusals of the citizen side are the portal's (`core.errors`); `ServiceError` is the name
+# this app's callers know them by.
+ServiceError = PortalError
 
 
 # --- Catalog --------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.http import Http404
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -32,13 +31,6 @@ from .serializers import (
     ServiceOutput,
     StatusOutput,
 )
-
-
-def refused(exc: actions.ServiceError) -> Response:
-    """A refused action in the design's error format."""
-    if exc.errors:
-        return Response({"errors": exc.errors}, status=exc.status)
-    return Response({"detail": exc.message}, status=exc.status)
 
 
 def _list_data(application: Application, versions: list | None = None) -> dict:
@@ -151,24 +143,10 @@ class ApplicationListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         payload = ApplicationCreateInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        slugs = payload.validated_data["services"]
-        versions = selectors.versions_published_for(slugs=slugs)
-        missing = sorted(set(slugs) - {v.service.slug for v in versions})
-        if missing:
-            return Response(
-                {
-                    "errors": {
-                        "services": [_("Unknown service: %(slug)s") % {"slug": s} for s in missing]
-                    }
-                },
-                status=400,
-            )
-        try:
-            application = actions.application_create(
-                citizen=request.user, versions=versions, answers=payload.validated_data["answers"]
-            )
-        except actions.ServiceError as exc:
-            return refused(exc)
+        versions = selectors.versions_to_apply_for(slugs=payload.validated_data["services"])
+        application = actions.application_create(
+            citizen=request.user, versions=versions, answers=payload.validated_data["answers"]
+        )
         return Response(
             ApplicationDetailOutput(detail_data(application, versions, created=True)).data,
             status=status.HTTP_201_CREATED,
@@ -192,14 +170,11 @@ class ApplicationDetailApi(APIView):
         application = own_application(request, reference)
         payload = AnswersInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            application = actions.application_update_answers(
-                application=application,
-                actor=request.user,
-                answers=payload.validated_data["answers"],
-            )
-        except actions.ServiceError as exc:
-            return refused(exc)
+        application = actions.application_update_answers(
+            application=application,
+            actor=request.user,
+            answers=payload.validated_data["answers"],
+        )
         return Response(ApplicationDetailOutput(detail_data(application)).data)
 
 
@@ -212,15 +187,12 @@ class _ApplicationStatusApi(APIView):
     move: staticmethod
 
     def post(self, request: Request, reference: str) -> Response:
-        try:
-            # One query finds the citizen's application and locks it for the action.
-            with transaction.atomic():
-                application = self.move(
-                    application=own_application(request, reference, for_update=True),
-                    actor=request.user,
-                )
-        except actions.ServiceError as exc:
-            return refused(exc)
+        # One query finds the citizen's application and locks it for the action.
+        with transaction.atomic():
+            application = self.move(
+                application=own_application(request, reference, for_update=True),
+                actor=request.user,
+            )
         return Response(StatusOutput(application).data)
 
 
@@ -254,15 +226,12 @@ class AttachmentUploadApi(APIView):
         application = own_application(request, reference)
         payload = AttachmentInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            attachment = actions.attachment_upload(
-                application=application,
-                actor=request.user,
-                field_key=payload.validated_data["field"],
-                upload=payload.validated_data["file"],
-            )
-        except actions.ServiceError as exc:
-            return refused(exc)
+        attachment = actions.attachment_upload(
+            application=application,
+            actor=request.user,
+            field_key=payload.validated_data["field"],
+            upload=payload.validated_data["file"],
+        )
         return Response(AttachmentOutput(attachment).data, status=status.HTTP_201_CREATED)
 
 
@@ -288,10 +257,7 @@ class ProfileApi(APIView):
     def patch(self, request: Request) -> Response:
         payload = ProfileInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            actions.profile_update(user=request.user, facts=payload.validated_data["facts"])
-        except actions.ServiceError as exc:
-            return refused(exc)
+        actions.profile_update(user=request.user, facts=payload.validated_data["facts"])
         return Response(ProfileOutput(self._data(request)).data)
 
 
@@ -315,12 +281,9 @@ class ApplicationEraseApi(APIView):
         request=None, responses=StatusOutput, summary="Erase a closed application's personal data"
     )
     def post(self, request: Request, reference: str) -> Response:
-        try:
-            application = actions.application_erase(
-                application=own_application(request, reference),
-                actor=request.user,
-                reason="citizen request",
-            )
-        except actions.ServiceError as exc:
-            return refused(exc)
+        application = actions.application_erase(
+            application=own_application(request, reference),
+            actor=request.user,
+            reason="citizen request",
+        )
         return Response(StatusOutput(application).data)

@@ -6,10 +6,12 @@ from collections.abc import Iterable
 
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.presenters import access_rows
 from audit.selectors import authentic, data_access_for_citizen
+from core.errors import InvalidInput
 from privacy import crypto
 
 from . import catalog
@@ -57,6 +59,21 @@ def versions_published_for(*, slugs: Iterable[str]) -> list[ServiceVersion]:
     Shared by the process (`services.catalog`): callers must not change them."""
     published = catalog.current().published()
     return [published[s] for s in dict.fromkeys(slugs) if s in published]
+
+
+def versions_to_apply_for(*, slugs: Iterable[str]) -> list[ServiceVersion]:
+    """The published versions of the services a citizen chose, in the order asked; any slug
+    that names no published service refuses the whole choice (`InvalidInput`, per service).
+    The catalog page and the API both start an application through this."""
+    slugs = list(dict.fromkeys(slugs))
+    versions = versions_published_for(slugs=slugs)
+    missing = sorted(set(slugs) - {v.service.slug for v in versions})
+    if missing:
+        raise InvalidInput(
+            _("Unknown service."),
+            errors={"services": [_("Unknown service: %(slug)s") % {"slug": s} for s in missing]},
+        )
+    return versions
 
 
 def applications_for_citizen(*, user: User) -> QuerySet[Application]:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.constants import Role
 from accounts.selectors import memberships_for_user
+from core.errors import PortalError
 
 from . import actions, hooks, selectors
 from .constants import ApplicationStatus, FieldType
@@ -78,10 +79,10 @@ def catalog(request: HttpRequest) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect(f"{reverse('account_login')}?next={reverse('services:catalog')}")
         if form.is_valid():
-            versions = selectors.versions_published_for(slugs=form.cleaned_data["services"])
             try:
+                versions = selectors.versions_to_apply_for(slugs=form.cleaned_data["services"])
                 application = actions.application_create(citizen=request.user, versions=versions)
-            except actions.ServiceError as exc:
+            except PortalError as exc:
                 form.add_error(None, exc.message)
             else:
                 return redirect("services:application-first-page", reference=application.reference)

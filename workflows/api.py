@@ -13,12 +13,12 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from core.api import page_size_param
-from services.actions import ServiceError
-from services.api import refused
 from services.validators import is_valid_national_id
 
 from . import actions, selectors
+from .filters import FILTERS, parse_inbox_query
 from .models import Case
+from .reading import case_read
 from .serializers import (
     AssignInput,
     CaseDetailOutput,
@@ -34,7 +34,7 @@ from .serializers import (
     TextInput,
 )
 
-INBOX_FILTERS = ["status", "department", "assignee", "service", "due", "q"]
+INBOX_FILTERS = ["status", *FILTERS]
 
 
 def _case(request: Request, reference: str) -> Case:
@@ -45,8 +45,7 @@ def _case(request: Request, reference: str) -> Case:
 
 
 def case_detail_data(case: Case, user: User) -> dict:
-    view = selectors.case_view(case=case, user=user)
-    actions.case_read_record(case=case, actor=user, fields=view["personal_fields"])
+    view = case_read(case=case, user=user)
     return {
         **CaseListItemOutput(case).data,
         "answers": view["rows"],
@@ -78,16 +77,15 @@ class CaseListApi(APIView):
         summary="The inbox: your departments' cases, by due date, with counts per status",
     )
     def get(self, request: Request) -> Response:
-        params = {k: request.query_params.get(k, "")[:100] for k in INBOX_FILTERS}
-        if selectors.looks_like_national_id(params["q"]):
+        query = parse_inbox_query(request.query_params)
+        if query.national_id_in_q:
             # Not searched: a national ID in a query string lands in access logs and proxies.
             message = _("Search for a national ID with POST /api/v1/cases/search/.")
             return Response({"errors": {"q": [message]}}, status=400)
-        filters = selectors.InboxFilters(**{k: v for k, v in params.items() if k != "status"})
-        cases = selectors.inbox(user=request.user, filters=filters)
+        cases = selectors.inbox(user=request.user, filters=query.filters())
         counts = selectors.status_counts(cases)
-        if params["status"]:
-            cases = cases.filter(status__in=params["status"].split(","))
+        if query.statuses is not None:
+            cases = cases.filter(status__in=query.statuses)
         size = page_size_param(request, default=50, maximum=200)
         rows, cursor = selectors.page_by_due_date(
             cases, cursor=request.query_params.get("cursor", ""), size=size
@@ -156,10 +154,7 @@ class _CaseActionApi(APIView):
             payload = self.input_serializer(data=request.data)
             payload.is_valid(raise_exception=True)
             data = payload.validated_data
-        try:
-            result = self.act(case, request.user, data)
-        except ServiceError as exc:
-            return refused(exc)
+        result = self.act(case, request.user, data)
         if isinstance(result, dict):
             return Response(RevealOutput({"values": result}).data)
         case.refresh_from_db()

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from core.api import StrictInput
 from services.actions import ServiceError
-from services.api import detail_data, refused
+from services.api import detail_data
 from services.api import own_application as own_application_api
 from services.serializers import ApplicationDetailOutput
 from services.views import own_application
@@ -71,14 +71,11 @@ class ApplicationReplyApi(APIView):
             return Response(
                 {"errors": {"case": [_("No such case on this application.")]}}, status=400
             )
-        try:
-            case_citizen_replied(
-                case=case,
-                citizen=request.user,
-                message=payload.validated_data["message"],
-                answers=payload.validated_data["answers"],
-            )
-        except ServiceError as exc:
-            return refused(exc)
+        case_citizen_replied(
+            case=case,
+            citizen=request.user,
+            message=payload.validated_data["message"],
+            answers=payload.validated_data["answers"],
+        )
         application.refresh_from_db()
         return Response(ApplicationDetailOutput(detail_data(application)).data)

@@ -22,9 +22,9 @@ from services.validators import is_valid_national_id
 
 from . import actions, selectors
 from .constants import CaseStatus
+from .filters import ACTIVE, InboxQuery, parse_inbox_query
 from .models import Case
-
-FILTERS = ["department", "assignee", "service", "due", "q"]
+from .reading import case_read
 
 
 def _staff_or_404(request: HttpRequest) -> None:
@@ -64,17 +64,16 @@ def _search_result(request: HttpRequest) -> tuple[str, tuple[int, ...] | None]:
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     _staff_or_404(request)
-    params = {k: request.GET.get(k, "")[:100] for k in [*FILTERS, "status"]}
-    if selectors.looks_like_national_id(params["q"]):
+    query = parse_inbox_query(request.GET, default_status=ACTIVE)
+    if query.national_id_in_q:
         # Refused, not searched (no case is listed): the number is already in this request's
         # address (logs, history); the search by national ID is a POST form.
-        params["q"] = ""
         error = _("Search for a national ID with the national ID search form.")
-        return _render_inbox(request, params, found=(), errors={"q": [error]})
+        return _render_inbox(request, query, found=(), errors={"q": [error]})
     search_key, found = _search_result(request)
     if search_key:
-        params["search"] = search_key
-    return _render_inbox(request, params, found=found, errors={})
+        query.params["search"] = search_key
+    return _render_inbox(request, query, found=found, errors={})
 
 
 @login_required
@@ -86,9 +85,9 @@ def inbox_search(request: HttpRequest) -> HttpResponse:
     _staff_or_404(request)
     number = request.POST.get("national_id", "")[:40].strip()
     if not is_valid_national_id(number):
-        params = {k: "" for k in [*FILTERS, "status"]}
         error = _("Enter a valid 18-character national ID.")
-        return _render_inbox(request, params, found=None, errors={"national_id": [error]})
+        query = parse_inbox_query({}, default_status=ACTIVE)
+        return _render_inbox(request, query, found=None, errors={"national_id": [error]})
     cases = selectors.cases_by_national_id(user=request.user, national_id=number)
     actions.case_search_record(actor=request.user, cases=cases)
     key = secrets.token_urlsafe(16)
@@ -97,23 +96,16 @@ def inbox_search(request: HttpRequest) -> HttpResponse:
 
 
 def _render_inbox(
-    request: HttpRequest, params: dict, *, found: tuple[int, ...] | None, errors: dict
+    request: HttpRequest, inbox_query: InboxQuery, *, found: tuple[int, ...] | None, errors: dict
 ) -> HttpResponse:
-    cases = selectors.inbox(
-        user=request.user,
-        filters=selectors.InboxFilters(**{k: params[k] for k in FILTERS}, case_ids=found),
-    )
+    cases = selectors.inbox(user=request.user, filters=inbox_query.filters(case_ids=found))
     counts = selectors.status_counts(cases)
-    status = params["status"] or "active"  # "all" (a search's result): every status
-    if status == "active":
-        cases = cases.filter(
-            status__in=[CaseStatus.OPEN, CaseStatus.IN_PROGRESS, CaseStatus.AWAITING_CITIZEN]
-        )
-    elif status in CaseStatus.values:
-        cases = cases.filter(status=status)
+    if inbox_query.statuses is not None:
+        cases = cases.filter(status__in=inbox_query.statuses)
     rows, cursor = selectors.page_by_due_date(
         cases, cursor=request.GET.get("cursor", "")[:200], size=50
     )
+    params, status = inbox_query.params, inbox_query.status
     query = request.GET.copy()
     if "q" in query:  # a refused national ID is not carried on to the next page's address
         query["q"] = params["q"]
@@ -155,8 +147,7 @@ def _render_case(
     errors: dict | None = None,
     status: int = 400,
 ):
-    view = selectors.case_view(case=case, user=request.user)
-    actions.case_read_record(case=case, actor=request.user, fields=view["personal_fields"])
+    view = case_read(case=case, user=request.user)
     membership = request.user.memberships.filter(department_id=case.department_id).first()
     own = selectors.is_own_case(user=request.user, case=case)
     return render(
