@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.constants import Role
 from accounts.selectors import memberships_for_user
 from core.errors import PortalError
+from core.pages import attempt, form_errors
 
 from . import actions, hooks, selectors
 from .constants import ApplicationStatus, FieldType
@@ -213,8 +214,8 @@ def application_review(request: HttpRequest, reference: str) -> HttpResponse:
     if request.method == "POST":
         try:
             actions.application_submit(application=application, actor=request.user)
-        except actions.ServiceError as exc:
-            errors = exc.errors or {"": [exc.message]}
+        except PortalError as exc:
+            errors = form_errors(exc)
         else:
             return redirect("services:application-detail", reference=reference)
     fields = actions.application_form(application)
@@ -259,12 +260,11 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
 def application_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     application = own_application(request, reference)
     if request.method == "POST":
-        try:
-            actions.application_withdraw(application=application, actor=request.user)
-        except actions.ServiceError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("Your application was withdrawn."))
+        attempt(
+            request,
+            lambda: actions.application_withdraw(application=application, actor=request.user),
+            success=_("Your application was withdrawn."),
+        )
         return redirect("services:application-detail", reference=reference)
     return render(request, "services/application_withdraw.html", {"application": application})
 
@@ -326,12 +326,11 @@ def my_data(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 def application_erase(request: HttpRequest, reference: str) -> HttpResponse:
     application = own_application(request, reference)
-    try:
-        actions.application_erase(
+    attempt(
+        request,
+        lambda: actions.application_erase(
             application=application, actor=request.user, reason="citizen request"
-        )
-    except actions.ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("The personal data of this application was erased."))
+        ),
+        success=_("The personal data of this application was erased."),
+    )
     return redirect("services:application-detail", reference=reference)

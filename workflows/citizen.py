@@ -3,7 +3,6 @@ page and through the API (URLs under the application's, as the citizen sees them
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -17,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import StrictInput
-from services.actions import ServiceError
+from core.pages import attempt
 from services.api import detail_data
 from services.api import own_application as own_application_api
 from services.serializers import ApplicationDetailOutput
@@ -40,16 +39,13 @@ def application_reply(request: HttpRequest, reference: str, case_reference: str)
     case = application.cases.filter(reference=case_reference).first()
     if case is None:
         raise Http404
-    try:
-        case_citizen_replied(
+    attempt(
+        request,
+        lambda: case_citizen_replied(
             case=case, citizen=request.user, message=request.POST.get("message", "")[:5000]
-        )
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request, _("Your answer was sent to %(dept)s.") % {"dept": case.department.name}
-        )
+        ),
+        success=_("Your answer was sent to %(dept)s.") % {"dept": case.department.name},
+    )
     return redirect("services:application-detail", reference=reference)
 
 

@@ -7,7 +7,6 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import departments_for_user
-from services.actions import ServiceError
+from core.errors import PortalError
+from core.pages import attempt, form_errors
 from services.selectors import attachment_content
 from services.validators import is_valid_national_id
 
@@ -210,23 +210,12 @@ def case_action(request: HttpRequest, reference: str, action: str) -> HttpRespon
                 fields=post.getlist("fields"),
                 purpose=post.get("purpose", "")[:1000],
             )
-        except actions.CaseForbidden as exc:  # supervisors see cases but do not act on them
-            raise PermissionDenied(exc.message) from exc
-        except ServiceError as exc:
-            errors = exc.errors or {"": [exc.message]}
-            return _render_case(request, case, errors=errors, status=exc.status)
+        except PortalError as exc:  # a supervisor (who sees cases, never acts): forbidden
+            return _render_case(request, case, errors=form_errors(exc), status=exc.status)
         return _render_case(request, case, revealed=values)
     if action not in handlers:
         raise Http404
-    try:
-        handlers[action]()
-    except actions.CaseForbidden as exc:
-        raise PermissionDenied(exc.message) from exc
-    except ServiceError as exc:
-        details = " ".join(m for ms in exc.errors.values() for m in ms)
-        messages.error(request, f"{exc.message} {details}".strip())
-    else:
-        messages.success(request, _("Done."))
+    attempt(request, handlers[action], success=_("Done."))
     return redirect("workflows:case", reference=reference)
 
 
