@@ -1,17 +1,16 @@
-"""The demo data of `seed_demo`: departments and accounts. Kept as data, applied by actions."""
+"""The demo departments and citizens of `seed_demo`, read from `demo/data/demo.json`."""
 
-DEPARTMENTS: list[tuple[str, str, str]] = [
-    ("civil-registry", "Civil Registry Office", "registry@demo.gov"),
-    ("health-insurance", "Health Insurance Fund", "insurance@demo.gov"),
-    ("social-security", "Social Security Bureau", "social@demo.gov"),
-    ("household-registration", "Household Registration (Public Security)", "hukou@demo.gov"),
-    ("tax", "Tax Bureau", "tax@demo.gov"),
-    ("transport", "Transport and Vehicles Bureau", "transport@demo.gov"),
-    ("education", "Education Bureau", "education@demo.gov"),
-    ("market-regulation", "Market Regulation Administration", "market@demo.gov"),
-]
+from __future__ import annotations
 
-CITIZENS: list[tuple[str, str]] = [
-    ("citizen@demo.gov", "Li Wei"),
-    ("citizen2@demo.gov", "Zhang Min"),
-]
+from typing import Any
+
+from .data import load
+
+
+def __getattr__(name: str) -> Any:
+    # Read on first use (the check needs the models), not when the module is imported.
+    if name == "DEPARTMENTS":
+        return [(d["slug"], d["name"], d["email"]) for d in load()["departments"]]
+    if name == "CITIZENS":
+        return [(c["email"], c["full_name"]) for c in load()["citizens"]]
+    raise AttributeError(name)

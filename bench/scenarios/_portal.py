@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 # Moving house with a vehicle and no school-age children: three independent steps, routed at
-# once to household registration, tax and transport (demo/catalog.py).
+# once to household registration, tax and transport (demo/data/demo.json).
 SERVICE = "moving-house"
 DEPARTMENTS = ("household-registration", "tax", "transport")
 PROFILE_FACTS: dict[str, Any] = {
