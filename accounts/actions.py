@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.actions import audit_record
 from audit.constants import AuditAction
-from privacy import crypto
+from privacy import rotation
 
 from . import mfa_secrets
 from .constants import MembershipRole, StaffRole
@@ -262,29 +263,12 @@ def authenticators_secure_batch(*, after_pk: int, batch: int = 500) -> tuple[int
     authenticators in its own transaction (for `rotate_keys`; resumable).
 
     Returns (last pk seen, rows scanned, rows changed)."""
-    from allauth.mfa.models import Authenticator
 
-    with transaction.atomic():
-        rows = list(
-            Authenticator.objects.select_for_update()
-            .filter(pk__gt=after_pk)
-            .exclude(type=Authenticator.Type.WEBAUTHN)
-            .order_by("pk")[:batch]
-        )
-        changed = 0
-        for row in rows:
-            data = mfa_secrets.secured_data(row.data)
-            if data != row.data:
-                Authenticator.objects.filter(pk=row.pk).update(data=data)
-                changed += 1
-        if changed:
-            audit_record(
-                action=AuditAction.KEYS_ROTATE,
-                actor=None,
-                details={
-                    "table": "mfa_authenticator",
-                    "rows": changed,
-                    "key": crypto.active_key_id(),
-                },
-            )
-    return (rows[-1].pk if rows else after_pk), len(rows), changed
+    def secure(row: Authenticator) -> dict | None:
+        data = mfa_secrets.secured_data(row.data)
+        return {"data": data} if data != row.data else None
+
+    authenticators = Authenticator.objects.exclude(type=Authenticator.Type.WEBAUTHN)
+    return rotation.run_batch(
+        "mfa_authenticator", authenticators, secure, after_pk=after_pk, batch=batch
+    )

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.db import connection, models, transaction
+from django.db import connection, models
 from django.utils import timezone
 
-from privacy import crypto
+from privacy import crypto, rotation
 
 from .actions import audit_record, target_of
 from .constants import AuditAction
@@ -171,26 +171,16 @@ def data_key_shred(*, scope: str) -> bool:
 def data_keys_rotate_batch(*, after_pk: int, batch: int = 500) -> tuple[int, int, int]:
     """Re-wrap one batch of data keys under the active keyring key; the audit events sealed
     under them stay as they are. Returns (last pk seen, rows scanned, rows changed)."""
-    active = crypto.active_key_id()
-    with transaction.atomic():
-        rows = list(
-            DataKey.objects.select_for_update().filter(pk__gt=after_pk).order_by("pk")[:batch]
-        )
-        changed = 0
-        for key in rows:
-            if not key.wrapped:
-                continue
-            rewrapped = crypto.rotate(key.wrapped, aad=_wrap_aad(key.scope))
-            if rewrapped != key.wrapped:
-                DataKey.objects.filter(pk=key.pk).update(wrapped=rewrapped)
-                changed += 1
-        if changed:
-            audit_record(
-                action=AuditAction.KEYS_ROTATE,
-                actor=None,
-                details={"table": "data_key", "rows": changed, "key": active},
-            )
-    return (rows[-1].pk if rows else after_pk), len(rows), changed
+
+    def rewrap(key: DataKey) -> dict | None:
+        if not key.wrapped:
+            return None
+        rewrapped = crypto.rotate(key.wrapped, aad=_wrap_aad(key.scope))
+        return {"wrapped": rewrapped} if rewrapped != key.wrapped else None
+
+    return rotation.run_batch(
+        "data_key", DataKey.objects.all(), rewrap, after_pk=after_pk, batch=batch
+    )
 
 
 def record_rotation(table: str, rows: int, key: str) -> None:

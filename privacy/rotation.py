@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models import QuerySet
 
 from . import crypto
 from .freetext import reseal_text
@@ -97,6 +98,33 @@ def rotated_values(stored: dict[str, Any], row: str, active: str) -> dict[str, A
     return result if changed else None
 
 
+def run_batch(
+    name: str,
+    rows: QuerySet,
+    reseal: Callable[[Any], dict[str, Any] | None],
+    *,
+    after_pk: int,
+    batch: int,
+) -> tuple[int, int, int]:
+    """One batch of a rotation step, in its own transaction: the next `batch` rows of `rows`
+    after `after_pk`, locked; `reseal(row)` gives the columns to write (None: nothing to do).
+    A batch that changed rows is reported (`rotated`). Returns (last pk, scanned, changed)."""
+    active = crypto.active_key_id()
+    with transaction.atomic():
+        found = list(
+            rows.select_for_update(of=("self",)).filter(pk__gt=after_pk).order_by("pk")[:batch]
+        )
+        changed = 0
+        for row in found:
+            new = reseal(row)
+            if new:
+                type(row).objects.filter(pk=row.pk).update(**new)
+                changed += 1
+        if changed:
+            rotated(name, changed, active)
+    return (found[-1].pk if found else after_pk), len(found), changed
+
+
 def _json_batch(
     *,
     name: str,
@@ -107,19 +135,12 @@ def _json_batch(
     batch: int = 500,
 ) -> tuple[int, int, int]:
     active = crypto.active_key_id()
-    with transaction.atomic():
-        rows = list(
-            model.objects.select_for_update().filter(pk__gt=after_pk).order_by("pk")[:batch]
-        )
-        changed = 0
-        for instance in rows:
-            new = rotated_values(getattr(instance, column), row(instance), active)
-            if new is not None:
-                model.objects.filter(pk=instance.pk).update(**{column: new})
-                changed += 1
-        if changed:
-            rotated(name, changed, active)
-    return (rows[-1].pk if rows else after_pk), len(rows), changed
+
+    def reseal(instance) -> dict[str, Any] | None:
+        new = rotated_values(getattr(instance, column), row(instance), active)
+        return None if new is None else {column: new}
+
+    return run_batch(name, model.objects.all(), reseal, after_pk=after_pk, batch=batch)
 
 
 def _text_batch(
@@ -130,25 +151,12 @@ def _text_batch(
     after_pk: int,
     batch: int = 500,
 ) -> tuple[int, int, int]:
-    active = crypto.active_key_id()
-    with transaction.atomic():
-        rows = list(
-            model.objects.select_for_update(of=("self",))
-            .filter(pk__gt=after_pk)
-            .order_by("pk")[:batch]
-        )
-        changed = 0
-        for instance in rows:
-            new = {}
-            for column in columns:
-                sealed = reseal_text(
-                    getattr(instance, column), aad=instance.sealed_text_aad(column)
-                )
-                if sealed is not None:
-                    new[column] = sealed
-            if new:
-                model.objects.filter(pk=instance.pk).update(**new)
-                changed += 1
-        if changed:
-            rotated(name, changed, active)
-    return (rows[-1].pk if rows else after_pk), len(rows), changed
+    def reseal(instance) -> dict[str, Any]:
+        new = {}
+        for column in columns:
+            sealed = reseal_text(getattr(instance, column), aad=instance.sealed_text_aad(column))
+            if sealed is not None:
+                new[column] = sealed
+        return new
+
+    return run_batch(name, model.objects.all(), reseal, after_pk=after_pk, batch=batch)
