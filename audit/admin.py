@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.admin import ReadOnlyAdmin
+
 from .models import AuditEvent, AuditIncident
 from .purposes import purpose_of
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Read-only: the audit log is never edited, not even by administrators."""
 
     list_display = [
@@ -32,29 +34,11 @@ class AuditEventAdmin(admin.ModelAdmin):
         opened = purpose_of(obj)
         return _("erased") if opened.erased else opened.text
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AuditIncident)
-class AuditIncidentAdmin(admin.ModelAdmin):
+class AuditIncidentAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """What the sealer refused or found wrong (read-only: evidence, not a to-do list)."""
 
     list_display = ["id", "detected_at", "kind", "event_id", "detail"]
     list_filter = ["kind"]
     readonly_fields = [f.name for f in AuditIncident._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

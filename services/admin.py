@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
+from core.admin import ReadOnlyAdmin
 
 from . import actions
 from .definitions import validate_version
@@ -167,7 +168,7 @@ class ServiceVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Status only: answers are personal data and are read through the audited workbench."""
 
     list_display = ["reference", "status", "created_at", "submitted_at"]
@@ -175,12 +176,3 @@ class ApplicationAdmin(admin.ModelAdmin):
     search_fields = ["reference"]
     fields = ["reference", "status", "created_at", "submitted_at", "withdrawn_at"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
