@@ -149,6 +149,12 @@ def series_problem(
             return f"a checkpoint {where} is unreadable or from an older format"
         if number != expected:
             return f"checkpoint {expected} is missing {where}"
+        if (checkpoint.get("key_id") or "") not in keys:
+            return (
+                f"checkpoint {number} {where} has a bad signature: it names the key "
+                f"{checkpoint.get('key_id')!r}, which is not in the keyring (a retired key must "
+                "stay in PORTAL_AUDIT_OLD_SIGNING_KEYS)"
+            )
         if not signature_ok(keys, checkpoint):
             return f"checkpoint {number} {where} has a bad signature"
         if checkpoint["prev_signature"] != previous:

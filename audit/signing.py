@@ -62,14 +62,24 @@ def signing_key() -> tuple[str, bytes]:
 
 @functools.lru_cache(maxsize=1)
 def signing_keys() -> dict[str, bytes]:
-    """Every signing key verification accepts: the current one and the retired ones."""
-    keys = {}
-    for raw in os.environ.get("PORTAL_AUDIT_OLD_SIGNING_KEYS", "").split(","):
-        if raw.strip():
-            kid, key = _parse(raw, "PORTAL_AUDIT_OLD_SIGNING_KEYS")
-            keys[kid] = key
-    kid, key = signing_key()
-    keys[kid] = key
+    """The keyring verification accepts, by key id: the current key and the retired ones.
+
+    Every event and checkpoint names the id of the key it was made with, so each key id must
+    stand for one key: a rotation that reused an id would make everything made with the old
+    key fail verification, and is refused here instead."""
+    entries = [
+        _parse(raw, "PORTAL_AUDIT_OLD_SIGNING_KEYS")
+        for raw in os.environ.get("PORTAL_AUDIT_OLD_SIGNING_KEYS", "").split(",")
+        if raw.strip()
+    ]
+    keys: dict[str, bytes] = {}
+    for kid, key in [*entries, signing_key()]:
+        if keys.get(kid, key) != key:
+            raise ImproperlyConfigured(
+                f"The audit key id {kid!r} stands for two different keys; give a new key a new "
+                "id and keep the retired one in PORTAL_AUDIT_OLD_SIGNING_KEYS under its own."
+            )
+        keys[kid] = key
     return keys
 
 

@@ -2,7 +2,8 @@
 (the shared machine makes requests/s noisy; CPU time per operation is what changes are judged by).
 
     .venv/bin/python bench/profile_submit.py            # figures per operation
-    .venv/bin/python bench/profile_submit.py --profile  # and the top of a cProfile of each
+    .venv/bin/python bench/profile_submit.py --profile  # and the top of a cProfile of each,
+                                                        # kept in bench/results/profile-submit-*
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import create_database, in_django
+from bench.common import RESULTS, create_database, in_django
 
 DATABASE = "portal_bench_submit2"
 
@@ -128,8 +129,9 @@ def _profile(create, submit, note, *, rounds: int) -> dict:
                 operation(i)
             profiler.disable()
             cpu = time.process_time() - cpu
-        profiler.dump_stats(f"/tmp/profile-submit-{name}.prof")
-        out = Path(f"/tmp/profile-submit-{name}.txt")
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        profiler.dump_stats(RESULTS / f"profile-submit-{name}.prof")
+        out = RESULTS / f"profile-submit-{name}.txt"
         with out.open("w") as f:
             stats = pstats.Stats(profiler, stream=f)
             stats.sort_stats("cumulative").print_stats(60)

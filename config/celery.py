@@ -14,7 +14,10 @@ from celery.signals import before_task_publish, task_postrun, task_prerun
 
 from . import broker
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+# The same default as the web server (config/wsgi.py, config/asgi.py): a worker or beat started
+# without DJANGO_SETTINGS_MODULE runs on production settings, never on development ones.
+# `config/__init__.py` imports this module first, so this line is also what config.wsgi gets.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.prod")
 # The embedded default's broker: kombu's filesystem transport with atomic writes.
 broker.register()
 

@@ -1,4 +1,6 @@
-"""Production settings pass `check --deploy` with no warnings and refuse to run without secrets."""
+"""Production settings pass `check --deploy` with no warnings and refuse to run without secrets
+or the portal's public address; the web server, the worker and beat default to the same
+settings module."""
 
 import base64
 import os
@@ -6,6 +8,8 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +35,7 @@ PROD = {
     "PORTAL_ENCRYPTION_KEYS": "k1:" + base64.b64encode(b"k" * 32).decode(),
     "PORTAL_BLIND_INDEX_KEY": base64.b64encode(b"b" * 32).decode(),
     "PORTAL_AUDIT_SIGNING_KEY": "a1:" + base64.b64encode(b"s" * 32).decode(),
+    "PORTAL_BASE_URL": "https://portal.example.gov",
 }
 
 
@@ -69,3 +74,60 @@ def test_prod_refuses_to_run_without_encryption_keys():
     result = _manage("check", **env)
     assert result.returncode != 0
     assert "PORTAL_ENCRYPTION_KEYS" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_prod_refuses_to_start_without_the_base_url(value):
+    env = {**PROD, "DJANGO_SECRET_KEY": secrets.token_urlsafe(64), "PORTAL_BASE_URL": value}
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: Production needs PORTAL_BASE_URL" in result.stderr
+
+
+def test_prod_refuses_a_base_url_that_is_not_an_address():
+    env = {**PROD, "DJANGO_SECRET_KEY": secrets.token_urlsafe(64), "PORTAL_BASE_URL": "portal"}
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: PORTAL_BASE_URL must be an http(s) address" in result.stderr
+
+
+def test_prod_reads_the_base_url_without_a_trailing_slash():
+    env = {**PROD, "DJANGO_SECRET_KEY": secrets.token_urlsafe(64)}
+    env["PORTAL_BASE_URL"] = "https://portal.example.gov/"
+    result = _manage(
+        "shell", "-c", "from django.conf import settings; print(settings.PORTAL_BASE_URL)", **env
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "https://portal.example.gov"
+
+
+# What each entry point loads when DJANGO_SETTINGS_MODULE is not set: the settings module, and
+# for Celery the broker its worker and beat would use (read from those settings).
+_ENTRY_POINTS = {
+    "gunicorn (config.wsgi)": "import config.wsgi",
+    "asgi (config.asgi)": "import config.asgi",
+    "celery worker and beat (-A config)": (
+        "from config import celery_app; "
+        "print('broker', celery_app.conf.broker_url, file=sys.stderr)"
+    ),
+}
+
+
+@pytest.mark.parametrize("entry", _ENTRY_POINTS)
+def test_the_web_server_worker_and_beat_default_to_production_settings(entry):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PORTAL_TEST"))}
+    env |= {**PROD, "DJANGO_SECRET_KEY": secrets.token_urlsafe(64)}
+    del env["DJANGO_SETTINGS_MODULE"]
+    code = (
+        "import os, sys; "
+        f"{_ENTRY_POINTS[entry]}; "
+        "from django.conf import settings; "
+        "print(os.environ['DJANGO_SETTINGS_MODULE'], settings.SETTINGS_MODULE, settings.DEBUG)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["config.settings.prod", "config.settings.prod", "False"]
+    if "celery" in entry:
+        assert "broker redis://cache.internal:6379/0" in result.stderr

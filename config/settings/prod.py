@@ -1,5 +1,7 @@
 """Production: PostgreSQL and Redis, secrets and hosts from the environment, strict headers."""
 
+from urllib.parse import urlsplit
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -19,6 +21,21 @@ if not REDIS_URL and not env_bool("PORTAL_ALLOW_FILESYSTEM_BROKER", False):
 for _name in ("PORTAL_ENCRYPTION_KEYS", "PORTAL_BLIND_INDEX_KEY", "PORTAL_AUDIT_SIGNING_KEY"):
     if not env_str(_name, ""):
         raise ImproperlyConfigured(f"Production needs {_name} (see docs/operations.md, keys).")
+
+# Workers build the links in emails from it (no request to take the host from): the default,
+# the development address, would send citizens and staff to 127.0.0.1.
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "").strip().rstrip("/")
+if not PORTAL_BASE_URL:
+    raise ImproperlyConfigured(
+        "Production needs PORTAL_BASE_URL: the portal's public address, for the links in emails "
+        "that workers send (for example https://portal.example.gov)."
+    )
+_base = urlsplit(PORTAL_BASE_URL)
+if _base.scheme not in ("http", "https") or not _base.netloc:
+    raise ImproperlyConfigured(
+        f"PORTAL_BASE_URL must be an http(s) address such as https://portal.example.gov, "
+        f"not {PORTAL_BASE_URL!r}."
+    )
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
