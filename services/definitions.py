@@ -11,7 +11,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from .constants import FieldType, RejectEffect
+from .constants import RejectEffect
+from .fields import kind_for
 
 STEP_KEYS = {
     "id",
@@ -37,18 +38,10 @@ def _check_condition(condition: Any, field_keys: Mapping[str, Any], where: str) 
             % {"where": where, "key": source}
         ]
     definition = field_keys[source]
-    value = condition["equals"]
-    if definition.type == FieldType.BOOLEAN and not isinstance(value, bool):
-        return [
-            _("%(where)s: “%(key)s” is yes/no, so compare it with true or false.")
-            % {"where": where, "key": source}
-        ]
-    if definition.type == FieldType.ENUM and value not in [c["value"] for c in definition.choices]:
-        return [
-            _("%(where)s: “%(value)s” is not a choice of “%(key)s”.")
-            % {"where": where, "value": value, "key": source}
-        ]
-    return []
+    error = kind_for(definition.type).condition_error(
+        definition, condition["equals"], where=where, key=source
+    )
+    return [error] if error else []
 
 
 def validate_fields(fields: Any, dictionary: Mapping[str, Any]) -> tuple[list[str], dict[str, Any]]:

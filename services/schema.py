@@ -7,21 +7,17 @@ the web form, the API and the tests all validate the same way.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 from django.utils.translation import gettext as _
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator
 
-from .constants import FieldType
-from .validators import is_valid_mainland_mobile, is_valid_national_id
+# FORMAT_CHECKER checks the formats of every kind (services.fields); the API and the tests
+# import it from here.
+from .fields import FORMAT_CHECKER, kind_for
 
-FILE_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
-EXAMPLE_FILE_TOKEN = "Qm9vdHN0cmFwVG9rZW4x"  # noqa: S105  (an example, not a secret)
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 Condition = Mapping[str, Any]  # {"field": key, "equals": value}
@@ -131,72 +127,8 @@ def required_keys(fields: list[MergedField], answers: Mapping[str, Any]) -> set[
 
 
 def field_schema(definition: Any) -> dict[str, Any]:
-    """The JSON Schema of one data-dictionary field."""
-    rules = definition.validation or {}
-    kind = definition.type
-    schema: dict[str, Any]
-    if kind in (FieldType.STRING, FieldType.TEXT, FieldType.ADDRESS):
-        schema = {"type": "string"}
-        if kind == FieldType.ADDRESS:
-            schema["x-widget"] = "address"
-        elif kind == FieldType.TEXT:
-            schema["x-widget"] = "textarea"
-    elif kind == FieldType.DATE:
-        schema = {"type": "string", "format": "date"}
-    elif kind == FieldType.EMAIL:
-        schema = {"type": "string", "format": "email", "maxLength": 254}
-    elif kind == FieldType.PHONE:
-        schema = {"type": "string", "format": "phone", "pattern": r"^1[3-9]\d{9}$"}
-    elif kind == FieldType.NATIONAL_ID:
-        schema = {"type": "string", "format": "national-id", "pattern": r"^\d{17}[\dX]$"}
-    elif kind == FieldType.ENUM:
-        schema = {
-            "type": "string",
-            "enum": [c["value"] for c in definition.choices],
-            "x-enum-labels": {c["value"]: c["label"] for c in definition.choices},
-        }
-    elif kind == FieldType.BOOLEAN:
-        schema = {"type": "boolean"}
-    elif kind == FieldType.NUMBER:
-        schema = {"type": "number"}
-    elif kind == FieldType.INTEGER:
-        schema = {"type": "integer"}
-    elif kind == FieldType.FILE:
-        schema = {
-            "type": "string",
-            "format": "file",
-            "description": "The token of a file uploaded to the application.",
-            "x-max-size-mb": rules.get("max_size_mb", 10),
-            "x-content-types": rules.get(
-                "content_types", ["application/pdf", "image/jpeg", "image/png"]
-            ),
-        }
-    else:  # pragma: no cover - FieldType is closed
-        raise ValueError(f"unknown field type {kind}")
-    if schema["type"] == "string" and kind not in (FieldType.ENUM, FieldType.FILE):
-        if "min_length" in rules:
-            schema["minLength"] = rules["min_length"]
-        schema["maxLength"] = min(rules.get("max_length", 2000), schema.get("maxLength", 2000))
-        if "pattern" in rules:
-            schema["pattern"] = rules["pattern"]
-    if schema["type"] in ("number", "integer"):
-        for rule, keyword in (("minimum", "minimum"), ("maximum", "maximum")):
-            if rule in rules:
-                schema[keyword] = rules[rule]
-    if rules.get("not_future"):
-        schema["x-not-future"] = True
-    if rules.get("not_past"):
-        schema["x-not-past"] = True
-    schema["title"] = definition.label_translated
-    if definition.help_text_translated:
-        schema.setdefault("description", definition.help_text_translated)
-    schema["x-sensitivity"] = definition.sensitivity
-    schema["x-section"] = definition.section
-    if definition.example is not None:
-        schema["examples"] = [definition.example]
-    elif kind == FieldType.FILE:
-        schema["examples"] = [EXAMPLE_FILE_TOKEN]  # the shape of an upload's token
-    return schema
+    """The JSON Schema of one data-dictionary field (its kind's, `services.fields`)."""
+    return kind_for(definition.type).json_schema(definition)
 
 
 def _if_condition(condition: Condition) -> dict[str, Any]:
@@ -246,63 +178,11 @@ def form_schema(
 
 # --- Validation -----------------------------------------------------------------------------------
 
-FORMAT_CHECKER = FormatChecker(formats=())
-
-
-@FORMAT_CHECKER.checks("national-id")
-def _national_id(value: object) -> bool:
-    return not isinstance(value, str) or is_valid_national_id(value)
-
-
-@FORMAT_CHECKER.checks("phone")
-def _phone(value: object) -> bool:
-    return not isinstance(value, str) or is_valid_mainland_mobile(value)
-
-
-@FORMAT_CHECKER.checks("date")
-def _date(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return len(value) == 10
-
-
-@FORMAT_CHECKER.checks("email")
-def _email(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    try:
-        validate_email(value)
-    except DjangoValidationError:
-        return False
-    return True
-
-
-@FORMAT_CHECKER.checks("file")
-def _file(value: object) -> bool:
-    return not isinstance(value, str) or bool(FILE_TOKEN_RE.match(value))
-
 
 def _message(definition: Any, error: Any) -> str:
-    kind, validator = definition.type, error.validator
+    validator = error.validator
     if validator in ("type", "format", "pattern", "enum", "const"):
-        messages = {
-            FieldType.NATIONAL_ID: _(
-                "Enter a valid 18-character national ID number (the last character may be X)."
-            ),
-            FieldType.PHONE: _("Enter an 11-digit mobile phone number, like 13812345678."),
-            FieldType.DATE: _("Enter a real date as YYYY-MM-DD."),
-            FieldType.EMAIL: _("Enter an email address like name@example.com."),
-            FieldType.ENUM: _("Choose one of the options."),
-            FieldType.BOOLEAN: _("Answer yes or no."),
-            FieldType.NUMBER: _("Enter a number."),
-            FieldType.INTEGER: _("Enter a whole number."),
-            FieldType.FILE: _("Upload a file."),
-        }
-        return str(messages.get(kind, _("Enter a valid value.")))
+        return str(kind_for(definition.type).invalid_message)
     if validator == "minLength":
         return _("Enter at least %(n)d characters.") % {"n": error.validator_value}
     if validator == "maxLength":
@@ -312,21 +192,6 @@ def _message(definition: Any, error: Any) -> str:
     if validator == "maximum":
         return _("Enter %(n)s or less.") % {"n": error.validator_value}
     return _("Enter a valid value.")
-
-
-def _date_rules(definition: Any, value: Any, today: dt.date) -> str | None:
-    rules = definition.validation or {}
-    if definition.type != FieldType.DATE or not isinstance(value, str):
-        return None
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        return None
-    if rules.get("not_future") and day > today:
-        return _("The date cannot be in the future.")
-    if rules.get("not_past") and day < today:
-        return _("The date cannot be in the past.")
-    return None
 
 
 def answers_validator(fields: list[MergedField]) -> Draft202012Validator:
@@ -363,7 +228,8 @@ def validate_answers(
             if key in by_key and not errors.get(key):
                 errors.setdefault(key, []).append(_message(by_key[key].definition, error))
     for key, value in known.items():
-        message = _date_rules(by_key[key].definition, value, today)
+        definition = by_key[key].definition
+        message = kind_for(definition.type).value_error(definition, value, today)
         if message and not errors.get(key):
             errors.setdefault(key, []).append(message)
     if not partial:

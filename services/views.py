@@ -24,7 +24,8 @@ from core.errors import PortalError
 from core.pages import attempt, form_errors
 
 from . import actions, hooks, selectors
-from .constants import ApplicationStatus, FieldType
+from .constants import ApplicationStatus
+from .fields import kind_for
 from .forms import SectionForm, ServiceChoiceForm, html_name
 from .models import Application
 from .schema import MergedField, applicable_keys, required_keys
@@ -176,7 +177,7 @@ def application_page(request: HttpRequest, reference: str, section: str) -> Http
             "steps": len(pages),
             "previous": pages[index - 1][0] if index > 0 else None,
             "attachments": {html_name(k): v for k, v in attachments.items()},
-            "has_files": any(f.definition.type == FieldType.FILE for f in page_fields),
+            "has_files": any(kind_for(f.definition.type).is_file for f in page_fields),
         },
     )
 
@@ -188,16 +189,10 @@ def _review_rows(
     for section, title, page_fields in _sections(fields, answers):
         rows = []
         for merged in page_fields:
-            value = answers.get(merged.key)
             definition = merged.definition
-            if definition.type == FieldType.FILE:
-                shown = attachments[merged.key].name_plain if merged.key in attachments else ""
-            elif definition.type == FieldType.BOOLEAN and isinstance(value, bool):
-                shown = _("Yes") if value else _("No")
-            elif definition.type == FieldType.ENUM:
-                shown = {c["value"]: c["label"] for c in definition.choices}.get(value, value or "")
-            else:
-                shown = "" if value is None else str(value)
+            shown = kind_for(definition.type).display(
+                answers.get(merged.key), definition, attachment=attachments.get(merged.key)
+            )
             rows.append({"key": merged.key, "label": definition.label_translated, "value": shown})
         sections.append({"section": section, "title": title, "rows": rows})
     return sections

@@ -28,8 +28,7 @@ from accounts.selectors import department_members
 from audit.models import AuditEvent
 from services.actions import application_answers
 from services.answers import APPLICANT_NATIONAL_ID, is_sealed_field, national_id_index
-from services.constants import FieldType
-from services.masking import mask
+from services.fields import kind_for
 from services.models import Application
 from services.selectors import dictionary
 
@@ -286,15 +285,9 @@ def case_view(*, case: Case, user: User) -> dict[str, Any]:
             continue
         value = answers.get(key)
         sealed = is_sealed_field(definition)
-        if definition.type == FieldType.FILE:
-            attachment = attachments.get(key)
-            shown = attachment.name_plain if attachment else ""
-        elif value is None:
-            shown = ""
-        elif sealed:
-            shown = mask(definition, value)
-        else:
-            shown = value
+        kind = kind_for(definition.type)
+        attachment = attachments.get(key)
+        shown = kind.staff_display(value, definition, sealed=sealed, attachment=attachment)
         if sealed and value is not None:
             personal.append(key)
         rows.append(
@@ -302,11 +295,9 @@ def case_view(*, case: Case, user: User) -> dict[str, Any]:
                 "key": key,
                 "label": definition.label_translated,
                 "value": shown,
-                "masked": sealed and value is not None and definition.type != FieldType.FILE,
+                "masked": sealed and value is not None and not kind.is_file,
                 "sensitivity": definition.sensitivity,
-                "file": attachments.get(key).token
-                if definition.type == FieldType.FILE and key in attachments
-                else None,
+                "file": attachment.token if kind.is_file and attachment is not None else None,
             }
         )
     return {"rows": rows, "personal_fields": personal, "withheld": ""}
