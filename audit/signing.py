@@ -1,4 +1,5 @@
-"""The audit keys: from the environment, never from the database.
+"""How the audit log uses its keys (which `privacy.keyring` reads, from the environment and
+never from the database).
 
 `PORTAL_AUDIT_SIGNING_KEY` is `kid:base64(32 bytes)`. It signs checkpoints, and a key derived
 from it (HKDF, its own label) authenticates every event when it is written. Keys retired by a
@@ -9,78 +10,16 @@ production refuses to start without the variable.
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import hmac
-import os
-from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+
+from privacy.keyring import clear_signing_keys, signing_key, signing_keys
 
 _EVENT_MAC_LABEL = b"portal audit event authenticator v1"
-
-
-def _parse(raw: str, name: str) -> tuple[str, bytes]:
-    kid, _, b64 = raw.strip().partition(":")
-    try:
-        key = base64.b64decode(b64, validate=True)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} is not kid:base64.") from exc
-    if not kid or len(key) < 32:
-        raise ImproperlyConfigured(f"{name} needs a key id and 32 bytes.")
-    return kid, key
-
-
-@functools.lru_cache(maxsize=1)
-def signing_key() -> tuple[str, bytes]:
-    """The current checkpoint signing key, as (key id, key)."""
-    raw = os.environ.get("PORTAL_AUDIT_SIGNING_KEY", "").strip()
-    if not raw:
-        path = Path(settings.PORTAL_AUDIT_KEY_FILE)
-        if not path.exists() and settings.PORTAL_GENERATE_LOCAL_KEYS:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}")
-            tmp.write_text("a1:" + base64.b64encode(os.urandom(32)).decode())
-            tmp.chmod(0o600)
-            try:
-                os.link(tmp, path)  # never overwrite a key another process just made
-            except FileExistsError:
-                pass
-            finally:
-                tmp.unlink()
-        if not path.exists():
-            raise ImproperlyConfigured(
-                "Set PORTAL_AUDIT_SIGNING_KEY (kid:base64 of 32 random bytes)."
-            )
-        raw = path.read_text().strip()
-    return _parse(raw, "PORTAL_AUDIT_SIGNING_KEY")
-
-
-@functools.lru_cache(maxsize=1)
-def signing_keys() -> dict[str, bytes]:
-    """The keyring verification accepts, by key id: the current key and the retired ones.
-
-    Every event and checkpoint names the id of the key it was made with, so each key id must
-    stand for one key: a rotation that reused an id would make everything made with the old
-    key fail verification, and is refused here instead."""
-    entries = [
-        _parse(raw, "PORTAL_AUDIT_OLD_SIGNING_KEYS")
-        for raw in os.environ.get("PORTAL_AUDIT_OLD_SIGNING_KEYS", "").split(",")
-        if raw.strip()
-    ]
-    keys: dict[str, bytes] = {}
-    for kid, key in [*entries, signing_key()]:
-        if keys.get(kid, key) != key:
-            raise ImproperlyConfigured(
-                f"The audit key id {kid!r} stands for two different keys; give a new key a new "
-                "id and keep the retired one in PORTAL_AUDIT_OLD_SIGNING_KEYS under its own."
-            )
-        keys[kid] = key
-    return keys
 
 
 def _derive(key: bytes) -> bytes:
@@ -152,5 +91,6 @@ def event_authentic(event, mac_ok=None) -> bool:
 
 def clear_caches() -> None:
     """Forget the keys read so far (tests that change the environment)."""
-    for cached in (signing_key, signing_keys, event_mac_key, event_mac_keys):
+    clear_signing_keys()
+    for cached in (event_mac_key, event_mac_keys):
         cached.cache_clear()

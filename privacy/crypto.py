@@ -22,7 +22,8 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+
+from .keyring import KeyConfigurationError, check_kid, decode_key, write_private_file
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,6 @@ ENV_BLIND = "PORTAL_BLIND_INDEX_KEY"
 _VERSION = "v1"
 _NONCE_BYTES = 12
 _TAG_BYTES = 16
-_KID_RE = re.compile(r"[A-Za-z0-9_-]{1,16}")
 # fullmatch, not $: a token with a trailing newline is not a token.
 _TOKEN_RE = re.compile(r"v1:([A-Za-z0-9_-]{1,16}):([A-Za-z0-9_-]+={0,2})")
 
@@ -45,27 +45,11 @@ class DecryptionError(CryptoError):
     """A token could not be decrypted: never answered with ciphertext or a blank."""
 
 
-class KeyConfigurationError(ImproperlyConfigured):
-    """The keys are missing or malformed."""
-
-
 @dataclass(frozen=True)
 class _Keyring:
     keys: dict[str, AESGCM]
     active: str
     blind_key: bytes
-
-
-def _decode_key(raw: str, *, what: str) -> bytes:
-    """Decode a 32-byte key given in standard or urlsafe base64 (padding optional)."""
-    text = raw.strip().replace("-", "+").replace("_", "/")
-    try:
-        key = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise KeyConfigurationError(f"{what} is not valid base64.") from exc
-    if len(key) != 32:
-        raise KeyConfigurationError(f"{what} must decode to 32 bytes, not {len(key)}.")
-    return key
 
 
 def _build(
@@ -75,17 +59,14 @@ def _build(
         raise KeyConfigurationError(f"{source}: no encryption keys listed.")
     keys: dict[str, bytes] = {}
     for kid, b64 in raw_keys:
-        if not _KID_RE.fullmatch(kid):
-            raise KeyConfigurationError(
-                f"{source}: key id {kid!r} must match [A-Za-z0-9_-]{{1,16}}."
-            )
+        check_kid(kid, what=source)
         if kid in keys:
             raise KeyConfigurationError(f"{source}: key id {kid!r} is listed twice.")
-        keys[kid] = _decode_key(b64, what=f"{source}: key {kid!r}")
+        keys[kid] = decode_key(b64, what=f"{source}: key {kid!r}")
     active = active or raw_keys[-1][0]
     if active not in keys:
         raise KeyConfigurationError(f"{source}: the active key id {active!r} is not listed.")
-    blind_key = _decode_key(blind, what=f"{source}: the blind index key")
+    blind_key = decode_key(blind, what=f"{source}: the blind index key")
     # Reusing an encryption key for HMAC would tie the two rotations together.
     if blind_key in keys.values():
         raise KeyConfigurationError(f"{source}: the blind index key must differ from every key.")
@@ -117,20 +98,8 @@ def _generate_key_file(path: Path) -> None:
         return base64.urlsafe_b64encode(os.urandom(32)).decode()
 
     data = {"encryption_keys": {"k1": b64()}, "active": "k1", "blind_index_key": b64()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Written in full to a private temporary file, then hard-linked into place: link() fails if
-    # the file exists, so two processes starting together never overwrite each other's keys,
-    # and no reader ever sees a half-written file.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh)
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        return
-    finally:
-        tmp.unlink()
+    if not write_private_file(path, json.dumps(data)):
+        return  # another process made it first
     logger.warning(
         "Generated a local development key file at %s; it must never be used in production.", path
     )

@@ -134,3 +134,20 @@ def test_a_key_id_cannot_stand_for_two_keys(keyring):
         signing.signing_keys()
     keyring(KEY_A, KEY_A)  # the same key listed twice is harmless
     assert signing.signing_keys() == {"a2026": bytes([0xA1]) * 32}
+
+
+def test_signing_and_encryption_keys_share_one_validation_path():
+    """A malformed audit key is refused with the same rules and words as an encryption key."""
+    from privacy.keyring import KeyConfigurationError, parse_entry
+
+    good = base64.b64encode(b"k" * 32).decode()
+    assert parse_entry(f"a1:{good}", what="X") == ("a1", b"k" * 32)
+    assert parse_entry(f"a1:{good.rstrip('=')}", what="X")[0] == "a1"  # padding optional
+    for raw, words in [
+        (good, "kid:base64"),
+        (f"a key:{good}", "must match"),
+        ("a1:???", "not valid base64"),
+        (f"a1:{base64.b64encode(b'short').decode()}", "32 bytes"),
+    ]:
+        with pytest.raises(KeyConfigurationError, match=words):
+            parse_entry(raw, what="PORTAL_AUDIT_SIGNING_KEY")
