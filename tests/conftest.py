@@ -204,7 +204,7 @@ def celery_worker_process(
         "-m",
         "celery",
         "-A",
-        "config",
+        "tests.worker_app",
         "worker",
         "--pool",
         "solo",

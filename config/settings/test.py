@@ -57,7 +57,6 @@ if os.environ.get("PORTAL_TEST_DB_NAME"):
 ROUTING_SWEEP_AFTER_SECONDS = 1
 ROUTING_TEST_PAUSE_SECONDS = float(os.environ.get("PORTAL_TEST_ROUTING_PAUSE", "0"))
 ROUTING_TEST_PAUSE_MARKER = os.environ.get("PORTAL_TEST_ROUTING_MARKER", "")
-CLEAR_CONTENT_TYPE_CACHE_PER_TASK = True
 # A private cache per test process: nothing (rate limits, used TOTP codes) leaks between runs.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 AUDIT_CHECKPOINT_DIR = str(VAR_DIR / f"test-checkpoints-{TEST_RUN_ID}-{_XDIST}")  # noqa: F405
