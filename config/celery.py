@@ -34,16 +34,7 @@ def _attach_request_id(headers: dict[str, Any] | None = None, **_: Any) -> None:
 
 @task_prerun.connect
 def _restore_request_id(task: Any = None, **_: Any) -> None:
-    from django.conf import settings
-
     from core.context import bind_context
-
-    if getattr(settings, "CLEAR_CONTENT_TYPE_CACHE_PER_TASK", False):
-        # Tests flush and recreate content types between tests; a long-lived test worker must
-        # not keep the old ids. Never needed in production, where content types do not change.
-        from django.contrib.contenttypes.models import ContentType
-
-        ContentType.objects.clear_cache()
 
     request_id = getattr(task.request, "portal_request_id", None) if task else None
     bind_context(request_id=request_id or None, ip=None, source="worker")

@@ -204,7 +204,7 @@ def celery_worker_process(
         "-m",
         "celery",
         "-A",
-        "config",
+        "tests.celery_app",  # the project's app and the test worker's own signal handler
         "worker",
         "--pool",
         "solo",

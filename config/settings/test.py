@@ -55,7 +55,6 @@ if os.environ.get("PORTAL_TEST_DB_NAME"):
 
 # Reliability tests: the sweeper acts quickly.
 ROUTING_SWEEP_AFTER_SECONDS = 1
-CLEAR_CONTENT_TYPE_CACHE_PER_TASK = True
 # A private cache per test process: nothing (rate limits, used TOTP codes) leaks between runs.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 AUDIT_CHECKPOINT_DIR = str(VAR_DIR / f"test-checkpoints-{TEST_RUN_ID}-{_XDIST}")  # noqa: F405
