@@ -13,8 +13,8 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from core.api import page_size_param
-from services.actions import ServiceError
 from services.api import refused
+from services.errors import ServiceError
 from services.validators import is_valid_national_id
 
 from . import actions, selectors

@@ -17,9 +17,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import StrictInput
-from services.actions import ServiceError
 from services.api import detail_data, refused
 from services.api import own_application as own_application_api
+from services.errors import ServiceError
 from services.serializers import ApplicationDetailOutput
 from services.views import own_application
 

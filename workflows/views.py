@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import departments_for_user
-from services.actions import ServiceError
+from services.errors import ServiceError
 from services.selectors import attachment_content
 from services.validators import is_valid_national_id
 
