@@ -37,7 +37,6 @@ def _attach_request_id(headers: dict[str, Any] | None = None, **_: Any) -> None:
 
 @task_prerun.connect
 def _restore_request_id(task: Any = None, **_: Any) -> None:
-
     from core.context import bind_context
 
     request_id = getattr(task.request, "portal_request_id", None) if task else None

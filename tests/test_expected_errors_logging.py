@@ -10,7 +10,7 @@ from accounts.models import User
 from core.logging import ExpectedErrorFilter, JsonFormatter
 from tests.factories import UserFactory
 from tests.workflows.conftest import catalog, submit_moving  # noqa: F401  (fixture)
-from workflows import actions
+from workflows import routing
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def assert_one_line(caplog, status):
 @pytest.fixture
 def tax_case(catalog):  # noqa: F811
     application = submit_moving()
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     return application.cases.get(step="tax")
 
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from workflows.actions import heartbeat_record
 from workflows.models import WorkerHeartbeat
+from workflows.routing import heartbeat_record
 
 pytestmark = pytest.mark.django_db
 

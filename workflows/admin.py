@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from . import actions
+from . import routing
 from .models import Incident, WorkerHeartbeat
 
 
@@ -42,7 +42,7 @@ class IncidentAdmin(admin.ModelAdmin):
     @admin.action(description=_("Retry routing of the selected incidents"))
     def retry(self, request, queryset):
         for incident in queryset.filter(resolved_at__isnull=True):
-            actions.incident_retry(incident=incident, actor=request.user)
+            routing.incident_retry(incident=incident, actor=request.user)
         messages.success(
             request, _("Routing requested again; the sweeper or a worker will run it.")
         )

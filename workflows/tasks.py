@@ -12,7 +12,7 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.db import DatabaseError
 
-from . import actions, notifications
+from . import deadlines, notifications, routing
 
 
 class RoutingTask(Task):
@@ -32,7 +32,7 @@ class RoutingTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         application_id = kwargs.get("application_id") or (args[0] if args else None)
         if application_id is not None:
-            actions.incident_record(
+            routing.incident_record(
                 application_id=application_id,
                 task=self.name,
                 error=exc,
@@ -42,24 +42,24 @@ class RoutingTask(Task):
 
 @shared_task(base=RoutingTask, bind=True)
 def route_application(self, application_id: int) -> None:
-    actions.route_requested(application_id=application_id)
+    routing.route_requested(application_id=application_id)
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True)
 def maintenance_heartbeat(self) -> None:
     """Scheduled by beat; proves a worker consumes the maintenance queue."""
     queue = (self.request.delivery_info or {}).get("routing_key") or "maintenance"
-    actions.heartbeat_record(queue=queue, hostname=self.request.hostname)
+    routing.heartbeat_record(queue=queue, hostname=self.request.hostname)
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def maintenance_sweep_routing() -> int:
-    return actions.sweep_routing()
+    return routing.sweep_routing()
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def maintenance_sla_scan() -> dict:
-    return actions.sla_scan()
+    return deadlines.sla_scan()
 
 
 @shared_task(

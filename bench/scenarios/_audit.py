@@ -138,8 +138,8 @@ def reads(applications: int) -> dict:
     """Demo catalog, `applications` routed moving-house applications (the submit and routing
     scenarios' own, `_portal`); a tax clerk's token and the references of the cases they read."""
     from accounts.models import User
-    from workflows.actions import advance
     from workflows.models import Case
+    from workflows.routing import advance
 
     from ._portal import prepare, submit_in_process
 

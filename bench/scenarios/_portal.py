@@ -85,8 +85,8 @@ def route_some(*, count: int) -> dict[str, list[str]]:
     """Submit `count` applications of the first bench citizen and route them in this process
     (no worker needed); returns the new cases' references by department."""
     from accounts.models import User
-    from workflows.actions import advance
     from workflows.models import Case
+    from workflows.routing import advance
 
     citizen = User.objects.filter(email__startswith="bench-citizen-").order_by("pk").first()
     ids = [submit_in_process(citizen).pk for _ in range(count)]

@@ -53,10 +53,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if os.environ.get("PORTAL_TEST_DB_NAME"):
     DATABASES["default"]["NAME"] = os.environ["PORTAL_TEST_DB_NAME"]
 
-# Reliability tests: the sweeper acts quickly, and a routing process can be paused mid-routing.
+# Reliability tests: the sweeper acts quickly.
 ROUTING_SWEEP_AFTER_SECONDS = 1
-ROUTING_TEST_PAUSE_SECONDS = float(os.environ.get("PORTAL_TEST_ROUTING_PAUSE", "0"))
-ROUTING_TEST_PAUSE_MARKER = os.environ.get("PORTAL_TEST_ROUTING_MARKER", "")
 # A private cache per test process: nothing (rate limits, used TOTP codes) leaks between runs.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 AUDIT_CHECKPOINT_DIR = str(VAR_DIR / f"test-checkpoints-{TEST_RUN_ID}-{_XDIST}")  # noqa: F405

@@ -38,7 +38,7 @@ from services.models import Attachment
 from services.selectors import versions_published_for
 from tests.factories import UserFactory
 from tests.workflows.conftest import catalog, submit_moving  # noqa: F401  (fixture)
-from workflows import actions
+from workflows import actions, routing
 from workflows import selectors as workbench
 from workflows.models import Case, CaseNote, InformationRequest
 
@@ -79,7 +79,7 @@ def worked(catalog):  # noqa: F811
     """A question, a reply, a note, a reveal and an approval on the tax case; a rejection on the
     household case; a draft with a file."""
     application = submit_moving()
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     tax, household = application.cases.get(step="tax"), application.cases.get(step="household")
     clerk = user("clerk.tax@demo.gov")
     actions.case_request_info(case=tax, actor=clerk, message=QUESTION)
@@ -151,7 +151,7 @@ def test_staff_and_the_citizen_see_the_text_opened(worked, client):
 
 def test_an_open_question_is_shown_to_the_citizen_opened(catalog, client):  # noqa: F811
     application = submit_moving()
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     tax = application.cases.get(step="tax")
     actions.case_request_info(case=tax, actor=user("clerk.tax@demo.gov"), message=QUESTION)
     body = api_for(application.citizen).get(f"/api/v1/applications/{application.reference}/")
@@ -189,7 +189,7 @@ def test_a_token_moved_to_another_row_fails_loudly(worked):
         workbench.case_timeline(case=tax)
     # A purpose copied into an event about another case (audit rows can only be added).
     other = submit_moving()
-    actions.advance(application_id=other.pk)
+    routing.advance(application_id=other.pk)
     stolen = AuditEvent.objects.get(action="pii.reveal").purpose
     from django.db import transaction
 
@@ -245,7 +245,7 @@ def test_a_purpose_recorded_before_sealing_is_shown_as_it_was(worked):
 
 def test_no_reveal_or_note_once_the_application_was_erased(worked):
     application, tax, _household, _draft = worked
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     services.application_erase(application=application, actor=None, reason="test")
     clerk = user("clerk.tax@demo.gov")
     with pytest.raises(actions.CaseError):

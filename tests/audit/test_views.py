@@ -12,7 +12,7 @@ from accounts.models import User
 from audit.actions import audit_seal
 from audit.models import AuditEvent
 from tests.workflows.conftest import catalog, submit_moving  # noqa: F401  (fixture)
-from workflows import actions
+from workflows import actions, routing
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def api_for(email_or_user):
 @pytest.fixture
 def worked(catalog):  # noqa: F811
     application = submit_moving()
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     case = application.cases.get(step="tax")
     clerk = User.objects.get(email="clerk.tax@demo.gov")
     actions.case_read_record(case=case, actor=clerk, fields=["applicant.national_id"])

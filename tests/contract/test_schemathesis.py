@@ -45,6 +45,7 @@ def seed_contract_data() -> dict[str, dict]:
     from services.selectors import versions_published_for
     from tests.workflows.conftest import submit_moving
     from workflows import actions as workflow_actions
+    from workflows import routing
     from workflows.models import Case
 
     call_command("seed_demo", stdout=StringIO())
@@ -56,7 +57,7 @@ def seed_contract_data() -> dict[str, dict]:
     submitted = [submit_moving(citizen=citizen), submit_moving(citizen=citizen, vehicle=True)]
     submitted += [submit_moving(citizen=citizen2) for _ in range(3)]
     for application in submitted:
-        workflow_actions.advance(application_id=application.pk)
+        routing.advance(application_id=application.pk)
     tax = list(Case.objects.filter(step="tax").order_by("id"))
     workflow_actions.case_claim(case=tax[0], actor=clerk)
     workflow_actions.case_request_info(

@@ -14,7 +14,7 @@ from audit.models import AuditEvent
 from audit.purposes import purpose_of
 from tests.factories import PASSWORD, TOTP_SECRET, UserFactory
 from tests.workflows.conftest import submit_moving
-from workflows import actions
+from workflows import routing
 from workflows.models import Case
 
 pytestmark = [pytest.mark.services, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,7 +34,7 @@ def test_clerk_and_citizen_work_a_case_together(browser, live_server, monkeypatc
     call_command("seed_demo", stdout=StringIO())
     citizen = UserFactory(email="mover@example.org")
     application = submit_moving(citizen=citizen)
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     case = application.cases.get(step="tax")
 
     def context():
@@ -76,19 +76,19 @@ def test_clerk_and_citizen_work_a_case_together(browser, live_server, monkeypatc
 
     citizen_ctx, me = context()
     sign_in(me, citizen.email, PASSWORD)
-    actions.advance(application_id=application.pk)  # what the worker does after the decision
+    routing.advance(application_id=application.pk)  # what the worker does after the decision
     me.get_by_role("link", name=application.reference).click()
     me.get_by_label("Your answer").fill("It was the 1st of November.")
     me.get_by_role("button", name="Send your answer").click()
     assert "Your answer was sent" in me.locator("main").inner_text()
 
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     clerk.reload()
     assert "It was the 1st of November." in clerk.locator("main").inner_text()
     clerk.get_by_role("button", name="Approve").click()
     assert Case.objects.get(pk=case.pk).status == "approved"
 
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     me.reload()
     part = me.locator(".case-item", has_text="Tax Bureau")
     assert "Approved" in part.inner_text()

@@ -38,7 +38,7 @@ from services.validators import make_national_id
 from tests.conftest import ROOT, wait_for
 from tests.factories import UserFactory
 from tests.workflows.conftest import MOVING
-from workflows import actions
+from workflows import routing
 
 NATIONAL_ID = make_national_id("310104", datetime.date(1985, 6, 15), "123")
 ANSWERS = {
@@ -116,7 +116,7 @@ def test_a_journey_logs_no_personal_value(captured_logs) -> None:
     assert created.status_code == 201, created.content
     reference = created.json()["reference"]
     assert api.post(f"/api/v1/applications/{reference}/submit/").status_code == 200
-    actions.advance(application_id=Application.objects.get(reference=reference).pk)
+    routing.advance(application_id=Application.objects.get(reference=reference).pk)
 
     clerk = _token_api(User.objects.get(email="clerk.tax@demo.gov"))
     found = clerk.post("/api/v1/cases/search/", {"national_id": NATIONAL_ID}, format="json")
@@ -280,7 +280,7 @@ def test_a_journey_through_gunicorn_logs_no_personal_value(gunicorn, client) -> 
     reference = json.loads(body)["reference"]
     status, _h, body = app.send("POST", f"/api/v1/applications/{reference}/submit/", headers=auth)
     assert status == 200, body
-    actions.advance(application_id=Application.objects.get(reference=reference).pk)
+    routing.advance(application_id=Application.objects.get(reference=reference).pk)
 
     auth = {"Authorization": f"Token {clerk_token}"}
     status, _h, body = app.send(

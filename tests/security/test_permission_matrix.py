@@ -34,6 +34,7 @@ from services.selectors import versions_published_for
 from tests.services.conftest import NEWBORN, PDF
 from tests.workflows.conftest import MOVING, submit_moving
 from workflows import actions as workflow_actions
+from workflows import routing
 from workflows.models import Case, CaseNote, InformationRequest
 
 pytestmark = pytest.mark.django_db
@@ -221,7 +222,7 @@ def _newborn_draft(citizen: User) -> Application:
 
 
 def _routed(application: Application) -> dict[str, Case]:
-    workflow_actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     return {c.step: c for c in application.cases.all()}
 
 

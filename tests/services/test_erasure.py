@@ -34,6 +34,7 @@ from tests.conftest import need
 from tests.factories import UserFactory
 from tests.workflows.conftest import MOVING, catalog  # noqa: F401  (fixture)
 from workflows import actions as engine
+from workflows import routing
 from workflows.models import Case, CaseNote, InformationRequest
 
 pytestmark = pytest.mark.django_db
@@ -114,7 +115,7 @@ def closed(catalog, media):  # noqa: F811
         upload=SimpleUploadedFile(FREE_TEXT["file name"], PDF, content_type="application/pdf"),
     )
     actions.application_submit(application=application, actor=citizen)
-    engine.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     # The tax clerk asks, the citizen replies, the clerk notes, reveals and approves; the
     # household clerk rejects: every kind of free text, then the application is completed.
     case = application.cases.get(step="tax")
@@ -133,7 +134,7 @@ def closed(catalog, media):  # noqa: F811
         reason=FREE_TEXT["reject reason"],
     )
     actions.application_withdraw(application=newborn, actor=citizen)
-    engine.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     application.refresh_from_db()
     assert application.status == ApplicationStatus.COMPLETED
     return citizen, application, newborn

@@ -11,7 +11,7 @@ from services.actions import application_answers
 from services.models import Application
 from tests.factories import UserFactory
 from tests.workflows.conftest import catalog, submit_moving  # noqa: F401  (fixture)
-from workflows import actions
+from workflows import actions, routing
 from workflows.models import Case
 
 pytestmark = pytest.mark.django_db
@@ -20,13 +20,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def asked(catalog):  # noqa: F811
     application = submit_moving()
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     case = application.cases.get(step="tax")
     clerk = User.objects.get(email="clerk.tax@demo.gov")
     actions.case_request_info(
         case=case, actor=clerk, message="Please confirm the date of your move."
     )
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     return application, case
 
 

@@ -13,7 +13,7 @@ from accounts.models import Department, User
 from audit.models import AuditEvent
 from services import actions as service_actions
 from services.models import Application
-from workflows import actions, notifications
+from workflows import actions, deadlines, notifications, routing
 from workflows.models import Case, Incident
 
 from .conftest import submit_moving
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 def route(application):
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     application.refresh_from_db()
     return {c.step: c for c in application.cases.all()}
 
@@ -65,7 +65,7 @@ def test_routing_twice_changes_nothing(catalog):
     application = submit_moving(vehicle=True)
     route(application)
     before = (Case.objects.count(), AuditEvent.objects.count())
-    assert actions.advance(application_id=application.pk).is_noop
+    assert routing.advance(application_id=application.pk).is_noop
     assert (Case.objects.count(), AuditEvent.objects.count()) == before
 
 
@@ -171,12 +171,12 @@ def test_sla_reminds_once_and_escalates_once(
     now = timezone.now()
     Case.objects.filter(pk=case.pk).update(due_at=now + dt.timedelta(hours=2))
     with django_capture_on_commit_callbacks() as reminders:
-        assert actions.sla_scan(now=now)["reminded"] == 1
-        assert actions.sla_scan(now=now)["reminded"] == 0
+        assert deadlines.sla_scan(now=now)["reminded"] == 1
+        assert deadlines.sla_scan(now=now)["reminded"] == 0
     later = now + dt.timedelta(hours=3)
     with django_capture_on_commit_callbacks() as escalations:
-        assert actions.sla_scan(now=later)["breached"] == 1
-        assert actions.sla_scan(now=later + dt.timedelta(minutes=1))["breached"] == 0
+        assert deadlines.sla_scan(now=later)["breached"] == 1
+        assert deadlines.sla_scan(now=later + dt.timedelta(minutes=1))["breached"] == 0
     assert (len(reminders), len(escalations)) == (1, 1)  # one notification queued each
     assert AuditEvent.objects.filter(action="case.breach", target_ref=case.reference).count() == 1
     notifications.case_breached(case_id=case.pk)
@@ -190,28 +190,28 @@ def test_the_clock_stops_while_the_citizen_answers(catalog):
     clerk = clerk_of("tax")
     actions.case_request_info(case=cases["tax"], actor=clerk, message="?")
     Case.objects.filter(pk=cases["tax"].pk).update(due_at=timezone.now() - dt.timedelta(days=1))
-    assert actions.sla_scan()["breached"] == 0
+    assert deadlines.sla_scan()["breached"] == 0
 
 
 def test_sweeper_routes_what_was_not_routed(catalog, settings):
     settings.ROUTING_SWEEP_AFTER_SECONDS = 0
     applications = [submit_moving() for _ in range(3)]
-    assert actions.sweep_routing() == 3
+    assert routing.sweep_routing() == 3
     assert all(Application.objects.get(pk=a.pk).cases.count() == 2 for a in applications)
-    assert actions.sweep_routing() == 0
+    assert routing.sweep_routing() == 0
 
 
 def test_incident_keeps_the_error_and_retry_requests_routing(catalog):
     application = submit_moving()
     Application.objects.filter(pk=application.pk).update(routing_requested_at=None)
-    incident = actions.incident_record(
+    incident = routing.incident_record(
         application_id=application.pk,
         task="route_application",
         error=RuntimeError("db gone"),
         attempts=6,
     )
     assert incident.error == "RuntimeError: db gone" and incident.attempts == 6
-    actions.incident_retry(incident=incident, actor=User.objects.get(email="admin@demo.gov"))
+    routing.incident_retry(incident=incident, actor=User.objects.get(email="admin@demo.gov"))
     assert Incident.objects.get(pk=incident.pk).resolved_at is not None
     assert Application.objects.get(pk=application.pk).routing_requested_at is not None
 
@@ -226,7 +226,7 @@ def test_two_workers_advancing_at_once_make_no_duplicates(catalog, require_postg
     def worker():
         try:
             barrier.wait()
-            actions.advance(application_id=application.pk)
+            routing.advance(application_id=application.pk)
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
         finally:
@@ -276,7 +276,7 @@ def test_citizen_sees_each_departments_part_on_the_page_and_in_the_api(catalog, 
 def test_admin_retries_an_incident(catalog, client):
     application = submit_moving()
     Application.objects.filter(pk=application.pk).update(routing_requested_at=None)
-    incident = actions.incident_record(
+    incident = routing.incident_record(
         application_id=application.pk, task="route_application", error=RuntimeError("x"), attempts=6
     )
     client.force_login(User.objects.get(email="admin@demo.gov"))
@@ -303,7 +303,7 @@ def test_routing_gives_up_into_an_incident_after_its_retries(catalog, settings, 
 
         raise OperationalError("the database went away")
 
-    monkeypatch.setattr(tasks.actions, "_advance_locked", broken)
+    monkeypatch.setattr(tasks.routing, "_advance_locked", broken)
     result = tasks.route_application.apply(args=[application.pk], throw=False)
     assert result.failed()
     incident = Incident.objects.get(application=application)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from guardian.shortcuts import get_perms
 
-from workflows.actions import advance
+from workflows.routing import advance
 
 from .conftest import submit_moving
 

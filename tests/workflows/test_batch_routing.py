@@ -14,7 +14,7 @@ from guardian.shortcuts import get_perms
 
 from audit.models import AuditEvent
 from services.models import Application
-from workflows import actions, notifications
+from workflows import notifications, routing
 from workflows import tasks as service_tasks
 from workflows.models import Case
 from workflows.tasks import route_application
@@ -45,7 +45,7 @@ def test_one_task_routes_the_waiting_applications_in_one_batch(
         service_tasks.notify_applications_changed, "delay", lambda ids: sent.append(ids)
     )
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        plans = actions.route_requested(application_id=applications[2].pk)
+        plans = routing.route_requested(application_id=applications[2].pk)
 
     assert set(plans) == {a.pk for a in applications}
     assert _requested(applications) == set()
@@ -72,7 +72,7 @@ def test_one_task_routes_the_waiting_applications_in_one_batch(
 def test_the_batch_is_bounded_and_the_woken_application_goes_first(catalog, settings):
     settings.ROUTING_BATCH_SIZE = 2
     applications = [submit_moving() for _ in range(4)]
-    plans = actions.route_requested(application_id=applications[3].pk)
+    plans = routing.route_requested(application_id=applications[3].pk)
     # The woken one, then the oldest request.
     assert set(plans) == {applications[3].pk, applications[0].pk}
     assert _requested(applications) == {applications[1].pk, applications[2].pk}
@@ -81,7 +81,7 @@ def test_the_batch_is_bounded_and_the_woken_application_goes_first(catalog, sett
 def test_a_batch_size_of_one_routes_only_the_woken_application(catalog, settings):
     settings.ROUTING_BATCH_SIZE = 1
     applications = [submit_moving() for _ in range(3)]
-    assert set(actions.route_requested(application_id=applications[1].pk)) == {applications[1].pk}
+    assert set(routing.route_requested(application_id=applications[1].pk)) == {applications[1].pk}
     assert _requested(applications) == {applications[0].pk, applications[2].pk}
 
 
@@ -89,10 +89,10 @@ def test_a_wake_up_call_for_a_routed_application_stops_after_one_read(
     catalog, django_assert_num_queries
 ):
     routed = submit_moving()
-    actions.route_requested(application_id=routed.pk)
+    routing.route_requested(application_id=routed.pk)
     waiting = submit_moving()
     with django_assert_num_queries(1):
-        assert actions.route_requested(application_id=routed.pk) == {}
+        assert routing.route_requested(application_id=routed.pk) == {}
     # The waiting application is left to its own wake-up call (or the sweeper).
     assert _requested([waiting]) == {waiting.pk}
     assert Case.objects.filter(application=routed).count() == 2
@@ -109,7 +109,7 @@ def test_a_draft_is_never_routed(catalog):
     )
     Application.objects.filter(pk=draft.pk).update(routing_requested_at=draft.created_at)
     waiting = submit_moving()
-    plans = actions.route_requested(application_id=waiting.pk)
+    plans = routing.route_requested(application_id=waiting.pk)
     assert set(plans) == {waiting.pk}
     assert not Case.objects.filter(application=draft).exists()
 
@@ -118,7 +118,7 @@ def test_queries_do_not_grow_with_the_batch(catalog):
     def queries_to_route(count):
         applications = [submit_moving(vehicle=True) for _ in range(count)]
         with CaptureQueriesContext(connection) as captured:
-            plans = actions.route_requested(application_id=applications[0].pk)
+            plans = routing.route_requested(application_id=applications[0].pk)
         assert len(plans) == count
         return len(captured)
 
@@ -128,28 +128,28 @@ def test_queries_do_not_grow_with_the_batch(catalog):
 def test_a_broken_application_is_left_out_and_the_others_are_routed(catalog, monkeypatch):
     applications = [submit_moving() for _ in range(3)]
     broken = applications[1]
-    real = actions.application_answers
+    real = routing.application_answers
 
     def answers(application):
         if application.pk == broken.pk:
             raise ValueError("cannot decrypt")
         return real(application)
 
-    monkeypatch.setattr(actions, "application_answers", answers)
-    plans = actions.route_requested(application_id=applications[0].pk)
+    monkeypatch.setattr(routing, "application_answers", answers)
+    plans = routing.route_requested(application_id=applications[0].pk)
     assert set(plans) == {applications[0].pk, applications[2].pk}
     assert _requested(applications) == {broken.pk}  # still requested: its own task fails on it
     assert not Case.objects.filter(application=broken).exists()
     # Its own task raises (retried, then an incident), and routes nothing else meanwhile.
     waiting = submit_moving()
     with pytest.raises(ValueError, match="cannot decrypt"), transaction.atomic():
-        actions.route_requested(application_id=broken.pk)
+        routing.route_requested(application_id=broken.pk)
     assert _requested([broken, waiting]) == {broken.pk, waiting.pk}
 
 
 def test_a_failed_batch_falls_back_to_the_woken_application_alone(catalog, monkeypatch):
     applications = [submit_moving() for _ in range(3)]
-    real = actions._advance_locked
+    real = routing._advance_locked
     calls = []
 
     def fails_in_a_batch(applications, **kwargs):
@@ -159,8 +159,8 @@ def test_a_failed_batch_falls_back_to_the_woken_application_alone(catalog, monke
             raise RuntimeError("the batch's insert failed")
         return real(applications, **kwargs)
 
-    monkeypatch.setattr(actions, "_advance_locked", fails_in_a_batch)
-    plans = actions.route_requested(application_id=applications[1].pk)
+    monkeypatch.setattr(routing, "_advance_locked", fails_in_a_batch)
+    plans = routing.route_requested(application_id=applications[1].pk)
     assert set(plans) == {applications[1].pk}
     # The batch's writes were rolled back: the others wait for their own tasks.
     assert _requested(applications) == {applications[0].pk, applications[2].pk}
@@ -200,7 +200,7 @@ def test_other_applications_another_transaction_holds_are_skipped(
     held = applications[0]
     release, done, thread = _hold(held)
     try:
-        plans = actions.route_requested(application_id=applications[1].pk)
+        plans = routing.route_requested(application_id=applications[1].pk)
         assert set(plans) == {applications[1].pk, applications[2].pk}
         assert not done.is_set()  # not waited for
     finally:
@@ -219,7 +219,7 @@ def test_the_woken_application_is_waited_for_not_skipped(catalog, require_postgr
     release, done, thread = _hold(application)
     threading.Timer(0.5, release.set).start()
     try:
-        plans = actions.route_requested(application_id=application.pk)
+        plans = routing.route_requested(application_id=application.pk)
         assert done.is_set()  # it waited for the other transaction to end
         assert set(plans) == {application.pk}
     finally:
@@ -241,7 +241,7 @@ def test_old_requests_are_left_to_their_own_tasks_and_the_sweeper(catalog, setti
         - timedelta(seconds=settings.ROUTING_SWEEP_AFTER_SECONDS + 5)
     )
     woken = submit_moving()
-    assert set(actions.route_requested(application_id=woken.pk)) == {woken.pk, new.pk}
+    assert set(routing.route_requested(application_id=woken.pk)) == {woken.pk, new.pk}
     assert _requested([old, new, woken]) == {old.pk}
 
 
@@ -251,7 +251,7 @@ def test_audit_events_of_other_applications_do_not_carry_the_woken_request_id(ca
     first, second = submit_moving(), submit_moving()
     token = bind_context(request_id="req-of-the-first-citizen", ip=None, source="worker")
     try:
-        actions.route_requested(application_id=first.pk)
+        routing.route_requested(application_id=first.pk)
     finally:
         reset_context(token)
     ids = {
@@ -269,7 +269,7 @@ def test_audit_events_of_other_applications_do_not_carry_the_woken_request_id(ca
 
 def test_each_citizen_gets_a_message_about_their_own_application(catalog):
     applications = [submit_moving() for _ in range(3)]
-    actions.route_requested(application_id=applications[0].pk)
+    routing.route_requested(application_id=applications[0].pk)
     mail.outbox.clear()
     notifications.applications_changed(application_ids=[a.pk for a in applications])
     assert len(mail.outbox) == 3
@@ -290,7 +290,7 @@ def test_a_refused_message_neither_stops_nor_repeats_the_others(catalog, monkeyp
     from django.core.mail.backends.locmem import EmailBackend
 
     applications = [submit_moving() for _ in range(3)]
-    actions.route_requested(application_id=applications[0].pk)
+    routing.route_requested(application_id=applications[0].pk)
     refused = applications[1]
     real = EmailBackend.send_messages
 
@@ -323,13 +323,13 @@ def test_one_batch_applies_different_kinds_of_change_to_each_application(catalog
     from services import actions as service_actions
 
     decided, withdrawn = submit_moving(), submit_moving()
-    actions.route_requested(application_id=decided.pk)  # both routed in one batch
+    routing.route_requested(application_id=decided.pk)  # both routed in one batch
     Case.objects.filter(application=decided).update(status="approved", decided_at=timezone.now())
     Application.objects.filter(pk=decided.pk).update(routing_requested_at=timezone.now())
     service_actions.application_withdraw(application=withdrawn, actor=withdrawn.citizen)
     new = submit_moving()
 
-    plans = actions.route_requested(application_id=new.pk)
+    plans = routing.route_requested(application_id=new.pk)
     assert set(plans) == {new.pk, decided.pk, withdrawn.pk}
     new.refresh_from_db(), decided.refresh_from_db(), withdrawn.refresh_from_db()
     assert new.status == "in_progress" and _steps(new) == {"household", "tax"}

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Department
 from services.models import Application
-from workflows import actions
+from workflows import actions, deadlines, routing
 from workflows.models import Case
 
 from .conftest import submit_moving
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 def _routed_case(slug="tax"):
     application = submit_moving()
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     return Case.objects.get(application=application, department__slug=slug)
 
 
@@ -79,7 +79,7 @@ def test_the_sla_scan_locks_case_rows_only(catalog, require_postgres):
     case = _routed_case()
     Case.objects.filter(pk=case.pk).update(due_at=timezone.now() - timezone.timedelta(hours=1))
     with CaptureQueriesContext(connection) as queries:
-        counts = actions.sla_scan()
+        counts = deadlines.sla_scan()
     assert counts["breached"] == 1
     locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
     assert locks and all(

@@ -26,7 +26,7 @@ from services.selectors import versions_published_for
 from services.validators import make_national_id
 from tests.factories import UserFactory
 from tests.services.conftest import NEWBORN, PDF
-from workflows import actions
+from workflows import actions, routing
 from workflows.models import Case
 
 from .conftest import MOVING, submit_moving
@@ -60,7 +60,7 @@ def status_of(case: Case) -> tuple[str, int | None]:
 def school(catalog):
     """A moving-house application whose school step (education) waits for the household step."""
     application = submit_moving(school=True)
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     cases = {c.step: c for c in application.cases.all()}
     assert cases["school"].status == "pending"
     return application, cases
@@ -132,7 +132,7 @@ def test_values_appear_once_the_step_opens(school):
     actions.case_approve(
         case=cases["household"], actor=user("clerk.household-registration@demo.gov")
     )
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     ref = cases["school"].reference
     api = api_for("clerk.education@demo.gov")
     body = api.get(f"/api/v1/cases/{ref}/").json()
@@ -165,7 +165,7 @@ def newborn(catalog, settings, tmp_path):
         upload=SimpleUploadedFile("certificate.pdf", PDF, content_type="application/pdf"),
     )
     service_actions.application_submit(application=application, actor=citizen)
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     cases = {c.step: c for c in application.cases.all()}
     household = cases["household"]
     household.fields = [*household.fields, "birth.certificate"]
@@ -183,7 +183,7 @@ def test_a_pending_step_downloads_no_file_until_it_opens(newborn, client):
     assert refused.status_code == 409 and refused.get("Content-Disposition") is None
     assert not AuditEvent.objects.filter(action="pii.read").exists()
     actions.case_approve(case=cases["register-birth"], actor=user("clerk.civil-registry@demo.gov"))
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     downloaded = client.get(url)
     assert downloaded.status_code == 200 and b"".join(downloaded.streaming_content) == PDF
 
@@ -194,7 +194,7 @@ def test_a_national_id_search_does_not_find_a_step_that_has_not_opened(newborn):
     number = {"national_id": NEWBORN["applicant.national_id"]}
     assert api.post(SEARCH, number, format="json").json()["results"] == []
     actions.case_approve(case=cases["register-birth"], actor=user("clerk.civil-registry@demo.gov"))
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     found = api.post(SEARCH, number, format="json").json()["results"]
     assert [c["reference"] for c in found] == [cases["household"].reference]
 
@@ -204,7 +204,7 @@ def test_a_search_does_not_find_a_step_that_does_not_see_the_national_id(school)
     actions.case_approve(
         case=cases["household"], actor=user("clerk.household-registration@demo.gov")
     )
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     # The school step is open now, but it is not given the applicant's national ID.
     api = api_for("clerk.education@demo.gov")
     assert api.post(SEARCH, {"national_id": NATIONAL_ID}, format="json").json()["count"] == 0
@@ -218,7 +218,7 @@ def own(catalog):
     """clerk.tax@demo.gov moves house: the tax case is their own application."""
     clerk = user("clerk.tax@demo.gov")
     application = submit_moving(citizen=clerk)
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     return application, application.cases.get(step="tax")
 
 
@@ -278,7 +278,7 @@ def test_a_lead_cannot_assign_staff_their_own_application(own, client):
 def test_a_lead_cannot_take_their_own_application(catalog):
     lead = user("lead.tax@demo.gov")
     application = submit_moving(citizen=lead)
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     case = application.cases.get(step="tax")
     api = api_for("lead.tax@demo.gov")
     taken = api.post(
@@ -295,7 +295,7 @@ def test_a_lead_cannot_take_their_own_application(catalog):
 @pytest.fixture
 def routed(catalog):
     application = submit_moving(vehicle=True)
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     return application, {c.step: c for c in application.cases.all()}
 
 

@@ -128,16 +128,12 @@ def test_a_routing_process_killed_mid_routing_loses_nothing(live_worker, catalog
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "PORTAL_TEST_DB_NAME": live_worker_db_name(),
-        "PORTAL_TEST_ROUTING_PAUSE": "60",
-        "PORTAL_TEST_ROUTING_MARKER": str(marker),
     }
     # Run the routing task's body in its own process, as a worker would, and kill it while it
-    # holds the application's lock with the cases written but not committed.
-    code = (
-        "import django; django.setup(); from workflows.tasks import route_application; "
-        f"route_application.apply(args=[{application.pk}])"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
+    # holds the application's lock with the cases written but not committed (the script stops
+    # there: tests/workflows/paused_routing.py).
+    script = ["-m", "tests.workflows.paused_routing", str(application.pk), str(marker)]
+    proc = subprocess.Popen([sys.executable, *script], cwd=ROOT, env=env)
     try:
         wait_for(marker.exists, timeout=60)
         os.kill(proc.pid, signal.SIGKILL)

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit.models import AuditEvent
-from workflows import actions
+from workflows import actions, routing
 from workflows.models import Case
 
 from .conftest import submit_moving
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def tax_case(catalog):
     application = submit_moving()
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     return application.cases.get(step="tax")
 
 

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.purposes import is_sealed_purpose, purpose_of
-from workflows import actions
+from workflows import actions, routing
 from workflows.models import Case
 
 from .conftest import submit_moving
@@ -30,7 +30,7 @@ def api_for(email):
 @pytest.fixture
 def routed(catalog):
     application = submit_moving(vehicle=True)
-    actions.advance(application_id=application.pk)
+    routing.advance(application_id=application.pk)
     return application, {c.step: c for c in application.cases.all()}
 
 
@@ -173,7 +173,7 @@ def test_only_leads_assign_and_only_within_the_department(routed):
 
 def test_inbox_pages_by_due_date_with_a_cursor_and_constant_queries(catalog):
     for _ in range(7):
-        actions.advance(application_id=submit_moving().pk)
+        routing.advance(application_id=submit_moving().pk)
     api = api_for("clerk.tax@demo.gov")
     seen, url = [], "/api/v1/cases/?page_size=3"
     while url:
@@ -194,14 +194,14 @@ def test_inbox_pages_by_due_date_with_a_cursor_and_constant_queries(catalog):
 def test_cases_without_a_due_date_come_last_across_pages(catalog):
     # School places wait (pending, no due date) until the household step is approved.
     for _ in range(3):
-        actions.advance(application_id=submit_moving(school=True).pk)
+        routing.advance(application_id=submit_moving(school=True).pk)
     waiting = Case.objects.filter(step="school").order_by("id")
     opened = waiting[0]
     actions.case_approve(
         case=Case.objects.get(application=opened.application, step="household"),
         actor=user("clerk.household-registration@demo.gov"),
     )
-    actions.advance(application_id=opened.application_id)
+    routing.advance(application_id=opened.application_id)
     api = api_for("clerk.education@demo.gov")
     seen, url = [], "/api/v1/cases/?page_size=1"
     while url:
@@ -216,7 +216,7 @@ def test_counts_stop_at_the_limit(catalog):
     from workflows import selectors
 
     for _ in range(3):
-        actions.advance(application_id=submit_moving().pk)
+        routing.advance(application_id=submit_moving().pk)
     cases = selectors.cases_for_user(user=user("clerk.tax@demo.gov"))
     assert selectors.status_counts(cases)["open"] == 3
     assert selectors.status_counts(cases, limit=2)["open"] == 2

@@ -1,0 +1,74 @@
+"""Every write of the citizen side, each with its audit event in its transaction.
+
+One module per concern: `catalog` (services, versions, publishing, the data dictionary),
+`applications` (create, answers, submit, withdraw, the routing request), `attachments`,
+`profile` and `retention` (erasure, the retention sweep, the key-rotation batch of files). The
+refusals are in `services.errors`.
+
+This package re-exports their public names, and the errors, so callers keep writing
+`from services import actions; actions.application_create(...)` and
+`from services.actions import ServiceError`.
+"""
+
+from ..errors import InvalidInput, ServiceError, WrongState
+from .applications import (
+    MAX_ANSWERS_BYTES,
+    REFERENCE_ALPHABET,
+    application_answers,
+    application_correct_answers,
+    application_create,
+    application_form,
+    application_submit,
+    application_update_answers,
+    application_withdraw,
+    new_reference,
+    profile_prefill,
+    request_routing,
+)
+from .attachments import attachment_upload, sniff_content_type
+from .catalog import (
+    FIELD_ATTRS,
+    SERVICE_ATTRS,
+    field_definition_save,
+    service_create,
+    service_update,
+    service_version_draft,
+    service_version_publish,
+    service_version_update,
+)
+from .profile import personal_data_export_record, profile_update
+from .retention import CLOSED_STATES, application_erase, erase_expired, rotate_attachments_batch
+
+__all__ = [
+    "CLOSED_STATES",
+    "FIELD_ATTRS",
+    "MAX_ANSWERS_BYTES",
+    "REFERENCE_ALPHABET",
+    "SERVICE_ATTRS",
+    "InvalidInput",
+    "ServiceError",
+    "WrongState",
+    "application_answers",
+    "application_correct_answers",
+    "application_create",
+    "application_erase",
+    "application_form",
+    "application_submit",
+    "application_update_answers",
+    "application_withdraw",
+    "attachment_upload",
+    "erase_expired",
+    "field_definition_save",
+    "new_reference",
+    "personal_data_export_record",
+    "profile_prefill",
+    "profile_update",
+    "request_routing",
+    "rotate_attachments_batch",
+    "service_create",
+    "service_update",
+    "service_version_draft",
+    "service_version_publish",
+    "service_version_update",
+    "sniff_content_type",
+]

@@ -1,0 +1,11 @@
+"""The refusals of the citizen side's actions: the portal's own (`core.errors`), under the
+names this app's callers know them by. The API answers them in its exception handler; pages
+show them through `core.pages`."""
+
+from __future__ import annotations
+
+from core.errors import InvalidInput, PortalError, WrongState
+
+ServiceError = PortalError
+
+__all__ = ["InvalidInput", "ServiceError", "WrongState"]
