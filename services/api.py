@@ -60,7 +60,7 @@ def detail_data(
     return {
         **_list_data(application, versions),
         "withdrawn_at": application.withdrawn_at,
-        "answers": actions.application_answers(application),
+        "answers": selectors.application_answers(application),
         "form": catalog.current().schema(versions),
         "attachments": []
         if created

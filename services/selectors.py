@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
@@ -15,6 +16,7 @@ from core.errors import InvalidInput
 from privacy import crypto
 
 from . import catalog
+from .answers import unseal
 from .constants import VersionStatus
 from .models import (
     Application,
@@ -24,6 +26,7 @@ from .models import (
     Service,
     ServiceVersion,
 )
+from .schema import MergedField
 
 # Re-exported: the middleware and the actions use them through the selectors.
 catalog_memo = catalog.catalog_memo
@@ -129,10 +132,26 @@ def profile_of(*, user: User) -> CitizenProfile | None:
     return CitizenProfile.objects.filter(user=user).first()
 
 
+def application_form(application: Application) -> list[MergedField]:
+    """The merged fields of the versions the application was started with (shared: read only)."""
+    return catalog.current().form(application_versions(application))
+
+
+def application_answers(application: Application) -> dict[str, Any]:
+    """The application's answers in clear (for its owner; staff reads go through audited paths)."""
+    return unseal(
+        application.answers, row=f"application:{application.reference}", dictionary=dictionary()
+    )
+
+
+def profile_prefill(*, user: User, fields: list[MergedField]) -> dict[str, Any]:
+    """The citizen's profile facts that a new application's fields ask for."""
+    facts = profile_facts(user=user)
+    return {f.key: facts[f.key] for f in fields if f.key in facts}
+
+
 def profile_facts(*, user: User) -> dict:
     """The citizen's own profile facts in clear (only ever for that citizen)."""
-    from .answers import unseal
-
     profile = profile_of(user=user)
     if profile is None:
         return {}
@@ -184,8 +203,6 @@ def application_versions(application: Application) -> list[ServiceVersion]:
 
 def personal_data_export(*, user: User) -> dict:
     """Everything the portal holds about the citizen, in clear, for the citizen alone."""
-    from .answers import unseal
-
     catalogue = dictionary()
     applications = []
     for application in applications_for_citizen(user=user).prefetch_related(

@@ -99,8 +99,8 @@ def catalog(request: HttpRequest) -> HttpResponse:
 @login_required
 def application_first_page(request: HttpRequest, reference: str) -> HttpResponse:
     application = own_application(request, reference)
-    fields = actions.application_form(application)
-    pages = _sections(fields, actions.application_answers(application))
+    fields = selectors.application_form(application)
+    pages = _sections(fields, selectors.application_answers(application))
     return redirect("services:application-page", reference=reference, section=pages[0][0])
 
 
@@ -111,8 +111,8 @@ def application_page(request: HttpRequest, reference: str, section: str) -> Http
     application = own_application(request, reference)
     if application.status != ApplicationStatus.DRAFT:
         return redirect("services:application-detail", reference=reference)
-    fields = actions.application_form(application)
-    answers = actions.application_answers(application)
+    fields = selectors.application_form(application)
+    answers = selectors.application_answers(application)
     pages = _sections(fields, answers)
     index = next((i for i, page in enumerate(pages) if page[0] == section), None)
     if index is None:
@@ -145,7 +145,7 @@ def application_page(request: HttpRequest, reference: str, section: str) -> Http
                     request, _("Your answers are saved. You can come back to them at any time.")
                 )
                 return redirect("home")
-            new_answers = actions.application_answers(application)
+            new_answers = selectors.application_answers(application)
             new_pages = _sections(fields, new_answers)
             shown = {f.key for f in page_fields}
             now = next((p[2] for p in new_pages if p[0] == section), [])
@@ -213,8 +213,8 @@ def application_review(request: HttpRequest, reference: str) -> HttpResponse:
             errors = form_errors(exc)
         else:
             return redirect("services:application-detail", reference=reference)
-    fields = actions.application_form(application)
-    answers = actions.application_answers(application)
+    fields = selectors.application_form(application)
+    answers = selectors.application_answers(application)
     attachments = {a.field_key: a for a in application.attachments.all()}
     sections = _review_rows(fields, answers, attachments)
     labels = {f.key: f.definition.label_translated for f in fields}

@@ -24,11 +24,11 @@ from audit.actions import audit_record
 from audit.constants import AuditAction
 from audit.purposes import application_scope, purpose_seal
 from privacy.freetext import seal_text
-from services.actions import application_answers, application_correct_answers, request_routing
+from services.actions import application_correct_answers, request_routing
 from services.answers import is_sealed_field
 from services.errors import InvalidInput, WrongState
 from services.models import Application
-from services.selectors import dictionary
+from services.selectors import application_answers, dictionary
 
 from . import selectors
 from .constants import ACTIVE_CASE_STATES, CaseStatus

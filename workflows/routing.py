@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import socket
 import traceback as tb
 from collections.abc import Iterable
@@ -32,11 +31,14 @@ from django.utils import timezone
 from accounts.models import Department, User
 from audit.actions import audit_record, audit_record_many
 from audit.constants import AuditAction
+from core import references
 from core.context import bind_context, current_context, reset_context
+from core.references import new_reference
 from services import catalog
-from services.actions import application_answers, request_routing
+from services.actions import request_routing
 from services.constants import ApplicationStatus
 from services.models import Application
+from services.selectors import application_answers
 
 from .constants import FINAL_CASE_STATES, CaseStatus
 from .deadlines import start_clock
@@ -45,7 +47,6 @@ from .models import Case, CaseGroupObjectPermission, Incident, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
-CASE_REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CASE_PERMISSIONS = ("workflows.view_case", "workflows.change_case")
 
 
@@ -60,11 +61,6 @@ def heartbeat_record(*, queue: str, hostname: str | None = None) -> WorkerHeartb
         },
     )
     return beat
-
-
-def _case_reference() -> str:
-    body = "".join(secrets.choice(CASE_REFERENCE_ALPHABET) for _ in range(8))
-    return f"C-{body[:4]}-{body[4:]}"
 
 
 @transaction.atomic
@@ -143,7 +139,7 @@ def _plan_one(
     for key, status in sorted(result.create.items()):
         version, spec = specs[key]
         case = Case(
-            reference=_case_reference(),
+            reference=new_reference(references.CASE),
             application=application,
             version=version,
             department=departments[spec["department"]],

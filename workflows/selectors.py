@@ -26,11 +26,10 @@ from accounts.constants import StaffRole
 from accounts.models import Membership, User
 from accounts.selectors import department_members
 from audit.models import AuditEvent
-from services.actions import application_answers
 from services.answers import APPLICANT_NATIONAL_ID, is_sealed_field, national_id_index
 from services.fields import kind_for
 from services.models import Application
-from services.selectors import dictionary
+from services.selectors import application_answers, dictionary
 
 from .constants import ACTIVE_CASE_STATES, CaseStatus
 from .models import Case, InformationRequest, WorkerHeartbeat

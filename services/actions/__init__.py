@@ -7,22 +7,20 @@ refusals are in `services.errors`.
 
 This package re-exports their public names, and the errors, so callers keep writing
 `from services import actions; actions.application_create(...)` and
-`from services.actions import ServiceError`.
+`from services.actions import ServiceError`. Three reads that lived here before the split
+(`application_form`, `application_answers`, `profile_prefill`) are selectors now; their old
+names here are kept for the callers that still use them.
 """
 
 from ..errors import InvalidInput, ServiceError, WrongState
+from ..selectors import application_answers, application_form, profile_prefill
 from .applications import (
     MAX_ANSWERS_BYTES,
-    REFERENCE_ALPHABET,
-    application_answers,
     application_correct_answers,
     application_create,
-    application_form,
     application_submit,
     application_update_answers,
     application_withdraw,
-    new_reference,
-    profile_prefill,
     request_routing,
 )
 from .attachments import attachment_upload, sniff_content_type
@@ -43,7 +41,6 @@ __all__ = [
     "CLOSED_STATES",
     "FIELD_ATTRS",
     "MAX_ANSWERS_BYTES",
-    "REFERENCE_ALPHABET",
     "SERVICE_ATTRS",
     "InvalidInput",
     "ServiceError",
@@ -59,7 +56,6 @@ __all__ = [
     "attachment_upload",
     "erase_expired",
     "field_definition_save",
-    "new_reference",
     "personal_data_export_record",
     "profile_prefill",
     "profile_update",

@@ -5,7 +5,6 @@ the engine after the commit. The other action modules share this one's helpers (
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -16,34 +15,25 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.actions import audit_record
 from audit.constants import AuditAction
+from core import references
+from core.references import new_reference
 
 from .. import answers as sealing
 from .. import catalog, hooks
-from ..constants import ApplicationStatus, FieldType
+from ..constants import ApplicationStatus
 from ..errors import InvalidInput, ServiceError, WrongState
-from ..models import Application, Attachment, CitizenProfile, ServiceVersion
+from ..fields import kind_for
+from ..models import Application, Attachment, ServiceVersion
 from ..schema import MergedField, applicable_answers, validate_answers
-from ..selectors import application_versions, dictionary, locked_in_this_transaction
+from ..selectors import (
+    application_answers,
+    application_form,
+    dictionary,
+    locked_in_this_transaction,
+    profile_prefill,
+)
 
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
 MAX_ANSWERS_BYTES = 256 * 1024
-
-
-def new_reference() -> str:
-    body = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
-    return f"A-{body[:4]}-{body[4:]}"
-
-
-def application_form(application: Application) -> list[MergedField]:
-    """The merged fields of the versions the application was started with (shared: read only)."""
-    return catalog.current().form(application_versions(application))
-
-
-def application_answers(application: Application) -> dict[str, Any]:
-    """The application's answers in clear (for its owner; staff reads go through audited paths)."""
-    return sealing.unseal(
-        application.answers, row=f"application:{application.reference}", dictionary=dictionary()
-    )
 
 
 def _store_answers(application: Application, answers: Mapping[str, Any]) -> None:
@@ -84,14 +74,6 @@ def _apply_patch(current: dict[str, Any], patch: Mapping[str, Any]) -> dict[str,
     return merged
 
 
-def profile_prefill(*, user: User, fields: list[MergedField]) -> dict[str, Any]:
-    profile = CitizenProfile.objects.filter(user=user).first()
-    if profile is None:
-        return {}
-    facts = sealing.unseal(profile.data, row=f"profile:{user.pk}", dictionary=dictionary())
-    return {f.key: facts[f.key] for f in fields if f.key in facts}
-
-
 @transaction.atomic
 def application_create(
     *, citizen: User, versions: Iterable[ServiceVersion], answers: Mapping[str, Any] | None = None
@@ -113,7 +95,7 @@ def application_create(
     # A new reference is tried on a collision (the unique index says so; no read first). The
     # answers are sealed again each time: the reference is part of their associated data.
     for attempt in range(5):
-        application = Application(reference=new_reference(), citizen=citizen)
+        application = Application(reference=new_reference(references.APPLICATION), citizen=citizen)
         _store_answers(application, values)
         try:
             with transaction.atomic():
@@ -226,7 +208,7 @@ def _check_attachments(
     application: Application, fields: list[MergedField], values: Mapping[str, Any]
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    file_keys = [f.key for f in fields if f.definition.type == FieldType.FILE and f.key in values]
+    file_keys = [f.key for f in fields if kind_for(f.definition.type).is_file and f.key in values]
     if not file_keys:
         return errors
     tokens = set(

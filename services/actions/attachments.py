@@ -18,16 +18,12 @@ from audit.constants import AuditAction
 from privacy import crypto
 from privacy.freetext import seal_text
 
-from ..constants import ApplicationStatus, FieldType
+from ..constants import ApplicationStatus
 from ..errors import InvalidInput, WrongState
+from ..fields import kind_for
 from ..models import Application, Attachment
-from .applications import (
-    _apply_patch,
-    _locked,
-    _store_answers,
-    application_answers,
-    application_form,
-)
+from ..selectors import application_answers, application_form
+from .applications import _apply_patch, _locked, _store_answers
 
 _SIGNATURES = {
     "application/pdf": (b"%PDF-",),
@@ -54,7 +50,7 @@ def attachment_upload(
         raise WrongState(_("Files can only be added while the application is a draft."))
     fields = {f.key: f for f in application_form(application)}
     merged = fields.get(field_key)
-    if merged is None or merged.definition.type != FieldType.FILE:
+    if merged is None or not kind_for(merged.definition.type).is_file:
         raise InvalidInput(
             _("This field does not take a file."),
             errors={field_key: [_("This field does not take a file.")]},

@@ -14,14 +14,15 @@ from accounts.models import User
 from audit.actions import audit_record
 from audit.constants import AuditAction
 from audit.purposes import application_scope, data_key_shred
-from privacy import crypto
+from privacy import crypto, rotation
 
 from .. import answers as sealing
 from .. import hooks
-from ..constants import ApplicationStatus, FieldType
+from ..constants import ApplicationStatus
 from ..errors import WrongState
+from ..fields import kind_for
 from ..models import Application, Attachment
-from ..selectors import dictionary
+from ..selectors import attachment_content, dictionary
 from .applications import _locked
 
 
@@ -30,37 +31,23 @@ def rotate_attachments_batch(*, after_pk: int, batch: int = 100) -> tuple[int, i
     stored before files were encrypted). Each file is written under a new name, the row points
     to it in the transaction, and the old file is deleted after the commit, so an interrupted
     run loses nothing and resumes. Returns (last pk seen, rows scanned, files changed)."""
-    from ..selectors import attachment_content
-
     active = crypto.active_key_id()
-    with transaction.atomic():
-        rows = list(
-            Attachment.objects.select_for_update(of=("self",))
-            .select_related("application")
-            .filter(pk__gt=after_pk)
-            .order_by("pk")[:batch]
+
+    def reseal(attachment: Attachment) -> dict | None:
+        if attachment.key_id == active or not attachment.file:
+            return None
+        content = attachment_content(attachment)
+        old_file = attachment.file
+        attachment.key_id, sealed = crypto.encrypt_file(content, aad=attachment.aad)
+        attachment.file = None
+        attachment.file.save(
+            f"{attachment.token}.{attachment.key_id}", ContentFile(sealed), save=False
         )
-        changed = 0
-        for attachment in rows:
-            if attachment.key_id == active or not attachment.file:
-                continue
-            content = attachment_content(attachment)
-            old_file = attachment.file
-            attachment.key_id, sealed = crypto.encrypt_file(content, aad=attachment.aad)
-            attachment.file = None
-            attachment.file.save(
-                f"{attachment.token}.{attachment.key_id}", ContentFile(sealed), save=False
-            )
-            attachment.save(update_fields=["file", "key_id"])
-            transaction.on_commit(lambda f=old_file: f.delete(save=False))
-            changed += 1
-        if changed:
-            audit_record(
-                action=AuditAction.KEYS_ROTATE,
-                actor=None,
-                details={"table": "attachment", "rows": changed, "key": active},
-            )
-    return (rows[-1].pk if rows else after_pk), len(rows), changed
+        transaction.on_commit(lambda f=old_file: f.delete(save=False))
+        return {"file": attachment.file.name, "key_id": attachment.key_id}
+
+    rows = Attachment.objects.select_related("application")
+    return rotation.run_batch("attachment", rows, reseal, after_pk=after_pk, batch=batch)
 
 
 # --- Retention and erasure ------------------------------------------------------------------------
@@ -93,7 +80,7 @@ def application_erase(*, application: Application, actor: User | None, reason: s
     for attachment in files:
         transaction.on_commit(lambda f=attachment.file: f.delete(save=False))
     application.attachments.all().delete()
-    file_keys = {k for k, fd in catalogue.items() if fd.type == FieldType.FILE}
+    file_keys = {k for k, fd in catalogue.items() if kind_for(fd.type).is_file}
     application.answers = {
         k: v for k, v in application.answers.items() if k not in erased and k not in file_keys
     }
