@@ -20,8 +20,8 @@ from django.core.management import call_command
 from django.db import connection
 
 from audit import crypto
+from tests.data import K1, K2
 from tests.factories import PASSWORD, TOTP_SECRET, MembershipFactory
-from tests.services.test_rotate_keys import K1, K2, keys  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def test_recovery_codes_are_not_stored_in_clear():
     assert not RecoveryCodes(row).validate_code(generated[0])  # used once
 
 
-def test_a_wrong_key_fails_loudly(keys):  # noqa: F811
+def test_a_wrong_key_fails_loudly(keys):
     keys(K1, "k1")
     clerk = MembershipFactory().user
     cache.clear()  # allauth remembers used codes by authenticator id, which SQLite reuses
@@ -109,7 +109,7 @@ def test_the_data_migration_encrypts_clear_secrets(client):
 
 def test_rotate_keys_moves_mfa_secrets_to_the_new_key_and_encrypts_clear_ones(
     client,
-    keys,  # noqa: F811
+    keys,
 ):
     keys(K1, "k1")
     clerk, other = MembershipFactory().user, MembershipFactory().user

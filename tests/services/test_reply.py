@@ -9,8 +9,7 @@ from accounts.models import User
 from audit.models import AuditEvent
 from services.actions import application_answers
 from services.models import Application
-from tests.factories import UserFactory
-from tests.workflows.conftest import catalog, submit_moving  # noqa: F401  (fixture)
+from tests.factories import UserFactory, submit_moving
 from workflows import actions
 from workflows.models import Case
 
@@ -18,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def asked(catalog):  # noqa: F811
+def asked(demo):
     application = submit_moving()
     actions.advance(application_id=application.pk)
     case = application.cases.get(step="tax")

@@ -10,16 +10,7 @@ from audit.models import AuditEvent
 from workflows import actions
 from workflows.models import Case
 
-from .conftest import submit_moving
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tax_case(catalog):
-    application = submit_moving()
-    actions.advance(application_id=application.pk)
-    return application.cases.get(step="tax")
 
 
 def claims(case) -> int:
