@@ -177,6 +177,7 @@ def loopback_server(transactional_db) -> Iterator[str]:
         server.stop()
 
 
+@pytest.mark.first  # minutes long: a parallel run starts it first (tests/conftest.py)
 @pytest.mark.timeout(900)
 def test_the_api_does_what_its_schema_says(require_postgres, loopback_server, tmp_path):
     data = seed_contract_data()

@@ -6,7 +6,6 @@ import threading
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 from guardian.shortcuts import get_perms
 
 from accounts.models import Department, User
@@ -162,10 +161,12 @@ def test_claimed_case_cannot_be_taken_by_another_clerk(demo):
         actions.case_claim(case=cases["tax"], actor=other)
 
 
-def test_sla_reminds_once_and_escalates_once(demo, mailoutbox, django_capture_on_commit_callbacks):
+def test_sla_reminds_once_and_escalates_once(
+    demo, clock, mailoutbox, django_capture_on_commit_callbacks
+):
     cases = route(submit_moving())
     case = cases["tax"]
-    now = timezone.now()
+    now = clock.now()
     Case.objects.filter(pk=case.pk).update(due_at=now + dt.timedelta(hours=2))
     with django_capture_on_commit_callbacks() as reminders:
         assert actions.sla_scan(now=now)["reminded"] == 1
@@ -182,12 +183,12 @@ def test_sla_reminds_once_and_escalates_once(demo, mailoutbox, django_capture_on
     assert "Deadline missed" in mailoutbox[0].subject and case.reference in mailoutbox[1].subject
 
 
-def test_the_clock_stops_while_the_citizen_answers(demo):
+def test_the_clock_stops_while_the_citizen_answers(demo, clock):
     cases = route(submit_moving())
     clerk = clerk_of("tax")
     actions.case_request_info(case=cases["tax"], actor=clerk, message="?")
-    Case.objects.filter(pk=cases["tax"].pk).update(due_at=timezone.now() - dt.timedelta(days=1))
-    assert actions.sla_scan()["breached"] == 0
+    Case.objects.filter(pk=cases["tax"].pk).update(due_at=clock.now() - dt.timedelta(days=1))
+    assert actions.sla_scan(now=clock.now())["breached"] == 0
 
 
 def test_sweeper_routes_what_was_not_routed(demo, settings):

@@ -24,6 +24,14 @@ from workflows.tasks import route_application
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _held_clock(clock):
+    """A batch takes other applications only while their routing request is younger than the
+    sweeper's cutoff (one second in the tests). On a clock that stands still until a test moves
+    it, how long the machine takes to submit them never decides which ones join a batch."""
+    return clock
+
+
 def _requested(applications):
     return set(
         Application.objects.filter(
@@ -228,16 +236,14 @@ def test_the_woken_application_is_waited_for_not_skipped(demo, require_postgres,
     assert _requested([application]) == set()
 
 
-def test_old_requests_are_left_to_their_own_tasks_and_the_sweeper(demo, settings):
+def test_old_requests_are_left_to_their_own_tasks_and_the_sweeper(demo, settings, clock):
     """An application that keeps failing must not take a place in every batch: only requests
     younger than the sweeper's cutoff join another application's batch."""
     from datetime import timedelta
 
-    from django.utils import timezone
-
     old, new = submit_moving(), submit_moving()
     Application.objects.filter(pk=old.pk).update(
-        routing_requested_at=timezone.now()
+        routing_requested_at=clock.now()
         - timedelta(seconds=settings.ROUTING_SWEEP_AFTER_SECONDS + 5)
     )
     woken = submit_moving()

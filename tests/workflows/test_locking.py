@@ -74,11 +74,11 @@ def test_a_decision_takes_the_application_before_the_case(demo, require_postgres
     assert locks[1].endswith('FOR UPDATE OF "workflows_case"')
 
 
-def test_the_sla_scan_locks_case_rows_only(demo, require_postgres):
+def test_the_sla_scan_locks_case_rows_only(demo, require_postgres, clock):
     case = _routed_case()
-    Case.objects.filter(pk=case.pk).update(due_at=timezone.now() - timezone.timedelta(hours=1))
+    Case.objects.filter(pk=case.pk).update(due_at=clock.now() - timezone.timedelta(hours=1))
     with CaptureQueriesContext(connection) as queries:
-        counts = actions.sla_scan()
+        counts = actions.sla_scan(now=clock.now())
     assert counts["breached"] == 1
     locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
     assert locks and all(
