@@ -27,6 +27,7 @@ from tests.support import (
     WorkerProcess,
     need,
     redis_available,
+    wait_for,
 )
 
 # --- The append-only audit table and test isolation ---------------------------------------------
@@ -384,6 +385,22 @@ def celery_worker_process(
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    # The worker's database session ends a moment after the process: the test database can
+    # be dropped only once it has (PostgreSQL refuses while another session is connected).
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock():
+            wait_for(_alone_on_the_database, timeout=30)
+
+
+def _alone_on_the_database() -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0] == 0
 
 
 @pytest.fixture
