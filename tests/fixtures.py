@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
@@ -312,6 +311,35 @@ def on_k1(keys):
 # --- Services -----------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, dropped at the end only once every other session on it
+    has ended: a process the tests started (the worker, gunicorn) or a live server's request
+    thread leaves the database a moment after it is stopped, and PostgreSQL refuses to drop a
+    database while another session is connected."""
+    yield
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock():
+            wait_for(_alone_on_the_database, timeout=30, diagnostics=_other_sessions)
+
+
+def _other_sessions() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, application_name, client_port, state, backend_start, query "
+            "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return "\n".join(repr(row) for row in cursor.fetchall())
+
+
+def _alone_on_the_database() -> bool:
+    return not _other_sessions()
+
+
 @pytest.fixture
 def require_postgres(db) -> None:
     from django.db import connection
@@ -372,12 +400,17 @@ def celery_worker_process(
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     worker = WorkerProcess(proc, log, outbox)
-    deadline = time.monotonic() + 60
-    while " ready." not in worker.output():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"the Celery worker did not start:\n{worker.output()[-3000:]}")
-        time.sleep(0.2)
+
+    def ready() -> bool:
+        if proc.poll() is not None:
+            pytest.fail(f"the Celery worker stopped:\n{worker.output()[-3000:]}")
+        return " ready." in worker.output()
+
+    try:
+        wait_for(ready, timeout=60, interval=0.2, diagnostics=worker.output)
+    except BaseException:
+        proc.kill()
+        raise
     yield worker
     proc.terminate()
     try:
@@ -385,22 +418,6 @@ def celery_worker_process(
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-    # The worker's database session ends a moment after the process: the test database can
-    # be dropped only once it has (PostgreSQL refuses while another session is connected).
-    if connection.vendor == "postgresql":
-        with django_db_blocker.unblock():
-            wait_for(_alone_on_the_database, timeout=30)
-
-
-def _alone_on_the_database() -> bool:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COUNT(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        return cursor.fetchone()[0] == 0
 
 
 @pytest.fixture

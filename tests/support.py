@@ -54,6 +54,16 @@ def wait_for(predicate, timeout: float = 30, interval: float = 0.1, diagnostics=
     pytest.fail(f"condition not met within {timeout}s{details}")
 
 
+def totp_code(secret: str, *, valid_for: float = 5) -> str:
+    """The TOTP code of the current 30-second window, once at least `valid_for` seconds of it
+    are left. The portal accepts only the current window's code: one read at a window's last
+    instant would have expired when the server checks it."""
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    wait_for(lambda: 30 - time.time() % 30 >= valid_for, timeout=valid_for + 1, interval=0.05)
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
 class Clock:
     """The time as a test sets it: stands in for `django.utils.timezone.now` (the `clock`
     fixture), stays where it is and moves only when the test moves it."""

@@ -7,13 +7,12 @@ newest key."""
 from __future__ import annotations
 
 import importlib
-import time
 from io import StringIO
 
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from allauth.mfa.totp.internal.auth import TOTP
 from django.apps import apps
 from django.core.cache import cache
 from django.core.management import call_command
@@ -22,6 +21,7 @@ from django.db import connection
 from audit import crypto
 from tests.data import K1, K2
 from tests.factories import PASSWORD, TOTP_SECRET, MembershipFactory
+from tests.support import totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def raw_authenticators() -> str:
 
 
 def current_code() -> str:
-    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30))
+    return totp_code(TOTP_SECRET)
 
 
 def sign_in_with_totp(client, user) -> bool:
