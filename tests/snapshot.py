@@ -208,7 +208,10 @@ class Snapshot:
         """Run `seed` on a clean database and keep the rows it inserted (then roll it back)."""
         connection = connections[using]
         if connection.in_atomic_block:
-            raise SnapshotError("capture outside any transaction (between tests)")
+            raise SnapshotError(
+                "capture between tests, outside any transaction: ask for the fixture that "
+                "captures as an argument, not with getfixturevalue in a test"
+            )
         tables = _tables(connection)
         taken = fingerprint()
         with transaction.atomic(using=using):

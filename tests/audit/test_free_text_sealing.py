@@ -35,7 +35,7 @@ from audit.purposes import is_sealed_purpose, purpose_of
 from services import actions as services
 from services.models import Attachment
 from services.selectors import versions_published_for
-from tests.factories import UserFactory, submit_moving
+from tests.factories import ApplicationFactory, UserFactory
 from workflows import actions
 from workflows import selectors as workbench
 from workflows.models import Case, CaseNote, InformationRequest
@@ -76,8 +76,7 @@ def api_for(who: User | str) -> APIClient:
 def worked(demo):
     """A question, a reply, a note, a reveal and an approval on the tax case; a rejection on the
     household case; a draft with a file."""
-    application = submit_moving()
-    actions.advance(application_id=application.pk)
+    application = ApplicationFactory(routed=True)
     tax, household = application.cases.get(step="tax"), application.cases.get(step="household")
     clerk = user("clerk.tax@demo.gov")
     actions.case_request_info(case=tax, actor=clerk, message=QUESTION)
@@ -148,8 +147,7 @@ def test_staff_and_the_citizen_see_the_text_opened(worked, client):
 
 
 def test_an_open_question_is_shown_to_the_citizen_opened(demo, client):
-    application = submit_moving()
-    actions.advance(application_id=application.pk)
+    application = ApplicationFactory(routed=True)
     tax = application.cases.get(step="tax")
     actions.case_request_info(case=tax, actor=user("clerk.tax@demo.gov"), message=QUESTION)
     body = api_for(application.citizen).get(f"/api/v1/applications/{application.reference}/")
@@ -186,8 +184,7 @@ def test_a_token_moved_to_another_row_fails_loudly(worked):
     with pytest.raises(DecryptionError):
         workbench.case_timeline(case=tax)
     # A purpose copied into an event about another case (audit rows can only be added).
-    other = submit_moving()
-    actions.advance(application_id=other.pk)
+    other = ApplicationFactory(routed=True)
     stolen = AuditEvent.objects.get(action="pii.reveal").purpose
     from django.db import transaction
 

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from audit.actions import audit_seal
 from audit.models import AuditEvent
-from tests.factories import submit_moving
+from tests.factories import ApplicationFactory
 from workflows import actions
 
 pytestmark = pytest.mark.django_db
@@ -28,8 +28,7 @@ def api_for(email_or_user):
 
 @pytest.fixture
 def worked(demo):
-    application = submit_moving()
-    actions.advance(application_id=application.pk)
+    application = ApplicationFactory(routed=True)
     case = application.cases.get(step="tax")
     clerk = User.objects.get(email="clerk.tax@demo.gov")
     actions.case_read_record(case=case, actor=clerk, fields=["applicant.national_id"])

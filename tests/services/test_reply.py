@@ -9,7 +9,7 @@ from accounts.models import User
 from audit.models import AuditEvent
 from services.actions import application_answers
 from services.models import Application
-from tests.factories import UserFactory, submit_moving
+from tests.factories import ApplicationFactory, UserFactory
 from workflows import actions
 from workflows.models import Case
 
@@ -18,8 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def asked(demo):
-    application = submit_moving()
-    actions.advance(application_id=application.pk)
+    application = ApplicationFactory(routed=True)
     case = application.cases.get(step="tax")
     clerk = User.objects.get(email="clerk.tax@demo.gov")
     actions.case_request_info(

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Department
 from services.models import Application
-from tests.factories import submit_moving
+from tests.factories import ApplicationFactory
 from workflows import actions
 from workflows.models import Case
 
@@ -20,8 +20,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 def _routed_case(slug="tax"):
-    application = submit_moving()
-    actions.advance(application_id=application.pk)
+    application = ApplicationFactory(routed=True)
     return Case.objects.get(application=application, department__slug=slug)
 
 

@@ -26,7 +26,7 @@ from services.selectors import versions_published_for
 from services.validators import make_national_id
 from tests.data import LI_WEI_MOVING as MOVING
 from tests.data import NEWBORN, PDF
-from tests.factories import UserFactory, submit_moving
+from tests.factories import ApplicationFactory, UserFactory
 from workflows import actions
 from workflows.models import Case
 
@@ -58,8 +58,7 @@ def status_of(case: Case) -> tuple[str, int | None]:
 @pytest.fixture
 def school(demo):
     """A moving-house application whose school step (education) waits for the household step."""
-    application = submit_moving(school=True)
-    actions.advance(application_id=application.pk)
+    application = ApplicationFactory(routed=True, school=True)
     cases = {c.step: c for c in application.cases.all()}
     assert cases["school"].status == "pending"
     return application, cases
@@ -216,8 +215,7 @@ def test_a_search_does_not_find_a_step_that_does_not_see_the_national_id(school)
 def own(demo):
     """clerk.tax@demo.gov moves house: the tax case is their own application."""
     clerk = user("clerk.tax@demo.gov")
-    application = submit_moving(citizen=clerk)
-    actions.advance(application_id=application.pk)
+    application = ApplicationFactory(routed=True, citizen=clerk)
     return application, application.cases.get(step="tax")
 
 
@@ -276,8 +274,7 @@ def test_a_lead_cannot_assign_staff_their_own_application(own, client):
 
 def test_a_lead_cannot_take_their_own_application(demo):
     lead = user("lead.tax@demo.gov")
-    application = submit_moving(citizen=lead)
-    actions.advance(application_id=application.pk)
+    application = ApplicationFactory(routed=True, citizen=lead)
     case = application.cases.get(step="tax")
     api = api_for("lead.tax@demo.gov")
     taken = api.post(
