@@ -314,9 +314,9 @@ def on_k1(keys):
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """pytest-django's test database, dropped at the end only once every other session on it
-    has ended: a process the tests started (the worker, gunicorn) or a live server's request
-    thread leaves the database a moment after it is stopped, and PostgreSQL refuses to drop a
-    database while another session is connected."""
+    has ended (PostgreSQL refuses to drop a database another session is connected to): a
+    process the tests started (the worker, gunicorn) leaves it a moment after it is stopped,
+    and a connection a finished thread did not close waits for the garbage collector."""
     yield
     from django.db import connection
 
@@ -326,8 +326,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 def _other_sessions() -> str:
+    import gc
+
     from django.db import connection
 
+    # A thread that ended without closing its database connection leaves it to the garbage
+    # collector (its thread-local storage sits in a reference cycle); collecting closes it.
+    gc.collect()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid, application_name, client_port, state, backend_start, query "
