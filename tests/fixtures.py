@@ -313,26 +313,33 @@ def on_k1(keys):
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """pytest-django's test database, dropped at the end only once every other session on it
-    has ended (PostgreSQL refuses to drop a database another session is connected to): a
-    process the tests started (the worker, gunicorn) leaves it a moment after it is stopped,
-    and a connection a finished thread did not close waits for the garbage collector."""
+    """pytest-django's test database, dropped at the end with no other session on it
+    (PostgreSQL refuses to drop a database another session is connected to). A process the
+    tests started (the worker, gunicorn) leaves it a moment after it stops: that is waited
+    for. A connection of this process that is no longer reachable from here (one a finished
+    thread or another context opened: Django keeps connections per context) would stay until
+    the process exits: after the wait, such leftovers are ended, as `DROP DATABASE ... WITH
+    (FORCE)` would."""
     yield
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        with django_db_blocker.unblock():
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock():
+        try:
+            wait_for(_alone_on_the_database, timeout=5)
+        except pytest.fail.Exception:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
             wait_for(_alone_on_the_database, timeout=30, diagnostics=_other_sessions)
 
 
 def _other_sessions() -> str:
-    import gc
-
     from django.db import connection
 
-    # A thread that ended without closing its database connection leaves it to the garbage
-    # collector (its thread-local storage sits in a reference cycle); collecting closes it.
-    gc.collect()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid, application_name, client_port, state, backend_start, query "
