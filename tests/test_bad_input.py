@@ -2,21 +2,14 @@
 
 import base64
 import json
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo():
-    call_command("seed_demo", stdout=StringIO())
 
 
 def api_for(email):

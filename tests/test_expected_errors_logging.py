@@ -9,8 +9,6 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from core.logging import ExpectedErrorFilter, JsonFormatter
 from tests.factories import UserFactory
-from tests.workflows.conftest import catalog, submit_moving  # noqa: F401  (fixture)
-from workflows import routing
 
 pytestmark = pytest.mark.django_db
 
@@ -27,13 +25,6 @@ def assert_one_line(caplog, status):
     assert record.exc_info is None
     formatted = logging.Formatter().format(record) + JsonFormatter().format(record)
     assert "Traceback" not in formatted and "\n" not in formatted
-
-
-@pytest.fixture
-def tax_case(catalog):  # noqa: F811
-    application = submit_moving()
-    routing.advance(application_id=application.pk)
-    return application.cases.get(step="tax")
 
 
 def test_http404_raised_by_a_page(caplog, client):

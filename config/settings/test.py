@@ -45,6 +45,11 @@ PORTAL_KEY_FILE = str(VAR_DIR / f"test-keys-{TEST_RUN_ID}-{_XDIST}.json")  # noq
 PORTAL_GENERATE_LOCAL_KEYS = True
 PORTAL_AUDIT_KEY_FILE = str(VAR_DIR / f"test-audit-{TEST_RUN_ID}-{_XDIST}.key")  # noqa: F405
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Test data is thrown away: a commit need not wait for the disk. Visibility and locking are
+    # unchanged (other sessions see a commit at once); only a crash of the server itself would
+    # lose the last commits. Every process the tests start reads these settings too.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so a worker process started by the tests sees the same data.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{TEST_RUN_ID}.sqlite3")}  # noqa: F405

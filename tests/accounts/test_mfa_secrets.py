@@ -7,21 +7,21 @@ newest key."""
 from __future__ import annotations
 
 import importlib
-import time
 from io import StringIO
 
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from allauth.mfa.totp.internal.auth import TOTP
 from django.apps import apps
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 
 from privacy import crypto
+from tests.data import K1, K2
 from tests.factories import PASSWORD, TOTP_SECRET, MembershipFactory
-from tests.services.test_rotate_keys import K1, K2, keys  # noqa: F401  (fixture)
+from tests.support import totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def raw_authenticators() -> str:
 
 
 def current_code() -> str:
-    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30))
+    return totp_code(TOTP_SECRET)
 
 
 def sign_in_with_totp(client, user) -> bool:
@@ -68,7 +68,7 @@ def test_recovery_codes_are_not_stored_in_clear():
     assert not RecoveryCodes(row).validate_code(generated[0])  # used once
 
 
-def test_a_wrong_key_fails_loudly(keys):  # noqa: F811
+def test_a_wrong_key_fails_loudly(keys):
     keys(K1, "k1")
     clerk = MembershipFactory().user
     cache.clear()  # allauth remembers used codes by authenticator id, which SQLite reuses
@@ -109,7 +109,7 @@ def test_the_data_migration_encrypts_clear_secrets(client):
 
 def test_rotate_keys_moves_mfa_secrets_to_the_new_key_and_encrypts_clear_ones(
     client,
-    keys,  # noqa: F811
+    keys,
 ):
     keys(K1, "k1")
     clerk, other = MembershipFactory().user, MembershipFactory().user

@@ -13,7 +13,6 @@ from accounts import actions
 from accounts.models import Department
 from audit.models import AuditEvent
 from tests.factories import DepartmentFactory, MembershipFactory, UserFactory
-from tests.services.conftest import catalog  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +58,7 @@ def test_the_user_and_roles_are_one_query(require_postgres):
     assert "accounts_membership" in queries.captured_queries[0]["sql"]
 
 
-def test_an_action_called_with_a_token_records_the_actors_role(catalog):  # noqa: F811
+def test_an_action_called_with_a_token_records_the_actors_role(catalog):
     clerk = MembershipFactory().user  # staff may apply for themselves too
     response = token_client(clerk).post(
         "/api/v1/applications/", {"services": ["moving-house"], "answers": {}}, format="json"

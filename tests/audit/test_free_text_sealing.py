@@ -36,8 +36,7 @@ from privacy.crypto import DecryptionError
 from services import actions as services
 from services.models import Attachment
 from services.selectors import versions_published_for
-from tests.factories import UserFactory
-from tests.workflows.conftest import catalog, submit_moving  # noqa: F401  (fixture)
+from tests.factories import ApplicationFactory, UserFactory
 from workflows import actions, routing
 from workflows import selectors as workbench
 from workflows.models import Case, CaseNote, InformationRequest
@@ -75,11 +74,10 @@ def api_for(who: User | str) -> APIClient:
 
 
 @pytest.fixture
-def worked(catalog):  # noqa: F811
+def worked(demo):
     """A question, a reply, a note, a reveal and an approval on the tax case; a rejection on the
     household case; a draft with a file."""
-    application = submit_moving()
-    routing.advance(application_id=application.pk)
+    application = ApplicationFactory(routed=True)
     tax, household = application.cases.get(step="tax"), application.cases.get(step="household")
     clerk = user("clerk.tax@demo.gov")
     actions.case_request_info(case=tax, actor=clerk, message=QUESTION)
@@ -149,9 +147,8 @@ def test_staff_and_the_citizen_see_the_text_opened(worked, client):
     assert FILE_NAME in shown(json.dumps(export, ensure_ascii=False))
 
 
-def test_an_open_question_is_shown_to_the_citizen_opened(catalog, client):  # noqa: F811
-    application = submit_moving()
-    routing.advance(application_id=application.pk)
+def test_an_open_question_is_shown_to_the_citizen_opened(demo, client):
+    application = ApplicationFactory(routed=True)
     tax = application.cases.get(step="tax")
     actions.case_request_info(case=tax, actor=user("clerk.tax@demo.gov"), message=QUESTION)
     body = api_for(application.citizen).get(f"/api/v1/applications/{application.reference}/")
@@ -188,8 +185,7 @@ def test_a_token_moved_to_another_row_fails_loudly(worked):
     with pytest.raises(DecryptionError):
         workbench.case_timeline(case=tax)
     # A purpose copied into an event about another case (audit rows can only be added).
-    other = submit_moving()
-    routing.advance(application_id=other.pk)
+    other = ApplicationFactory(routed=True)
     stolen = AuditEvent.objects.get(action="pii.reveal").purpose
     from django.db import transaction
 

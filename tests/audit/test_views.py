@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from audit.actions import audit_seal
 from audit.models import AuditEvent
-from tests.workflows.conftest import catalog, submit_moving  # noqa: F401  (fixture)
-from workflows import actions, routing
+from tests.factories import ApplicationFactory
+from workflows import actions
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +27,8 @@ def api_for(email_or_user):
 
 
 @pytest.fixture
-def worked(catalog):  # noqa: F811
-    application = submit_moving()
-    routing.advance(application_id=application.pk)
+def worked(demo):
+    application = ApplicationFactory(routed=True)
     case = application.cases.get(step="tax")
     clerk = User.objects.get(email="clerk.tax@demo.gov")
     actions.case_read_record(case=case, actor=clerk, fields=["applicant.national_id"])

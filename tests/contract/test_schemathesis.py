@@ -43,7 +43,7 @@ def seed_contract_data() -> dict[str, dict]:
     from services import actions as services_actions
     from services.models import Application
     from services.selectors import versions_published_for
-    from tests.workflows.conftest import submit_moving
+    from tests.factories import submit_moving
     from workflows import actions as workflow_actions
     from workflows import routing
     from workflows.models import Case
@@ -178,6 +178,7 @@ def loopback_server(transactional_db) -> Iterator[str]:
         server.stop()
 
 
+@pytest.mark.first  # minutes long: a parallel run starts it first (tests/conftest.py)
 @pytest.mark.timeout(900)
 def test_the_api_does_what_its_schema_says(require_postgres, loopback_server, tmp_path):
     data = seed_contract_data()

@@ -11,24 +11,18 @@ import socket
 import subprocess
 import sys
 import time
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from services.models import Application
 from tests.factories import UserFactory
+from tests.support import wait_for
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def demo():
-    call_command("seed_demo", stdout=StringIO())
 
 
 @pytest.fixture
@@ -190,16 +184,21 @@ def gunicorn_server(tmp_path_factory):
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 60
-    while True:
+
+    def listening() -> bool:
+        if proc.poll() is not None:
+            pytest.fail(f"gunicorn stopped:\n{log.read_text()[-3000:]}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
         except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
+            return False
+        return True
+
+    try:
+        wait_for(listening, timeout=60, interval=0.2, diagnostics=log.read_text)
+    except BaseException:
+        proc.kill()
+        raise
     yield port
     proc.terminate()
     proc.wait(timeout=20)

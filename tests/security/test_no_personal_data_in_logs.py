@@ -35,9 +35,9 @@ from accounts.models import User
 from core.logging import JsonFormatter, RequestContextFilter
 from services.models import Application
 from services.validators import make_national_id
-from tests.conftest import ROOT, wait_for
+from tests.data import LI_WEI_MOVING as MOVING
 from tests.factories import UserFactory
-from tests.workflows.conftest import MOVING
+from tests.support import ROOT, wait_for
 from workflows import routing
 
 NATIONAL_ID = make_national_id("310104", datetime.date(1985, 6, 15), "123")

@@ -31,8 +31,9 @@ from audit.models import AuditEvent
 from services import actions as service_actions
 from services.models import Application, Attachment
 from services.selectors import versions_published_for
-from tests.services.conftest import NEWBORN, PDF
-from tests.workflows.conftest import MOVING, submit_moving
+from tests.data import LI_WEI_MOVING as MOVING
+from tests.data import NEWBORN, PDF
+from tests.factories import submit_moving
 from workflows import actions as workflow_actions
 from workflows import routing
 from workflows.models import Case, CaseNote, InformationRequest

@@ -26,7 +26,7 @@ from audit.models import AuditEvent
 from services.models import Application, Attachment, FieldDefinition, Service
 from services.schema import FORMAT_CHECKER
 from services.selectors import attachment_content
-from tests.services.conftest import APPLICANT, BUSINESS, MOVING, NATIONAL_ID, NEWBORN, PDF
+from tests.data import APPLICANT, BUSINESS, MOVING, NATIONAL_ID, NEWBORN, PDF
 
 pytestmark = pytest.mark.django_db
 

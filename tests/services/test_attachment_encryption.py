@@ -13,20 +13,13 @@ from privacy import crypto
 from services import actions
 from services.models import Attachment
 from services.selectors import attachment_content, versions_published_for
+from tests.data import K1, K2
 from tests.factories import UserFactory
-from tests.services.test_rotate_keys import K1, K2, keys, on_k1  # noqa: F401  (fixtures)
-from tests.workflows.conftest import catalog  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
 MARKER = b"310104197903144175"
 PDF = b"%PDF-1.4\n% " + MARKER + b"\n%%EOF\n"
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
 
 
 def upload(citizen=None, content=PDF):
@@ -46,7 +39,7 @@ def stored_files(media):
     return [p for p in media.rglob("*") if p.is_file()]
 
 
-def test_the_stored_file_is_encrypted_and_downloads_as_uploaded(catalog, media, client):  # noqa: F811
+def test_the_stored_file_is_encrypted_and_downloads_as_uploaded(demo, media, client):
     attachment = upload()
     [path] = stored_files(media)
     raw = path.read_bytes()
@@ -61,7 +54,7 @@ def test_the_stored_file_is_encrypted_and_downloads_as_uploaded(catalog, media, 
     assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
 
 
-def test_a_file_copied_onto_another_attachment_does_not_decrypt(catalog, media):  # noqa: F811
+def test_a_file_copied_onto_another_attachment_does_not_decrypt(demo, media):
     first, second = upload(), upload()
     with first.file.open("rb") as handle:
         blob = handle.read()
@@ -74,10 +67,10 @@ def test_a_file_copied_onto_another_attachment_does_not_decrypt(catalog, media):
 
 
 def test_rotate_keys_reencrypts_files_and_encrypts_old_plaintext_ones(
-    on_k1,  # noqa: F811
-    catalog,  # noqa: F811
+    on_k1,
+    demo,
     media,
-    keys,  # noqa: F811
+    keys,
     django_capture_on_commit_callbacks,
 ):
     keys(K1, "k1")

@@ -15,12 +15,7 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def catalog():
-    call_command("seed_demo", stdout=StringIO())
-
-
-def test_seed_publishes_three_life_events_with_dependencies_and_conditions(catalog):
+def test_seed_publishes_three_life_events_with_dependencies_and_conditions(demo):
     versions = versions_published_for(slugs=["newborn", "moving-house", "start-business"])
     assert len(versions) == 3
     for version in versions:
@@ -30,7 +25,7 @@ def test_seed_publishes_three_life_events_with_dependencies_and_conditions(catal
         assert any(s.get("condition") for s in steps)
 
 
-def test_seed_catalog_is_idempotent(catalog):
+def test_seed_catalog_is_idempotent(demo):
     before = (
         FieldDefinition.objects.count(),
         ServiceVersion.objects.count(),
@@ -44,7 +39,7 @@ def test_seed_catalog_is_idempotent(catalog):
     ) == before
 
 
-def test_a_published_version_cannot_change(catalog):
+def test_a_published_version_cannot_change(demo):
     version = versions_published_for(slugs=["newborn"])[0]
     with pytest.raises(actions.WrongState):
         actions.service_version_update(actor=None, version=version, fields=[], workflow={})
@@ -52,7 +47,7 @@ def test_a_published_version_cannot_change(catalog):
     assert version.fields
 
 
-def test_editing_makes_a_new_draft_and_publishing_retires_the_old(catalog):
+def test_editing_makes_a_new_draft_and_publishing_retires_the_old(demo):
     old = versions_published_for(slugs=["moving-house"])[0]
     draft = actions.service_version_draft(actor=None, service=old.service)
     assert (draft.number, draft.status, draft.fields) == (
@@ -76,7 +71,7 @@ def test_editing_makes_a_new_draft_and_publishing_retires_the_old(catalog):
     ).exists()
 
 
-def test_an_application_keeps_the_version_it_started_with(catalog):
+def test_an_application_keeps_the_version_it_started_with(demo):
     citizen = UserFactory()
     old = versions_published_for(slugs=["moving-house"])[0]
     application = actions.application_create(citizen=citizen, versions=[old])
@@ -86,7 +81,7 @@ def test_an_application_keeps_the_version_it_started_with(catalog):
     assert {f.key for f in actions.application_form(application)} == {f["key"] for f in old.fields}
 
 
-def test_publishing_an_invalid_draft_is_refused_with_reasons(catalog):
+def test_publishing_an_invalid_draft_is_refused_with_reasons(demo):
     service = Service.objects.get(slug="start-business")
     draft = actions.service_version_draft(actor=None, service=service)
     bad = {"steps": [{"id": "a", "department": "nowhere", "fields": [], "depends_on": ["a"]}]}
@@ -97,7 +92,7 @@ def test_publishing_an_invalid_draft_is_refused_with_reasons(catalog):
     assert draft.workflow != bad
 
 
-def test_admin_shows_what_is_wrong_with_a_version(catalog, client):
+def test_admin_shows_what_is_wrong_with_a_version(demo, client):
     client.force_login(UserFactory(admin=True))
     service = Service.objects.get(slug="start-business")
     response = client.post(
@@ -116,7 +111,7 @@ def test_admin_shows_what_is_wrong_with_a_version(catalog, client):
     assert not ServiceVersion.objects.filter(service=service, status=VersionStatus.DRAFT).exists()
 
 
-def test_admin_publishes_a_draft(catalog, client):
+def test_admin_publishes_a_draft(demo, client):
     admin_user = UserFactory(admin=True)
     client.force_login(admin_user)
     service = Service.objects.get(slug="start-business")

@@ -14,8 +14,7 @@ from services import actions, selectors
 from services.catalog import catalog_memo
 from services.constants import VersionStatus
 from services.models import Application, FieldDefinition, Service
-
-from .conftest import MOVING
+from tests.data import MOVING
 
 BODY = {"services": ["moving-house"], "answers": MOVING}
 

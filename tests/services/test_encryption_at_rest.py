@@ -20,7 +20,7 @@ from privacy.crypto import DecryptionError, blind_index, is_encrypted
 from services import actions
 from services.models import Application, CitizenProfile
 from services.selectors import versions_published_for
-from tests.services.conftest import (
+from tests.data import (
     APPLICANT,
     MOVING,
     NATIONAL_ID,

@@ -30,9 +30,9 @@ from services import actions
 from services.constants import ApplicationStatus
 from services.models import Application, Attachment
 from services.selectors import versions_published_for
-from tests.conftest import need
+from tests.data import LI_WEI_MOVING as MOVING
 from tests.factories import UserFactory
-from tests.workflows.conftest import MOVING, catalog  # noqa: F401  (fixture)
+from tests.support import need
 from workflows import actions as engine
 from workflows import routing
 from workflows.models import Case, CaseNote, InformationRequest
@@ -90,13 +90,7 @@ def pg_dump() -> str:
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def closed(catalog, media):  # noqa: F811
+def closed(demo, media):
     citizen = UserFactory()
     actions.profile_update(
         user=citizen, facts={k: SECRETS[k] for k in ("applicant.phone", "applicant.address")}
@@ -252,7 +246,7 @@ def test_erasure_leaves_only_a_tombstone(closed, media, django_capture_on_commit
     assert texts == {"question": "erased", "note": "erased"}
 
 
-def test_open_applications_cannot_be_erased(catalog):  # noqa: F811
+def test_open_applications_cannot_be_erased(demo):
     citizen = UserFactory()
     application = actions.application_create(
         citizen=citizen, versions=versions_published_for(slugs=["moving-house"])

@@ -7,23 +7,13 @@ from django.core.management import call_command
 
 from services import actions
 from services.selectors import versions_published_for
-from tests.conftest import wait_for
+from tests.data import LI_WEI_MOVING_OF_TWO
 from tests.factories import UserFactory
+from tests.support import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.worker]
 
-ANSWERS = {
-    "applicant.full_name": "Li Wei",
-    "applicant.national_id": "11010519491231002X",
-    "applicant.date_of_birth": "1980-01-01",
-    "applicant.phone": "13812345678",
-    "applicant.address": "北京市东城区景山前街4号",
-    "move.new_address": "上海市黄浦区人民大道200号",
-    "move.date": "2026-11-01",
-    "household.size": 2,
-    "household.has_vehicle": False,
-    "household.has_school_children": False,
-}
+ANSWERS = LI_WEI_MOVING_OF_TWO
 
 
 def test_the_worker_sends_the_confirmation_email_after_submit(live_worker):

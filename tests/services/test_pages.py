@@ -1,11 +1,8 @@
 """The citizen's pages refuse what they must: other people's applications, edits after submit,
 bad input; and they keep what was typed when they refuse."""
 
-from io import StringIO
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 
 from services import actions
 from services.models import Application
@@ -18,12 +15,7 @@ PDF = b"%PDF-1.4\n%%EOF\n"
 
 
 @pytest.fixture
-def catalog():
-    call_command("seed_demo", stdout=StringIO())
-
-
-@pytest.fixture
-def draft(catalog):
+def draft(demo):
     citizen = UserFactory()
     application = actions.application_create(
         citizen=citizen, versions=versions_published_for(slugs=["newborn"])
@@ -37,20 +29,20 @@ def draft(catalog):
     return application
 
 
-def test_catalog_is_public_and_searchable(client, catalog):
+def test_catalog_is_public_and_searchable(client, demo):
     body = client.get("/services/").content.decode()
     assert "Birth of a child" in body and "Moving house" in body and "Sign in to apply" in body
     body = client.get("/services/?q=vehicle").content.decode()
     assert "Moving house" in body and "Birth of a child" not in body
 
 
-def test_choosing_services_needs_sign_in(client, catalog):
+def test_choosing_services_needs_sign_in(client, demo):
     response = client.post("/services/", {"services": ["newborn"]})
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     assert not Application.objects.exists()
 
 
-def test_choosing_no_service_is_an_error(client, catalog):
+def test_choosing_no_service_is_an_error(client, demo):
     client.force_login(UserFactory())
     response = client.post("/services/", {})
     assert "Choose at least one service." in response.content.decode()
@@ -126,9 +118,9 @@ def test_review_lists_what_is_missing_and_does_not_submit(client, draft):
     assert Application.objects.get(pk=draft.pk).status == "draft"
 
 
-def test_after_submit_the_form_pages_lead_to_the_status_page(client, catalog):
+def test_after_submit_the_form_pages_lead_to_the_status_page(client, demo):
     citizen = UserFactory()
-    from tests.services.test_notifications import ANSWERS
+    from tests.data import LI_WEI_MOVING_OF_TWO as ANSWERS
 
     application = actions.application_create(
         citizen=citizen, versions=versions_published_for(slugs=["moving-house"]), answers=ANSWERS
@@ -162,7 +154,7 @@ def test_withdraw_asks_then_withdraws(client, draft):
     assert Application.objects.get(pk=draft.pk).status == "withdrawn"
 
 
-def test_profile_page_saves_and_refuses_bad_values(client, catalog):
+def test_profile_page_saves_and_refuses_bad_values(client, demo):
     citizen = UserFactory()
     client.force_login(citizen)
     response = client.post("/profile/", {"applicant__national_id": "123"})

@@ -9,8 +9,7 @@ from accounts.models import User
 from audit.models import AuditEvent
 from services.actions import application_answers
 from services.models import Application
-from tests.factories import UserFactory
-from tests.workflows.conftest import catalog, submit_moving  # noqa: F401  (fixture)
+from tests.factories import ApplicationFactory, UserFactory
 from workflows import actions, routing
 from workflows.models import Case
 
@@ -18,9 +17,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def asked(catalog):  # noqa: F811
-    application = submit_moving()
-    routing.advance(application_id=application.pk)
+def asked(demo):
+    application = ApplicationFactory(routed=True)
     case = application.cases.get(step="tax")
     clerk = User.objects.get(email="clerk.tax@demo.gov")
     actions.case_request_info(

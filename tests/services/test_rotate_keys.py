@@ -1,7 +1,6 @@
 """Key rotation: every personal value re-encrypted under the newest key, resumable; the old
 key can then be removed and everything still reads."""
 
-import base64
 from io import StringIO
 
 import pytest
@@ -9,39 +8,13 @@ from allauth.mfa.models import Authenticator
 from django.core.management import call_command
 from django.db import connection
 
-from privacy import crypto, rotation
+from privacy import rotation
 from services import actions
 from services.models import Application
-from tests.factories import UserFactory
-from tests.workflows.conftest import catalog, submit_moving  # noqa: F401  (fixture)
+from tests.data import K1, K2
+from tests.factories import UserFactory, submit_moving
 
 pytestmark = pytest.mark.django_db
-
-K1 = "k1:" + base64.b64encode(b"1" * 32).decode()
-K2 = "k2:" + base64.b64encode(b"2" * 32).decode()
-BLIND = base64.b64encode(b"b" * 32).decode()
-
-
-@pytest.fixture
-def keys(monkeypatch):
-    def use(keys: str, active: str):
-        monkeypatch.setenv("PORTAL_ENCRYPTION_KEYS", keys)
-        monkeypatch.setenv("PORTAL_ENCRYPTION_ACTIVE_KEY", active)
-        monkeypatch.setenv("PORTAL_BLIND_INDEX_KEY", BLIND)
-        crypto.reset_keyring_cache()
-
-    yield use
-    monkeypatch.delenv("PORTAL_ENCRYPTION_KEYS")
-    monkeypatch.delenv("PORTAL_ENCRYPTION_ACTIVE_KEY")
-    monkeypatch.delenv("PORTAL_BLIND_INDEX_KEY")
-    crypto.reset_keyring_cache()
-
-
-@pytest.fixture
-def on_k1(keys):
-    """K1 active before anything is encrypted: listed before `catalog`, so the demo staff's
-    two-factor secrets are encrypted under it too (rotate_keys re-encrypts them)."""
-    keys(K1, "k1")
 
 
 def raw_answers():
@@ -53,7 +26,7 @@ def raw_answers():
         return " ".join(str(r[0]) for r in cursor.fetchall())
 
 
-def test_rotation_moves_every_value_to_the_new_key(on_k1, catalog, keys):  # noqa: F811
+def test_rotation_moves_every_value_to_the_new_key(on_k1, demo, keys):
     applications = [submit_moving() for _ in range(3)]
     actions.profile_update(user=UserFactory(), facts={"applicant.phone": "13812345678"})
     assert "v1:k1:" in raw_answers() and "v1:k2:" not in raw_answers()
@@ -80,7 +53,7 @@ def test_rotation_moves_every_value_to_the_new_key(on_k1, catalog, keys):  # noq
         )
 
 
-def test_an_interrupted_rotation_resumes(on_k1, catalog, keys):  # noqa: F811
+def test_an_interrupted_rotation_resumes(on_k1, demo, keys):
     for _ in range(4):
         submit_moving()
     keys(f"{K1},{K2}", "k2")

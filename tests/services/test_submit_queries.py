@@ -8,8 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from services.actions import field_definition_save
-
-from .conftest import MOVING
+from tests.data import MOVING
 
 BODY = {"services": ["moving-house"], "answers": MOVING}
 

@@ -6,17 +6,15 @@ import threading
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 from guardian.shortcuts import get_perms
 
 from accounts.models import Department, User
 from audit.models import AuditEvent
 from services import actions as service_actions
 from services.models import Application
+from tests.factories import submit_moving
 from workflows import actions, deadlines, notifications, routing
 from workflows.models import Case, Incident
-
-from .conftest import submit_moving
 
 pytestmark = pytest.mark.django_db
 
@@ -31,13 +29,13 @@ def clerk_of(slug):
     return User.objects.get(email=f"clerk.{slug}@demo.gov")
 
 
-def test_submit_asks_for_routing_in_the_same_transaction(catalog):
+def test_submit_asks_for_routing_in_the_same_transaction(demo):
     application = submit_moving()
     assert application.routing_requested_at is not None
     assert not application.cases.exists()
 
 
-def test_routing_opens_independent_steps_and_makes_dependents_wait(catalog):
+def test_routing_opens_independent_steps_and_makes_dependents_wait(demo):
     application = submit_moving(school=True)
     cases = route(application)
     assert {k: c.status for k, c in cases.items()} == {
@@ -61,7 +59,7 @@ def test_routing_opens_independent_steps_and_makes_dependents_wait(catalog):
     )
 
 
-def test_routing_twice_changes_nothing(catalog):
+def test_routing_twice_changes_nothing(demo):
     application = submit_moving(vehicle=True)
     route(application)
     before = (Case.objects.count(), AuditEvent.objects.count())
@@ -69,7 +67,7 @@ def test_routing_twice_changes_nothing(catalog):
     assert (Case.objects.count(), AuditEvent.objects.count()) == before
 
 
-def test_approval_opens_the_dependent_step(catalog):
+def test_approval_opens_the_dependent_step(demo):
     application = submit_moving(school=True)
     cases = route(application)
     actions.case_approve(
@@ -80,7 +78,7 @@ def test_approval_opens_the_dependent_step(catalog):
     assert cases["school"].due_at is not None
 
 
-def test_rejection_cancels_dependents_and_completes(catalog):
+def test_rejection_cancels_dependents_and_completes(demo):
     application = submit_moving(school=True)
     cases = route(application)
     actions.case_reject(
@@ -96,7 +94,7 @@ def test_rejection_cancels_dependents_and_completes(catalog):
     assert application.status == "completed"
 
 
-def test_request_info_and_reply_move_the_case_and_the_application(catalog):
+def test_request_info_and_reply_move_the_case_and_the_application(demo):
     application = submit_moving()
     cases = route(application)
     clerk = clerk_of("tax")
@@ -113,7 +111,7 @@ def test_request_info_and_reply_move_the_case_and_the_application(catalog):
     assert application.status == "in_progress"
 
 
-def test_withdrawal_cancels_open_and_pending_cases(catalog):
+def test_withdrawal_cancels_open_and_pending_cases(demo):
     application = submit_moving(school=True)
     cases = route(application)
     actions.case_approve(case=cases["tax"], actor=clerk_of("tax"))
@@ -134,14 +132,14 @@ def test_withdrawal_cancels_open_and_pending_cases(catalog):
         (lambda c, u: actions.case_claim(case=c, actor=u), "Only an open case"),
     ],
 )
-def test_a_pending_case_cannot_be_decided(catalog, decide, message):
+def test_a_pending_case_cannot_be_decided(demo, decide, message):
     cases = route(submit_moving(school=True))
     with pytest.raises(actions.CaseError, match=message):
         decide(cases["school"], clerk_of("education"))
     assert Case.objects.get(pk=cases["school"].pk).status == "pending"
 
 
-def test_wrong_department_and_wrong_state_are_refused(catalog):
+def test_wrong_department_and_wrong_state_are_refused(demo):
     cases = route(submit_moving())
     with pytest.raises(actions.CaseForbidden, match="Only the staff"):
         actions.case_approve(case=cases["tax"], actor=clerk_of("education"))
@@ -154,7 +152,7 @@ def test_wrong_department_and_wrong_state_are_refused(catalog):
         )
 
 
-def test_claimed_case_cannot_be_taken_by_another_clerk(catalog):
+def test_claimed_case_cannot_be_taken_by_another_clerk(demo):
     cases = route(submit_moving())
     first = clerk_of("tax")
     other = User.objects.get(email="lead.tax@demo.gov")
@@ -164,11 +162,11 @@ def test_claimed_case_cannot_be_taken_by_another_clerk(catalog):
 
 
 def test_sla_reminds_once_and_escalates_once(
-    catalog, mailoutbox, django_capture_on_commit_callbacks
+    demo, clock, mailoutbox, django_capture_on_commit_callbacks
 ):
     cases = route(submit_moving())
     case = cases["tax"]
-    now = timezone.now()
+    now = clock.now()
     Case.objects.filter(pk=case.pk).update(due_at=now + dt.timedelta(hours=2))
     with django_capture_on_commit_callbacks() as reminders:
         assert deadlines.sla_scan(now=now)["reminded"] == 1
@@ -185,15 +183,15 @@ def test_sla_reminds_once_and_escalates_once(
     assert "Deadline missed" in mailoutbox[0].subject and case.reference in mailoutbox[1].subject
 
 
-def test_the_clock_stops_while_the_citizen_answers(catalog):
+def test_the_clock_stops_while_the_citizen_answers(demo, clock):
     cases = route(submit_moving())
     clerk = clerk_of("tax")
     actions.case_request_info(case=cases["tax"], actor=clerk, message="?")
-    Case.objects.filter(pk=cases["tax"].pk).update(due_at=timezone.now() - dt.timedelta(days=1))
-    assert deadlines.sla_scan()["breached"] == 0
+    Case.objects.filter(pk=cases["tax"].pk).update(due_at=clock.now() - dt.timedelta(days=1))
+    assert deadlines.sla_scan(now=clock.now())["breached"] == 0
 
 
-def test_sweeper_routes_what_was_not_routed(catalog, settings):
+def test_sweeper_routes_what_was_not_routed(demo, settings):
     settings.ROUTING_SWEEP_AFTER_SECONDS = 0
     applications = [submit_moving() for _ in range(3)]
     assert routing.sweep_routing() == 3
@@ -201,7 +199,7 @@ def test_sweeper_routes_what_was_not_routed(catalog, settings):
     assert routing.sweep_routing() == 0
 
 
-def test_incident_keeps_the_error_and_retry_requests_routing(catalog):
+def test_incident_keeps_the_error_and_retry_requests_routing(demo):
     application = submit_moving()
     Application.objects.filter(pk=application.pk).update(routing_requested_at=None)
     incident = routing.incident_record(
@@ -218,7 +216,7 @@ def test_incident_keeps_the_error_and_retry_requests_routing(catalog):
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_advancing_at_once_make_no_duplicates(catalog, require_postgres):
+def test_two_workers_advancing_at_once_make_no_duplicates(demo, require_postgres):
     application = submit_moving(vehicle=True, school=True)
     barrier = threading.Barrier(4)
     errors = []
@@ -253,7 +251,7 @@ def test_two_workers_advancing_at_once_make_no_duplicates(catalog, require_postg
     assert Department.objects.count() >= 6
 
 
-def test_citizen_sees_each_departments_part_on_the_page_and_in_the_api(catalog, client):
+def test_citizen_sees_each_departments_part_on_the_page_and_in_the_api(demo, client):
     from rest_framework.test import APIClient
 
     application = submit_moving(school=True)
@@ -273,7 +271,7 @@ def test_citizen_sees_each_departments_part_on_the_page_and_in_the_api(catalog, 
     assert all(c["service"] == "moving-house" and c["reference"].startswith("C-") for c in cases)
 
 
-def test_admin_retries_an_incident(catalog, client):
+def test_admin_retries_an_incident(demo, client):
     application = submit_moving()
     Application.objects.filter(pk=application.pk).update(routing_requested_at=None)
     incident = routing.incident_record(
@@ -289,7 +287,7 @@ def test_admin_retries_an_incident(catalog, client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_routing_gives_up_into_an_incident_after_its_retries(catalog, settings, monkeypatch):
+def test_routing_gives_up_into_an_incident_after_its_retries(demo, settings, monkeypatch):
     """A database error on every attempt: the task retries, then records an incident."""
     from workflows import tasks
 

@@ -7,15 +7,14 @@ from __future__ import annotations
 import pytest
 from guardian.shortcuts import get_perms
 
+from tests.factories import submit_moving
 from workflows.routing import advance
-
-from .conftest import submit_moving
 
 pytestmark = pytest.mark.django_db
 
 
 def test_routing_three_departments_is_bulk_and_grants_each_its_case(
-    catalog, django_assert_max_num_queries
+    demo, django_assert_max_num_queries
 ):
     application = submit_moving(vehicle=True)
     with django_assert_max_num_queries(16):

@@ -14,14 +14,21 @@ from guardian.shortcuts import get_perms
 
 from audit.models import AuditEvent
 from services.models import Application
-from workflows import notifications, routing
+from tests.factories import submit_moving
+from workflows import actions, notifications, routing
 from workflows import tasks as service_tasks
 from workflows.models import Case
 from workflows.tasks import route_application
 
-from .conftest import submit_moving
-
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _held_clock(clock):
+    """A batch takes other applications only while their routing request is younger than the
+    sweeper's cutoff (one second in the tests). On a clock that stands still until a test moves
+    it, how long the machine takes to submit them never decides which ones join a batch."""
+    return clock
 
 
 def _requested(applications):
@@ -37,7 +44,7 @@ def _steps(application):
 
 
 def test_one_task_routes_the_waiting_applications_in_one_batch(
-    catalog, django_capture_on_commit_callbacks, monkeypatch
+    demo, django_capture_on_commit_callbacks, monkeypatch
 ):
     applications = [submit_moving(vehicle=n % 2 == 0) for n in range(5)]
     sent = []
@@ -69,7 +76,7 @@ def test_one_task_routes_the_waiting_applications_in_one_batch(
     assert len(sent) == 1 and sorted(sent[0]) == sorted(a.pk for a in applications)
 
 
-def test_the_batch_is_bounded_and_the_woken_application_goes_first(catalog, settings):
+def test_the_batch_is_bounded_and_the_woken_application_goes_first(demo, settings):
     settings.ROUTING_BATCH_SIZE = 2
     applications = [submit_moving() for _ in range(4)]
     plans = routing.route_requested(application_id=applications[3].pk)
@@ -78,7 +85,7 @@ def test_the_batch_is_bounded_and_the_woken_application_goes_first(catalog, sett
     assert _requested(applications) == {applications[1].pk, applications[2].pk}
 
 
-def test_a_batch_size_of_one_routes_only_the_woken_application(catalog, settings):
+def test_a_batch_size_of_one_routes_only_the_woken_application(demo, settings):
     settings.ROUTING_BATCH_SIZE = 1
     applications = [submit_moving() for _ in range(3)]
     assert set(routing.route_requested(application_id=applications[1].pk)) == {applications[1].pk}
@@ -86,7 +93,7 @@ def test_a_batch_size_of_one_routes_only_the_woken_application(catalog, settings
 
 
 def test_a_wake_up_call_for_a_routed_application_stops_after_one_read(
-    catalog, django_assert_num_queries
+    demo, django_assert_num_queries
 ):
     routed = submit_moving()
     routing.route_requested(application_id=routed.pk)
@@ -98,7 +105,7 @@ def test_a_wake_up_call_for_a_routed_application_stops_after_one_read(
     assert Case.objects.filter(application=routed).count() == 2
 
 
-def test_a_draft_is_never_routed(catalog):
+def test_a_draft_is_never_routed(demo):
     from services import actions as service_actions
     from services.selectors import versions_published_for
     from tests.factories import UserFactory
@@ -114,7 +121,7 @@ def test_a_draft_is_never_routed(catalog):
     assert not Case.objects.filter(application=draft).exists()
 
 
-def test_queries_do_not_grow_with_the_batch(catalog):
+def test_queries_do_not_grow_with_the_batch(demo):
     def queries_to_route(count):
         applications = [submit_moving(vehicle=True) for _ in range(count)]
         with CaptureQueriesContext(connection) as captured:
@@ -125,10 +132,10 @@ def test_queries_do_not_grow_with_the_batch(catalog):
     assert queries_to_route(2) == queries_to_route(12) <= 20
 
 
-def test_a_broken_application_is_left_out_and_the_others_are_routed(catalog, monkeypatch):
+def test_a_broken_application_is_left_out_and_the_others_are_routed(demo, monkeypatch):
     applications = [submit_moving() for _ in range(3)]
     broken = applications[1]
-    real = routing.application_answers
+    real = actions.application_answers
 
     def answers(application):
         if application.pk == broken.pk:
@@ -147,7 +154,7 @@ def test_a_broken_application_is_left_out_and_the_others_are_routed(catalog, mon
     assert _requested([broken, waiting]) == {broken.pk, waiting.pk}
 
 
-def test_a_failed_batch_falls_back_to_the_woken_application_alone(catalog, monkeypatch):
+def test_a_failed_batch_falls_back_to_the_woken_application_alone(demo, monkeypatch):
     applications = [submit_moving() for _ in range(3)]
     real = routing._advance_locked
     calls = []
@@ -192,7 +199,7 @@ def _hold(application, seconds=30):
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_other_applications_another_transaction_holds_are_skipped(
-    catalog, require_postgres, monkeypatch
+    demo, require_postgres, monkeypatch
 ):
     # No wake-up calls: a Celery worker started by other tests in this process would route them.
     monkeypatch.setattr(route_application, "delay", lambda *args, **kwargs: None)
@@ -211,7 +218,7 @@ def test_other_applications_another_transaction_holds_are_skipped(
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_the_woken_application_is_waited_for_not_skipped(catalog, require_postgres, monkeypatch):
+def test_the_woken_application_is_waited_for_not_skipped(demo, require_postgres, monkeypatch):
     """Held by a writer that does not ask for routing (a case note, a repeated submit, key
     rotation): the task waits and routes it, rather than leaving it to the sweeper."""
     monkeypatch.setattr(route_application, "delay", lambda *args, **kwargs: None)
@@ -228,16 +235,14 @@ def test_the_woken_application_is_waited_for_not_skipped(catalog, require_postgr
     assert _requested([application]) == set()
 
 
-def test_old_requests_are_left_to_their_own_tasks_and_the_sweeper(catalog, settings):
+def test_old_requests_are_left_to_their_own_tasks_and_the_sweeper(demo, settings, clock):
     """An application that keeps failing must not take a place in every batch: only requests
     younger than the sweeper's cutoff join another application's batch."""
     from datetime import timedelta
 
-    from django.utils import timezone
-
     old, new = submit_moving(), submit_moving()
     Application.objects.filter(pk=old.pk).update(
-        routing_requested_at=timezone.now()
+        routing_requested_at=clock.now()
         - timedelta(seconds=settings.ROUTING_SWEEP_AFTER_SECONDS + 5)
     )
     woken = submit_moving()
@@ -245,7 +250,7 @@ def test_old_requests_are_left_to_their_own_tasks_and_the_sweeper(catalog, setti
     assert _requested([old, new, woken]) == {old.pk}
 
 
-def test_audit_events_of_other_applications_do_not_carry_the_woken_request_id(catalog):
+def test_audit_events_of_other_applications_do_not_carry_the_woken_request_id(demo):
     from core.context import bind_context, reset_context
 
     first, second = submit_moving(), submit_moving()
@@ -267,7 +272,7 @@ def test_audit_events_of_other_applications_do_not_carry_the_woken_request_id(ca
     assert ids[second.reference] != {"req-of-the-first-citizen"}
 
 
-def test_each_citizen_gets_a_message_about_their_own_application(catalog):
+def test_each_citizen_gets_a_message_about_their_own_application(demo):
     applications = [submit_moving() for _ in range(3)]
     routing.route_requested(application_id=applications[0].pk)
     mail.outbox.clear()
@@ -286,7 +291,7 @@ def test_each_citizen_gets_a_message_about_their_own_application(catalog):
     assert [m.to for m in mail.outbox] == [[applications[0].citizen.email]]
 
 
-def test_a_refused_message_neither_stops_nor_repeats_the_others(catalog, monkeypatch):
+def test_a_refused_message_neither_stops_nor_repeats_the_others(demo, monkeypatch):
     from django.core.mail.backends.locmem import EmailBackend
 
     applications = [submit_moving() for _ in range(3)]
@@ -315,7 +320,7 @@ def test_a_refused_message_neither_stops_nor_repeats_the_others(catalog, monkeyp
     )
 
 
-def test_one_batch_applies_different_kinds_of_change_to_each_application(catalog):
+def test_one_batch_applies_different_kinds_of_change_to_each_application(demo):
     """A new submission, an application whose cases were all decided, and a withdrawn one,
     routed by one task: each gets what routing it alone gives it."""
     from django.utils import timezone

@@ -12,17 +12,15 @@ from django.utils import timezone
 
 from accounts.models import Department
 from services.models import Application
-from workflows import actions, deadlines, routing
+from tests.factories import ApplicationFactory
+from workflows import actions, deadlines
 from workflows.models import Case
-
-from .conftest import submit_moving
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 def _routed_case(slug="tax"):
-    application = submit_moving()
-    routing.advance(application_id=application.pk)
+    application = ApplicationFactory(routed=True)
     return Case.objects.get(application=application, department__slug=slug)
 
 
@@ -31,7 +29,7 @@ def _nowait(queryset):
     return list(queryset.select_for_update(nowait=True))
 
 
-def test_a_decision_locks_its_case_and_application_only(catalog, require_postgres):
+def test_a_decision_locks_its_case_and_application_only(demo, require_postgres):
     first, second = _routed_case(), _routed_case()
     held, release = threading.Event(), threading.Event()
 
@@ -65,7 +63,7 @@ def test_a_decision_locks_its_case_and_application_only(catalog, require_postgre
         thread.join(30)
 
 
-def test_a_decision_takes_the_application_before_the_case(catalog, require_postgres):
+def test_a_decision_takes_the_application_before_the_case(demo, require_postgres):
     case = _routed_case()
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         actions._locked_case(case)
@@ -75,11 +73,11 @@ def test_a_decision_takes_the_application_before_the_case(catalog, require_postg
     assert locks[1].endswith('FOR UPDATE OF "workflows_case"')
 
 
-def test_the_sla_scan_locks_case_rows_only(catalog, require_postgres):
+def test_the_sla_scan_locks_case_rows_only(demo, require_postgres, clock):
     case = _routed_case()
-    Case.objects.filter(pk=case.pk).update(due_at=timezone.now() - timezone.timedelta(hours=1))
+    Case.objects.filter(pk=case.pk).update(due_at=clock.now() - timezone.timedelta(hours=1))
     with CaptureQueriesContext(connection) as queries:
-        counts = deadlines.sla_scan()
+        counts = deadlines.sla_scan(now=clock.now())
     assert counts["breached"] == 1
     locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
     assert locks and all(

@@ -24,12 +24,11 @@ from audit.models import AuditEvent
 from services import actions as service_actions
 from services.selectors import versions_published_for
 from services.validators import make_national_id
-from tests.factories import UserFactory
-from tests.services.conftest import NEWBORN, PDF
+from tests.data import LI_WEI_MOVING as MOVING
+from tests.data import NEWBORN, PDF
+from tests.factories import ApplicationFactory, UserFactory
 from workflows import actions, routing
 from workflows.models import Case
-
-from .conftest import MOVING, submit_moving
 
 pytestmark = pytest.mark.django_db
 
@@ -57,10 +56,9 @@ def status_of(case: Case) -> tuple[str, int | None]:
 
 
 @pytest.fixture
-def school(catalog):
+def school(demo):
     """A moving-house application whose school step (education) waits for the household step."""
-    application = submit_moving(school=True)
-    routing.advance(application_id=application.pk)
+    application = ApplicationFactory(routed=True, school=True)
     cases = {c.step: c for c in application.cases.all()}
     assert cases["school"].status == "pending"
     return application, cases
@@ -147,7 +145,7 @@ def test_values_appear_once_the_step_opens(school):
 
 
 @pytest.fixture
-def newborn(catalog, settings, tmp_path):
+def newborn(demo, settings, tmp_path):
     """A newborn application with a birth certificate; its household step waits for the birth
     registration. The step is given the certificate's field here, as a department's definition
     could, so the file is one it will need once it opens."""
@@ -214,11 +212,10 @@ def test_a_search_does_not_find_a_step_that_does_not_see_the_national_id(school)
 
 
 @pytest.fixture
-def own(catalog):
+def own(demo):
     """clerk.tax@demo.gov moves house: the tax case is their own application."""
     clerk = user("clerk.tax@demo.gov")
-    application = submit_moving(citizen=clerk)
-    routing.advance(application_id=application.pk)
+    application = ApplicationFactory(routed=True, citizen=clerk)
     return application, application.cases.get(step="tax")
 
 
@@ -275,10 +272,9 @@ def test_a_lead_cannot_assign_staff_their_own_application(own, client):
     assert approved.json()["status"] == "approved"
 
 
-def test_a_lead_cannot_take_their_own_application(catalog):
+def test_a_lead_cannot_take_their_own_application(demo):
     lead = user("lead.tax@demo.gov")
-    application = submit_moving(citizen=lead)
-    routing.advance(application_id=application.pk)
+    application = ApplicationFactory(routed=True, citizen=lead)
     case = application.cases.get(step="tax")
     api = api_for("lead.tax@demo.gov")
     taken = api.post(
@@ -290,13 +286,6 @@ def test_a_lead_cannot_take_their_own_application(catalog):
 
 
 # --- The national-ID search ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def routed(catalog):
-    application = submit_moving(vehicle=True)
-    routing.advance(application_id=application.pk)
-    return application, {c.step: c for c in application.cases.all()}
 
 
 def test_the_search_page_keeps_the_number_out_of_every_address(routed, client):

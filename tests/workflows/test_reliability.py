@@ -7,7 +7,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 
 import pytest
@@ -16,12 +15,10 @@ from rest_framework.test import APIClient
 from audit.models import AuditEvent
 from config.celery import app as celery_app
 from services.models import Application
-from tests.conftest import ROOT, wait_for
-from tests.factories import UserFactory
+from tests.factories import UserFactory, expected_steps, moving_answers, submit_moving
+from tests.support import ROOT, wait_for
 from workflows.models import Case
 from workflows.tasks import maintenance_sweep_routing, route_application
-
-from .conftest import expected_steps, moving_answers, submit_moving
 
 pytestmark = [pytest.mark.services, pytest.mark.worker]
 
@@ -63,7 +60,7 @@ def _reset_producer_pool():
     celery_app.amqp._producer_pool = None
 
 
-def test_fifty_submissions_each_get_exactly_their_cases(live_worker, catalog):
+def test_fifty_submissions_each_get_exactly_their_cases(live_worker, demo):
     rng = random.Random(50)
     api = APIClient()
     api.force_authenticate(UserFactory())
@@ -86,15 +83,13 @@ def test_fifty_submissions_each_get_exactly_their_cases(live_worker, catalog):
     }
 
 
-def test_submission_succeeds_with_the_broker_down_and_is_routed_when_it_is_back(
-    live_worker, catalog
-):
+def test_submission_succeeds_with_the_broker_down_and_is_routed_when_it_is_back(live_worker, demo):
     live_worker.wait_idle()  # earlier tests' wake-up calls would route these too (batches)
     api = APIClient()
     api.force_authenticate(UserFactory())
     with broker_unreachable():
         applications = [_submit_through_api(api, vehicle=False, school=False) for _ in range(5)]
-    time.sleep(1.5)  # no wake-up call arrived: nothing is routed
+    live_worker.wait_idle()  # no wake-up call arrived: whatever the worker had is done
     assert not Case.objects.filter(application__in=applications).exists()
     assert all(a.status == "submitted" and a.routing_requested_at for a in applications)
 
@@ -104,12 +99,12 @@ def test_submission_succeeds_with_the_broker_down_and_is_routed_when_it_is_back(
         assert _steps(application.pk) == {"household", "tax"}
 
 
-def test_the_same_routing_task_delivered_twice_routes_once(live_worker, catalog):
+def test_the_same_routing_task_delivered_twice_routes_once(live_worker, demo):
     application = submit_moving(vehicle=True)
     route_application.delay(application.pk)
     route_application.delay(application.pk)
     wait_for(lambda: _steps(application.pk) == {"household", "tax", "vehicle"})
-    time.sleep(1)  # let the duplicates finish
+    live_worker.wait_idle()  # the duplicate delivery has run too
     assert Case.objects.filter(application=application).count() == 3
     assert (
         AuditEvent.objects.filter(
@@ -119,7 +114,7 @@ def test_the_same_routing_task_delivered_twice_routes_once(live_worker, catalog)
     )
 
 
-def test_a_routing_process_killed_mid_routing_loses_nothing(live_worker, catalog, tmp_path):
+def test_a_routing_process_killed_mid_routing_loses_nothing(live_worker, demo, tmp_path):
     live_worker.wait_idle()
     with broker_unreachable():  # no wake-up call: only the process below routes it
         application = submit_moving(school=True)

@@ -7,19 +7,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit.models import AuditEvent
-from workflows import actions, routing
+from workflows import actions
 from workflows.models import Case
 
-from .conftest import submit_moving
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tax_case(catalog):
-    application = submit_moving()
-    routing.advance(application_id=application.pk)
-    return application.cases.get(step="tax")
 
 
 def claims(case) -> int:

@@ -9,10 +9,9 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.purposes import is_sealed_purpose, purpose_of
+from tests.factories import submit_moving
 from workflows import actions, routing
 from workflows.models import Case
-
-from .conftest import submit_moving
 
 pytestmark = pytest.mark.django_db
 
@@ -25,13 +24,6 @@ def api_for(email):
     api = APIClient()
     api.force_authenticate(user(email))
     return api
-
-
-@pytest.fixture
-def routed(catalog):
-    application = submit_moving(vehicle=True)
-    routing.advance(application_id=application.pk)
-    return application, {c.step: c for c in application.cases.all()}
 
 
 def test_clerk_inbox_lists_only_their_departments_cases_with_counts(routed):
@@ -171,7 +163,7 @@ def test_only_leads_assign_and_only_within_the_department(routed):
     assert done.json()["assignee"] == "clerk.tax@demo.gov"
 
 
-def test_inbox_pages_by_due_date_with_a_cursor_and_constant_queries(catalog):
+def test_inbox_pages_by_due_date_with_a_cursor_and_constant_queries(demo):
     for _ in range(7):
         routing.advance(application_id=submit_moving().pk)
     api = api_for("clerk.tax@demo.gov")
@@ -191,7 +183,7 @@ def test_inbox_pages_by_due_date_with_a_cursor_and_constant_queries(catalog):
     assert queries(2) == queries(7)
 
 
-def test_cases_without_a_due_date_come_last_across_pages(catalog):
+def test_cases_without_a_due_date_come_last_across_pages(demo):
     # School places wait (pending, no due date) until the household step is approved.
     for _ in range(3):
         routing.advance(application_id=submit_moving(school=True).pk)
@@ -212,7 +204,7 @@ def test_cases_without_a_due_date_come_last_across_pages(catalog):
     assert [r for r, _ in seen[1:]] == [c.reference for c in waiting if c.pk != opened.pk]
 
 
-def test_counts_stop_at_the_limit(catalog):
+def test_counts_stop_at_the_limit(demo):
     from workflows import selectors
 
     for _ in range(3):

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tests.conftest import wait_for
+from tests.support import wait_for
 from workflows.models import WorkerHeartbeat
 from workflows.tasks import maintenance_heartbeat
 
