@@ -16,11 +16,11 @@ class ServicesConfig(AppConfig):
             "application",
             Application,
             "answers",
-            lambda a: f"application:{a.reference}",
+            lambda a: a.sealing_row,
             label="applications",
         )
         rotation.register_json(
-            "profile", CitizenProfile, "data", lambda p: f"profile:{p.user_id}", label="profiles"
+            "profile", CitizenProfile, "data", lambda p: p.sealing_row, label="profiles"
         )
         rotation.register_text(
             "attachment_name", Attachment, ("original_name",), label="file names"

@@ -215,6 +215,11 @@ class CitizenProfile(models.Model):
         return f"profile of {self.user_id}"
 
     @property
+    def sealing_row(self) -> str:
+        """The row part of the associated data of every sealed fact (binds them to this user)."""
+        return f"profile:{self.user_id}"
+
+    @property
     def audit_ref(self) -> str:
         return str(self.user_id)
 
@@ -260,6 +265,12 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def sealing_row(self) -> str:
+        """The row part of the associated data of every sealed answer: a token copied into
+        another application's row does not open there."""
+        return f"application:{self.reference}"
 
     @property
     def audit_ref(self) -> str:

@@ -139,9 +139,7 @@ def application_form(application: Application) -> list[MergedField]:
 
 def application_answers(application: Application) -> dict[str, Any]:
     """The application's answers in clear (for its owner; staff reads go through audited paths)."""
-    return unseal(
-        application.answers, row=f"application:{application.reference}", dictionary=dictionary()
-    )
+    return unseal(application.answers, row=application.sealing_row, dictionary=dictionary())
 
 
 def profile_prefill(*, user: User, fields: list[MergedField]) -> dict[str, Any]:
@@ -155,7 +153,7 @@ def profile_facts(*, user: User) -> dict:
     profile = profile_of(user=user)
     if profile is None:
         return {}
-    return unseal(profile.data, row=f"profile:{user.pk}", dictionary=dictionary())
+    return unseal(profile.data, row=profile.sealing_row, dictionary=dictionary())
 
 
 def attachment_content(attachment: Attachment) -> bytes:
@@ -219,7 +217,7 @@ def personal_data_export(*, user: User) -> dict:
                 else None,
                 "answers": unseal(
                     application.answers,
-                    row=f"application:{application.reference}",
+                    row=application.sealing_row,
                     dictionary=catalogue,
                 ),
                 "attachments": [

@@ -38,7 +38,7 @@ MAX_ANSWERS_BYTES = 256 * 1024
 
 def _store_answers(application: Application, answers: Mapping[str, Any]) -> None:
     application.answers = sealing.seal(
-        answers, row=f"application:{application.reference}", dictionary=dictionary()
+        answers, row=application.sealing_row, dictionary=dictionary()
     )
     application.national_id_index = sealing.national_id_index(
         answers.get(sealing.APPLICANT_NATIONAL_ID)

@@ -39,7 +39,7 @@ def profile_update(*, user: User, facts: Mapping[str, Any]) -> CitizenProfile:
     if errors:
         raise InvalidInput(_("Some answers are not valid."), errors=errors)
     profile, _created = CitizenProfile.objects.select_for_update().get_or_create(user=user)
-    row = f"profile:{user.pk}"
+    row = profile.sealing_row
     values = _apply_patch(sealing.unseal(profile.data, row=row, dictionary=known), patch)
     profile.data = sealing.seal(values, row=row, dictionary=known)
     profile.national_id_index = sealing.national_id_index(values.get(sealing.APPLICANT_NATIONAL_ID))
