@@ -74,7 +74,7 @@ def api_for(who: User | str) -> APIClient:
 
 
 @pytest.fixture
-def worked(demo):
+def free_text_written(demo):
     """A question, a reply, a note, a reveal and an approval on the tax case; a rejection on the
     household case; a draft with a file."""
     application = ApplicationFactory(routed=True)
@@ -99,8 +99,8 @@ def worked(demo):
     return application, Case.objects.get(pk=tax.pk), Case.objects.get(pk=household.pk), draft
 
 
-def test_every_free_text_column_holds_a_token_bound_to_its_row(worked):
-    _application, tax, household, draft = worked
+def test_every_free_text_column_holds_a_token_bound_to_its_row(free_text_written):
+    _application, tax, household, draft = free_text_written
     request = InformationRequest.objects.get(case=tax)
     note = CaseNote.objects.get(case=tax)
     attachment = Attachment.objects.get(application=draft)
@@ -123,8 +123,8 @@ def test_every_free_text_column_holds_a_token_bound_to_its_row(worked):
     assert purpose_of(reveal).text == PURPOSE
 
 
-def test_staff_and_the_citizen_see_the_text_opened(worked, client):
-    application, tax, _household, draft = worked
+def test_staff_and_the_citizen_see_the_text_opened(free_text_written, client):
+    application, tax, _household, draft = free_text_written
     case = api_for("clerk.tax@demo.gov").get(f"/api/v1/cases/{tax.reference}/").json()
     shown(json.dumps(case, ensure_ascii=False))
     assert case["decision_note"] == APPROVE
@@ -159,8 +159,8 @@ def test_an_open_question_is_shown_to_the_citizen_opened(demo, client):
     assert QUESTION in client.get(f"/workbench/cases/{tax.reference}/").content.decode()
 
 
-def test_supervisor_views_show_the_purpose_opened(worked, client):
-    application, _tax, _household, _draft = worked
+def test_supervisor_views_show_the_purpose_opened(free_text_written, client):
+    application, _tax, _household, _draft = free_text_written
     client.force_login(user("supervisor@demo.gov"))
     assert PURPOSE in shown(client.get("/audit/?action=pii.reveal").content.decode())
     history = shown(client.get(f"/audit/applications/{application.reference}/").content.decode())
@@ -177,8 +177,8 @@ def test_supervisor_views_show_the_purpose_opened(worked, client):
     assert PURPOSE in shown(json.dumps(events.json(), ensure_ascii=False))
 
 
-def test_a_token_moved_to_another_row_fails_loudly(worked):
-    _application, tax, _household, _draft = worked
+def test_a_token_moved_to_another_row_fails_loudly(free_text_written):
+    _application, tax, _household, _draft = free_text_written
     first = CaseNote.objects.get(case=tax)
     second = actions.case_note_add(case=tax, actor=user("clerk.tax@demo.gov"), text="second")
     CaseNote.objects.filter(pk=second.pk).update(text=first.text)
@@ -197,15 +197,17 @@ def test_a_token_moved_to_another_row_fails_loudly(worked):
         presenters.event_rows([forged])
 
 
-def test_clear_text_slipped_into_a_sealed_column_is_never_shown(worked):
-    _application, tax, _household, _draft = worked
+def test_clear_text_slipped_into_a_sealed_column_is_never_shown(free_text_written):
+    _application, tax, _household, _draft = free_text_written
     InformationRequest.objects.filter(case=tax).update(reply="forged clear reply")
     with pytest.raises(DecryptionError):
         workbench.case_timeline(case=tax)
 
 
-def test_a_wrong_key_fails_loudly_instead_of_showing_ciphertext_or_blanks(worked, monkeypatch):
-    _application, tax, _household, _draft = worked
+def test_a_wrong_key_fails_loudly_instead_of_showing_ciphertext_or_blanks(
+    free_text_written, monkeypatch
+):
+    _application, tax, _household, _draft = free_text_written
     reveal = AuditEvent.objects.get(action="pii.reveal")
     monkeypatch.setenv("PORTAL_ENCRYPTION_KEYS", "k1:" + base64.b64encode(b"9" * 32).decode())
     monkeypatch.setenv("PORTAL_BLIND_INDEX_KEY", base64.b64encode(b"b" * 32).decode())
@@ -223,15 +225,15 @@ def test_a_wrong_key_fails_loudly_instead_of_showing_ciphertext_or_blanks(worked
         crypto.reset_keyring_cache()
 
 
-def test_a_missing_data_key_fails_loudly(worked):
+def test_a_missing_data_key_fails_loudly(free_text_written):
     reveal = AuditEvent.objects.get(action="pii.reveal")
     DataKey.objects.all().delete()
     with pytest.raises(DecryptionError):
         presenters.event_rows([reveal])
 
 
-def test_a_purpose_recorded_before_sealing_is_shown_as_it_was(worked):
-    _application, tax, _household, _draft = worked
+def test_a_purpose_recorded_before_sealing_is_shown_as_it_was(free_text_written):
+    _application, tax, _household, _draft = free_text_written
     from django.db import transaction
 
     with transaction.atomic():
@@ -239,8 +241,8 @@ def test_a_purpose_recorded_before_sealing_is_shown_as_it_was(worked):
     assert presenters.event_rows([old])[0]["purpose"] == "Old clear text"
 
 
-def test_no_reveal_or_note_once_the_application_was_erased(worked):
-    application, tax, _household, _draft = worked
+def test_no_reveal_or_note_once_the_application_was_erased(free_text_written):
+    application, tax, _household, _draft = free_text_written
     routing.advance(application_id=application.pk)
     services.application_erase(application=application, actor=None, reason="test")
     clerk = user("clerk.tax@demo.gov")
@@ -281,8 +283,8 @@ def _assert_sealed_and_opened(tax: Case, household: Case, draft) -> None:
     assert attachment.name_plain == FILE_NAME
 
 
-def test_the_migrations_seal_text_stored_in_clear(worked):
-    _application, tax, household, draft = worked
+def test_the_migrations_seal_text_stored_in_clear(free_text_written):
+    _application, tax, household, draft = free_text_written
     _store_clear(tax, household, draft)
     workflows_migration = importlib.import_module("workflows.migrations.0006_seal_free_text")
     services_migration = importlib.import_module("services.migrations.0006_attachment_name_sealed")
@@ -294,8 +296,8 @@ def test_the_migrations_seal_text_stored_in_clear(worked):
     assert Case.objects.get(pk=tax.pk).decision_note == before
 
 
-def test_rotate_keys_seals_text_stored_in_clear(worked):
-    _application, tax, household, draft = worked
+def test_rotate_keys_seals_text_stored_in_clear(free_text_written):
+    _application, tax, household, draft = free_text_written
     _store_clear(tax, household, draft)
     UserFactory()  # unrelated rows are left alone
     call_command("rotate_keys", stdout=StringIO())

@@ -27,7 +27,7 @@ def api_for(email_or_user):
 
 
 @pytest.fixture
-def worked(demo):
+def worked_tax_case(demo):
     application = ApplicationFactory(routed=True)
     case = application.cases.get(step="tax")
     clerk = User.objects.get(email="clerk.tax@demo.gov")
@@ -39,8 +39,8 @@ def worked(demo):
     return application, case
 
 
-def test_supervisor_searches_by_target_actor_and_action(worked):
-    _application, case = worked
+def test_supervisor_searches_by_target_actor_and_action(worked_tax_case):
+    _application, case = worked_tax_case
     api = api_for("supervisor@demo.gov")
     body = api.get(f"/api/v1/audit/events/?target={case.reference}&action=pii.reveal").json()
     assert [e["purpose"] for e in body["results"]] == ["Matching the tax record"]
@@ -49,15 +49,15 @@ def test_supervisor_searches_by_target_actor_and_action(worked):
     assert api.get("/api/v1/audit/events/?since=yesterday").status_code == 400
 
 
-def test_verify_endpoint(worked):
+def test_verify_endpoint(worked_tax_case):
     audit_seal()
     body = api_for("supervisor@demo.gov").get("/api/v1/audit/verify/").json()
     assert body["valid"] is True and body["first_invalid"] is None
     assert body["checked"] == AuditEvent.objects.exclude(chain_seq=None).count() > 0
 
 
-def test_application_history_spans_every_department(worked):
-    application, _case = worked
+def test_application_history_spans_every_department(worked_tax_case):
+    application, _case = worked_tax_case
     rows = (
         api_for("admin@demo.gov")
         .get(f"/api/v1/audit/applications/{application.reference}/history/")
@@ -70,7 +70,7 @@ def test_application_history_spans_every_department(worked):
     assert {"tax", "household-registration"} <= departments
 
 
-def test_csv_export_is_audited(worked, client):
+def test_csv_export_is_audited(worked_tax_case, client):
     client.force_login(User.objects.get(email="supervisor@demo.gov"))
     response = client.get("/audit/export.csv?action=pii.reveal")
     content = b"".join(response.streaming_content).decode()
@@ -80,8 +80,8 @@ def test_csv_export_is_audited(worked, client):
     assert export.details == {"action": "pii.reveal", "rows": 1}
 
 
-def test_a_search_by_email_keeps_the_email_out_of_every_address(worked, client):
-    application, _case = worked
+def test_a_search_by_email_keeps_the_email_out_of_every_address(worked_tax_case, client):
+    application, _case = worked_tax_case
     client.force_login(User.objects.get(email="supervisor@demo.gov"))
     email = application.citizen.email
     response = client.post("/audit/", {"subject": email, "action": "pii.reveal"})
@@ -103,15 +103,15 @@ def test_a_search_by_email_keeps_the_email_out_of_every_address(worked, client):
     assert f'value="{email}"' not in other.get(address).content.decode()
 
 
-def test_search_page_shows_verification(worked, client):
+def test_search_page_shows_verification(worked_tax_case, client):
     client.force_login(User.objects.get(email="supervisor@demo.gov"))
     audit_seal()
     body = client.get("/audit/?verify=1").content.decode()
     assert "The chain is intact" in body
 
 
-def test_citizen_sees_who_looked_at_their_data(worked):
-    application, _case = worked
+def test_citizen_sees_who_looked_at_their_data(worked_tax_case):
+    application, _case = worked_tax_case
     body = api_for(application.citizen).get("/api/v1/me/data-access/").json()
     reveal = next(r for r in body["results"] if r["action"] == "pii.reveal")
     assert reveal["department"] == "Tax Bureau"
@@ -121,8 +121,8 @@ def test_citizen_sees_who_looked_at_their_data(worked):
     assert {r["action"] for r in body["results"]} == {"pii.read", "pii.reveal"}
 
 
-def test_citizen_page_and_nobody_elses_data(worked, client):
-    application, _case = worked
+def test_citizen_page_and_nobody_elses_data(worked_tax_case, client):
+    application, _case = worked_tax_case
     client.force_login(application.citizen)
     page = client.get("/me/data-access/").content.decode()
     assert "Matching the tax record" in page and "Tax Bureau" in page
@@ -130,8 +130,8 @@ def test_citizen_page_and_nobody_elses_data(worked, client):
     assert api_for(other).get("/api/v1/me/data-access/").json()["results"] == []
 
 
-def test_citizen_downloads_all_their_data(worked, client):
-    application, _case = worked
+def test_citizen_downloads_all_their_data(worked_tax_case, client):
+    application, _case = worked_tax_case
     body = api_for(application.citizen).get("/api/v1/me/export/").json()
     exported = body["applications"][0]
     assert exported["reference"] == application.reference

@@ -18,7 +18,7 @@ def schema(client) -> dict:
 
 
 @pytest.fixture
-def citizen_api() -> APIClient:
+def citizen_token_api() -> APIClient:
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(actor=None, user=UserFactory()).key}")
     return api
@@ -87,11 +87,11 @@ def test_lists_are_described_as_the_pages_they_are(schema):
     assert {"results", "next", "counts", "counts_limit"} <= set(inbox["properties"])
 
 
-def test_request_bodies_refuse_unknown_fields(schema, citizen_api):
+def test_request_bodies_refuse_unknown_fields(schema, citizen_token_api):
     assert schema["components"]["schemas"]["ApplicationCreateInputRequest"][
         "additionalProperties"
     ] is (False)
-    response = citizen_api.post(
+    response = citizen_token_api.post(
         "/api/v1/applications/",
         {"services": ["moving-house"], "answer": {"household.size": 2}},  # misspelt
         format="json",
@@ -105,14 +105,16 @@ def test_request_bodies_refuse_unknown_fields(schema, citizen_api):
 @pytest.mark.parametrize(
     "path", ["/api/v1/applications/", "/api/v1/cases/", "/api/v1/me/data-access/"]
 )
-def test_a_page_size_that_is_not_a_whole_number_is_refused(citizen_api, path, size):
-    response = citizen_api.get(path, {"page_size": size})
+def test_a_page_size_that_is_not_a_whole_number_is_refused(citizen_token_api, path, size):
+    response = citizen_token_api.get(path, {"page_size": size})
     assert response.status_code == 400
     assert "page_size" in response.json()["errors"]
 
 
-def test_a_large_page_size_is_cut_to_the_maximum(citizen_api):
-    assert citizen_api.get("/api/v1/applications/", {"page_size": "100000"}).status_code == 200
+def test_a_large_page_size_is_cut_to_the_maximum(citizen_token_api):
+    assert (
+        citizen_token_api.get("/api/v1/applications/", {"page_size": "100000"}).status_code == 200
+    )
 
 
 def test_an_empty_date_in_the_audit_search_is_refused():
@@ -123,8 +125,8 @@ def test_an_empty_date_in_the_audit_search_is_refused():
     assert api.get("/api/v1/audit/events/", {"since": "2026-11-27T00:00:00Z"}).status_code == 200
 
 
-def test_a_form_body_to_a_json_operation_is_415(citizen_api):
-    response = citizen_api.patch("/api/v1/me/profile/", "facts=1", content_type="text/plain")
+def test_a_form_body_to_a_json_operation_is_415(citizen_token_api):
+    response = citizen_token_api.patch("/api/v1/me/profile/", "facts=1", content_type="text/plain")
     assert response.status_code == 415
     assert set(response.json()) == {"detail"}
 

@@ -25,13 +25,6 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def citizen_api():
-    api = APIClient()
-    api.force_authenticate(UserFactory())
-    return api
-
-
 def million_items() -> bytes:
     """About 2 MB: a million one-digit numbers in one answer."""
     items = ",".join(["0"] * 1_000_000)
@@ -49,14 +42,12 @@ def cpu_seconds(call) -> tuple[float, object]:
     return best, result
 
 
-def test_two_megabytes_of_a_million_items_is_refused_before_parsing(demo, citizen_api):
+def test_two_megabytes_of_a_million_items_is_refused_before_parsing(demo, api):
     body = million_items()
     assert len(body) > 2_000_000
     events = AuditEvent.objects.count()
     spent, response = cpu_seconds(
-        lambda: citizen_api.generic(
-            "POST", "/api/v1/applications/", body, content_type="application/json"
-        )
+        lambda: api.generic("POST", "/api/v1/applications/", body, content_type="application/json")
     )
     assert response.status_code == 413
     assert set(response.json()) == {"detail"}
@@ -75,15 +66,11 @@ def test_two_megabytes_of_a_million_items_is_refused_before_parsing(demo, citize
     ],
     ids=["long-list", "many-members", "deep", "long-string", "many-values"],
 )
-def test_json_shape_limits_answer_400_cheaply_and_store_nothing(
-    demo, citizen_api, answers, message
-):
+def test_json_shape_limits_answer_400_cheaply_and_store_nothing(demo, api, answers, message):
     body = ('{"services": ["moving-house"], "answers": {"x": ' + answers + "}}").encode()
     assert len(body) < 512 * 1024  # under the size limit: the parser's checks decide
     spent, response = cpu_seconds(
-        lambda: citizen_api.generic(
-            "POST", "/api/v1/applications/", body, content_type="application/json"
-        )
+        lambda: api.generic("POST", "/api/v1/applications/", body, content_type="application/json")
     )
     assert response.status_code == 400, response.content[:200]
     assert message in json.dumps(response.json())
@@ -91,8 +78,8 @@ def test_json_shape_limits_answer_400_cheaply_and_store_nothing(
     assert Application.objects.count() == 0
 
 
-def test_ordinary_json_still_passes(demo, citizen_api):
-    response = citizen_api.post(
+def test_ordinary_json_still_passes(demo, api):
+    response = api.post(
         "/api/v1/applications/",
         {"services": ["moving-house"], "answers": {"household.has_vehicle": False}},
         format="json",
@@ -100,14 +87,14 @@ def test_ordinary_json_still_passes(demo, citizen_api):
     assert response.status_code == 201
 
 
-def test_django_field_limit_is_a_json_413(demo, citizen_api):
+def test_django_field_limit_is_a_json_413(demo, api):
     """Under the upload endpoint's body limit, over Django's DATA_UPLOAD_MAX_MEMORY_SIZE for
     form fields: Django's RequestDataTooBig becomes a JSON 413, not a 400 or a 500."""
-    created = citizen_api.post(
+    created = api.post(
         "/api/v1/applications/", {"services": ["newborn"], "answers": {}}, format="json"
     )
     reference = created.json()["reference"]
-    response = citizen_api.post(
+    response = api.post(
         f"/api/v1/applications/{reference}/attachments/",
         {"field": "x" * (2 * 1024 * 1024)},
         format="multipart",
@@ -144,8 +131,8 @@ def test_web_page_over_its_limit_is_a_413_page(demo, client):
     assert response.status_code == 413
 
 
-def test_invalid_content_length_is_a_400(citizen_api):
-    response = citizen_api.generic(
+def test_invalid_content_length_is_a_400(api):
+    response = api.generic(
         "POST",
         "/api/v1/applications/",
         b"{}",
