@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import NamedBySlug
+
 from .constants import MembershipRole, Role, StaffRole
 
 
@@ -103,29 +105,20 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.primary_role != Role.CITIZEN
 
 
-class Department(models.Model):
+class Department(NamedBySlug):
     """A government department that handles its part of applications."""
 
     slug = models.SlugField(_("slug"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=200)
     contact_email = models.EmailField(_("contact email"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
-    active = models.BooleanField(_("active"), default=True)
     # Object permissions on this department's cases are granted to this group.
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="department")
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         verbose_name = _("department")
         verbose_name_plural = _("departments")
         ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def audit_ref(self) -> str:
-        return self.slug
 
 
 class Membership(models.Model):

@@ -288,6 +288,13 @@ def _id(value: str) -> int:
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else -1
 
 
+def _person(field: str, value: str) -> Q:
+    """Events whose `field` (actor or subject) is the user with this email address or id."""
+    if "@" in value:
+        return Q(**{f"{field}__email__iexact": value})
+    return Q(**{f"{field}_id": _id(value)})
+
+
 def can_audit(user: User) -> bool:
     return user.is_authenticated and user.primary_role in (Role.SUPERVISOR, Role.ADMIN)
 
@@ -310,21 +317,13 @@ def audit_search(
     if target:
         events = events.filter(Q(target_ref=target) | Q(details__application=target))
     if actor:
-        events = (
-            events.filter(actor__email__iexact=actor)
-            if "@" in actor
-            else events.filter(actor_id=_id(actor))
-        )
+        events = events.filter(_person("actor", actor))
     if action:
         events = events.filter(action=action)
     if department:
         events = events.filter(actor_department__slug=department)
     if subject:
-        events = (
-            events.filter(subject__email__iexact=subject)
-            if "@" in subject
-            else events.filter(subject_id=_id(subject))
-        )
+        events = events.filter(_person("subject", subject))
     if since:
         events = events.filter(occurred_at__gte=since)
     if until:

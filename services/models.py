@@ -14,6 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from core.models import NamedBySlug
 from privacy.freetext import open_text
 
 from .constants import (
@@ -103,7 +104,7 @@ class FieldDefinition(models.Model):
         return _translated(self, "help_text")
 
 
-class Service(models.Model):
+class Service(NamedBySlug):
     """A life event or a single service in the catalog."""
 
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
@@ -114,20 +115,11 @@ class Service(models.Model):
     )
     keywords = models.CharField(_("search keywords"), max_length=300, blank=True)
     translations = models.JSONField(_("translations"), default=dict, blank=True)
-    active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         verbose_name = _("service")
         verbose_name_plural = _("services")
         ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def audit_ref(self) -> str:
-        return self.slug
 
     @property
     def name_translated(self) -> str:

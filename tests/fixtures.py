@@ -26,6 +26,7 @@ from tests.support import (
     WorkerProcess,
     need,
     redis_available,
+    stop_process,
     wait_for,
 )
 
@@ -424,12 +425,7 @@ def celery_worker_process(
         proc.kill()
         raise
     yield worker
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_process(proc)
 
 
 @pytest.fixture

@@ -131,3 +131,13 @@ class WorkerProcess:
         A routing task also routes other applications waiting to be routed (batches), so a test
         that needs nothing routed behind its back waits for earlier tests' messages first."""
         wait_for(lambda: self.idle() and (time.sleep(0.3) or self.idle()), timeout=timeout)
+
+
+def stop_process(proc: subprocess.Popen, *, timeout: float = 20) -> None:
+    """Ask a server or worker the tests started to stop; kill it if it does not in time."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -13,6 +13,7 @@ from services import actions
 from services.models import Application
 from services.selectors import versions_published_for
 from services.validators import make_national_id
+from tests.data import LI_WEI_MOVING_OF_TWO
 from tests.factories import PASSWORD, UserFactory
 
 OTHER_PARENT_ID = make_national_id("110105", dt.date(1988, 2, 29), "123")
@@ -127,25 +128,10 @@ def test_confirmation_email_is_sent_after_submit():
     call_command("seed_demo", stdout=StringIO())
     version = versions_published_for(slugs=["moving-house"])
     application = actions.application_create(
-        citizen=seed, versions=version, answers=_moving_answers()
+        citizen=seed, versions=version, answers=dict(LI_WEI_MOVING_OF_TWO)
     )
     actions.application_submit(application=application, actor=seed)
     application_submitted(application_id=application.pk)
     assert mail.outbox[-1].to == [seed.email]
     assert application.reference in mail.outbox[-1].subject
     assert re.search(rf"/applications/{application.reference}/", mail.outbox[-1].body)
-
-
-def _moving_answers():
-    return {
-        "applicant.full_name": "Li Wei",
-        "applicant.national_id": "11010519491231002X",
-        "applicant.date_of_birth": "1980-01-01",
-        "applicant.phone": "13812345678",
-        "applicant.address": "北京市东城区景山前街4号",
-        "move.new_address": "上海市黄浦区人民大道200号",
-        "move.date": "2026-11-01",
-        "household.size": 2,
-        "household.has_vehicle": False,
-        "household.has_school_children": False,
-    }

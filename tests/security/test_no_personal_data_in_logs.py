@@ -37,7 +37,7 @@ from services.models import Application
 from services.validators import make_national_id
 from tests.data import LI_WEI_MOVING as MOVING
 from tests.factories import UserFactory
-from tests.support import ROOT, wait_for
+from tests.support import ROOT, stop_process, wait_for
 from workflows import routing
 
 NATIONAL_ID = make_national_id("310104", datetime.date(1985, 6, 15), "123")
@@ -250,12 +250,7 @@ def gunicorn(transactional_db, tmp_path) -> Iterator[tuple[int, Path, Path]]:
         wait_for(up, timeout=60, interval=0.2)
         yield port, access, errors
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 @pytest.mark.services
