@@ -67,14 +67,10 @@ class SectionForm(forms.Form):
             if kind_for(merged.definition.type).is_file and self.cleaned_data.get(name)
         }
 
-    def add_service_error(self, exc: Any) -> None:
-        """Show a refused action's field errors next to the fields (or above the form)."""
-        if not exc.errors:
-            self.add_error(None, exc.message)
-        for key, messages in exc.errors.items():
-            name = html_name(key)
-            for message in messages:
-                self.add_error(name if name in self.fields else None, message)
+    def add_refusal(self, key: str, message: str) -> None:
+        """Show a refused action's message next to the field it names (or above the form)."""
+        name = html_name(key) if key else ""
+        self.add_error(name if name in self.fields else None, message)
 
 
 class ServiceChoiceForm(forms.Form):

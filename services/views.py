@@ -20,8 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.constants import Role
 from accounts.selectors import memberships_for_user
-from core.errors import PortalError
-from core.pages import attempt, form_errors
+from core.pages import attempt, attempt_in_form, outcome
 
 from . import actions, hooks, selectors
 from .constants import ApplicationStatus
@@ -81,13 +80,17 @@ def catalog(request: HttpRequest) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect(f"{reverse('account_login')}?next={reverse('services:catalog')}")
         if form.is_valid():
-            try:
-                versions = selectors.versions_to_apply_for(slugs=form.cleaned_data["services"])
-                application = actions.application_create(citizen=request.user, versions=versions)
-            except PortalError as exc:
-                form.add_error(None, exc.message)
-            else:
-                return redirect("services:application-first-page", reference=application.reference)
+            created = attempt_in_form(
+                form,
+                lambda: actions.application_create(
+                    citizen=request.user,
+                    versions=selectors.versions_to_apply_for(slugs=form.cleaned_data["services"]),
+                ),
+            )
+            if created.done:
+                return redirect(
+                    "services:application-first-page", reference=created.value.reference
+                )
     departments = {s.slug: selectors.version_departments(s.published_versions[0]) for s in services}
     return render(
         request,
@@ -102,6 +105,18 @@ def application_first_page(request: HttpRequest, reference: str) -> HttpResponse
     fields = selectors.application_form(application)
     pages = _sections(fields, selectors.application_answers(application))
     return redirect("services:application-page", reference=reference, section=pages[0][0])
+
+
+def _save_page(request: HttpRequest, application: Application, form: SectionForm) -> Application:
+    """Save one page: its files and its answers together, or nothing."""
+    with transaction.atomic():
+        for key, upload in form.uploads().items():
+            actions.attachment_upload(
+                application=application, actor=request.user, field_key=key, upload=upload
+            )
+        return actions.application_update_answers(
+            application=application, actor=request.user, answers=form.answers()
+        )
 
 
 @login_required
@@ -128,18 +143,9 @@ def application_page(request: HttpRequest, reference: str, section: str) -> Http
         values=answers,
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():  # the files and the answers of a page are saved together
-                for key, upload in form.uploads().items():
-                    actions.attachment_upload(
-                        application=application, actor=request.user, field_key=key, upload=upload
-                    )
-                application = actions.application_update_answers(
-                    application=application, actor=request.user, answers=form.answers()
-                )
-        except actions.ServiceError as exc:
-            form.add_service_error(exc)
-        else:
+        saved = attempt_in_form(form, lambda: _save_page(request, application, form))
+        if saved.done:
+            application = saved.value
             if "save_draft" in request.POST:
                 messages.success(
                     request, _("Your answers are saved. You can come back to them at any time.")
@@ -207,12 +213,12 @@ def application_review(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("services:application-detail", reference=reference)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        try:
-            actions.application_submit(application=application, actor=request.user)
-        except PortalError as exc:
-            errors = form_errors(exc)
-        else:
+        submitted = outcome(
+            lambda: actions.application_submit(application=application, actor=request.user)
+        )
+        if submitted.done:
             return redirect("services:application-detail", reference=reference)
+        errors = submitted.errors
     fields = selectors.application_form(application)
     answers = selectors.application_answers(application)
     attachments = {a.field_key: a for a in application.attachments.all()}
@@ -292,11 +298,10 @@ def profile(request: HttpRequest) -> HttpResponse:
         values=facts,
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            actions.profile_update(user=request.user, facts=form.answers())
-        except actions.ServiceError as exc:
-            form.add_service_error(exc)
-        else:
+        saved = attempt_in_form(
+            form, lambda: actions.profile_update(user=request.user, facts=form.answers())
+        )
+        if saved.done:
             messages.success(request, _("Your profile is saved."))
             return redirect("services:profile")
     return render(request, "services/profile.html", {"form": form})

@@ -15,8 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import departments_for_user
-from core.errors import PortalError
-from core.pages import attempt, form_errors
+from core.pages import attempt, outcome
 from services.selectors import attachment_content
 from services.validators import is_valid_national_id
 
@@ -203,16 +202,17 @@ def case_action(request: HttpRequest, reference: str, action: str) -> HttpRespon
         ),
     }
     if action == "reveal":
-        try:
-            values = actions.case_reveal(
+        revealed = outcome(  # a supervisor (who sees cases, never acts): the forbidden page
+            lambda: actions.case_reveal(
                 case=case,
                 actor=user,
                 fields=post.getlist("fields"),
                 purpose=post.get("purpose", "")[:1000],
             )
-        except PortalError as exc:  # a supervisor (who sees cases, never acts): forbidden
-            return _render_case(request, case, errors=form_errors(exc), status=exc.status)
-        return _render_case(request, case, revealed=values)
+        )
+        if not revealed.done:
+            return _render_case(request, case, errors=revealed.errors, status=revealed.status)
+        return _render_case(request, case, revealed=revealed.value)
     if action not in handlers:
         raise Http404
     attempt(request, handlers[action], success=_("Done."))
