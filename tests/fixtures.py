@@ -22,9 +22,11 @@ from tests.support import (
     CHROMIUM,
     REQUIRE_SERVICES,
     ROOT,
+    RUNNING_WORKERS,
     Clock,
     WorkerProcess,
     need,
+    quiesce_workers,
     redis_available,
     stop_process,
     wait_for,
@@ -60,6 +62,7 @@ def _flush_as_database_owner():
     def handle(self, **options):
         from django.db import connections
 
+        quiesce_workers()
         database = options.get("database") or "default"
         connection = connections[database]
         tables = [
@@ -424,7 +427,9 @@ def celery_worker_process(
     except BaseException:
         proc.kill()
         raise
+    RUNNING_WORKERS.append(worker)
     yield worker
+    RUNNING_WORKERS.remove(worker)
     stop_process(proc)
 
 

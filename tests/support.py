@@ -133,6 +133,20 @@ class WorkerProcess:
         wait_for(lambda: self.idle() and (time.sleep(0.3) or self.idle()), timeout=timeout)
 
 
+# The workers this test process started (the session's `celery_worker_process`).
+RUNNING_WORKERS: list[WorkerProcess] = []
+
+
+def quiesce_workers() -> None:
+    """Before a flush: let a running worker finish what earlier tests queued (a routing task
+    still writing would deadlock with the flush's deletes). Quick when it is idle already."""
+    for worker in RUNNING_WORKERS:
+        if worker.proc.poll() is not None:
+            continue
+        if not (worker.idle() and (time.sleep(0.05) or worker.idle())):
+            worker.wait_idle()
+
+
 def stop_process(proc: subprocess.Popen, *, timeout: float = 20) -> None:
     """Ask a server or worker the tests started to stop; kill it if it does not in time."""
     proc.terminate()
