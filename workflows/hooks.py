@@ -1,7 +1,8 @@
 """How the engine plugs into the layers below it, which never import it (docs/architecture.md):
 the audit history of an application includes its cases, submitting an application wakes the
-router, erasing an application erases its cases' free text, and key rotation re-seals the
-engine's sealed columns."""
+router, the application's page and API show each department's part and open questions,
+erasing an application erases its cases' free text, and key rotation re-seals the engine's
+sealed columns."""
 
 from __future__ import annotations
 
