@@ -11,7 +11,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -107,18 +106,6 @@ def application_first_page(request: HttpRequest, reference: str) -> HttpResponse
     return redirect("services:application-page", reference=reference, section=pages[0][0])
 
 
-def _save_page(request: HttpRequest, application: Application, form: SectionForm) -> Application:
-    """Save one page: its files and its answers together, or nothing."""
-    with transaction.atomic():
-        for key, upload in form.uploads().items():
-            actions.attachment_upload(
-                application=application, actor=request.user, field_key=key, upload=upload
-            )
-        return actions.application_update_answers(
-            application=application, actor=request.user, answers=form.answers()
-        )
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_page(request: HttpRequest, reference: str, section: str) -> HttpResponse:
@@ -143,7 +130,15 @@ def application_page(request: HttpRequest, reference: str, section: str) -> Http
         values=answers,
     )
     if request.method == "POST" and form.is_valid():
-        saved = attempt_in_form(form, lambda: _save_page(request, application, form))
+        saved = attempt_in_form(
+            form,
+            lambda: actions.application_page_save(
+                application=application,
+                actor=request.user,
+                uploads=form.uploads(),
+                answers=form.answers(),
+            ),
+        )
         if saved.done:
             application = saved.value
             if "save_draft" in request.POST:

@@ -317,6 +317,15 @@ def case_note_add(*, case: Case, actor: User, text: str) -> Any:
     return note
 
 
+def case_read(*, case: Case, user: User) -> dict:
+    """The case as `user` may see it (`selectors.case_view`: the step's fields, masked, and
+    the ones withheld), with the read of its personal fields recorded: the one place the
+    workbench page and the cases API read a case."""
+    view = selectors.case_view(case=case, user=user)
+    case_read_record(case=case, actor=user, fields=view["personal_fields"])
+    return view
+
+
 @transaction.atomic
 def case_read_record(*, case: Case, actor: User, fields: list[str]) -> None:
     """A staff member viewed the case's personal fields (masked): a `pii.read` event."""

@@ -18,7 +18,6 @@ from services.validators import is_valid_national_id
 from . import actions, selectors
 from .filters import FILTERS, parse_inbox_query
 from .models import Case
-from .reading import case_read
 from .serializers import (
     AssignInput,
     CaseDetailOutput,
@@ -45,7 +44,7 @@ def _case(request: Request, reference: str) -> Case:
 
 
 def case_detail_data(case: Case, user: User) -> dict:
-    view = case_read(case=case, user=user)
+    view = actions.case_read(case=case, user=user)
     return {
         **CaseListItemOutput(case).data,
         "answers": view["rows"],

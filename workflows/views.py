@@ -23,7 +23,6 @@ from . import actions, selectors
 from .constants import CaseStatus
 from .filters import ACTIVE, InboxQuery, parse_inbox_query
 from .models import Case
-from .reading import case_read
 
 
 def _staff_or_404(request: HttpRequest) -> None:
@@ -146,7 +145,7 @@ def _render_case(
     errors: dict | None = None,
     status: int = 400,
 ):
-    view = case_read(case=case, user=request.user)
+    view = actions.case_read(case=case, user=request.user)
     membership = request.user.memberships.filter(department_id=case.department_id).first()
     own = selectors.is_own_case(user=request.user, case=case)
     return render(

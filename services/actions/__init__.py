@@ -23,7 +23,7 @@ from .applications import (
     application_withdraw,
     request_routing,
 )
-from .attachments import attachment_upload, sniff_content_type
+from .attachments import application_page_save, attachment_upload, sniff_content_type
 from .catalog import (
     FIELD_ATTRS,
     SERVICE_ATTRS,
@@ -50,6 +50,7 @@ __all__ = [
     "application_create",
     "application_erase",
     "application_form",
+    "application_page_save",
     "application_submit",
     "application_update_answers",
     "application_withdraw",

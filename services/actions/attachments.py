@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -23,7 +25,7 @@ from ..errors import InvalidInput, WrongState
 from ..fields import kind_for
 from ..models import Application, Attachment
 from ..selectors import application_answers, application_form
-from .applications import _apply_patch, _locked, _store_answers
+from .applications import _apply_patch, _locked, _store_answers, application_update_answers
 
 _SIGNATURES = {
     "application/pdf": (b"%PDF-",),
@@ -100,3 +102,13 @@ def attachment_upload(
         details={"field": field_key, "content_type": content_type, "size": len(content)},
     )
     return attachment
+
+
+@transaction.atomic
+def application_page_save(
+    *, application: Application, actor: User, uploads: Mapping[str, Any], answers: Mapping[str, Any]
+) -> Application:
+    """Save one page of the form: its files and its answers together, or nothing."""
+    for key, upload in uploads.items():
+        attachment_upload(application=application, actor=actor, field_key=key, upload=upload)
+    return application_update_answers(application=application, actor=actor, answers=answers)
