@@ -52,6 +52,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # The language the person chose (a code from settings.LANGUAGES), or "" for "not chosen":
+    # pages then follow the browser, emails the portal's default.
+    language = models.CharField(_("language"), max_length=16, blank=True, default="")
 
     objects = UserManager()
 
@@ -112,6 +115,12 @@ class Department(NamedBySlug):
     name = models.CharField(_("name"), max_length=200)
     contact_email = models.EmailField(_("contact email"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    translations = models.JSONField(
+        _("translations"),
+        default=dict,
+        blank=True,
+        help_text=_('Per language: {"en": {"name": "…"}}'),
+    )
     # Object permissions on this department's cases are granted to this group.
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="department")
 

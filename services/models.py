@@ -44,6 +44,9 @@ class FieldDefinition(models.Model):
 
     key = models.CharField(_("key"), max_length=100, unique=True, validators=[FIELD_KEY_VALIDATOR])
     label = models.CharField(_("label"), max_length=200)
+    # The label clerks read ("Applicant's full name") where `label` speaks to the citizen
+    # ("Your full name"); empty means the citizen's label serves both.
+    staff_label = models.CharField(_("staff label"), max_length=200, blank=True, default="")
     help_text = models.TextField(_("help text"), blank=True)
     translations = models.JSONField(
         _("translations"),
@@ -234,6 +237,8 @@ class Application(models.Model):
     )
     # {field key: value or AES-GCM token}; see services/answers.py.
     answers = models.JSONField(default=dict, blank=True)
+    # Task-list sections the citizen marked as completed (section keys), for long applications.
+    sections_done = models.JSONField(default=list, blank=True)
     national_id_index = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(_("started"), default=timezone.now)
     updated_at = models.DateTimeField(_("last saved"), default=timezone.now)
