@@ -10,12 +10,13 @@ JOBS ?= 2
 SOAK_SECONDS ?= 1800
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install setup run test lint format check-migrations chromium bench bench-full soak load clean
+.PHONY: help install setup run test lint format check-migrations chromium screenshots bench bench-full soak load clean
 
 help:
 	@echo "make run    - install, migrate, seed and start web + worker + beat on http://127.0.0.1:$(PORT)/"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make lint   - ruff check, ruff format --check, import layers (lint-imports), makemigrations --check"
+	@echo "make screenshots - docs/screenshots/ of the main pages in both languages (Chromium)"
 	@echo "make soak   - the make-run stack on a fresh SQLite + filesystem broker for SOAK_SECONDS (1800)"
 	@echo "make bench  - quick benchmarks (PostgreSQL + Redis); make bench-full: 1,000,000 cases"
 	@echo "make load   - load test: 100 users for 3 minutes against gunicorn, a worker and beat"
@@ -49,6 +50,11 @@ chromium:
 
 test: install chromium
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest -n $(JOBS) $(PYTEST_ARGS)
+
+# docs/screenshots/<page>-<language>.png of the main pages in both languages (tools/screenshots.py),
+# on the test database of DATABASE_URL (else SQLite) with the demo data.
+screenshots: install chromium
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python tools/screenshots.py
 
 # Benchmarks (bench/README.md): PostgreSQL and Redis from BENCH_PG / BENCH_REDIS_URL (default:
 # this machine's). `bench` is the quick version CI runs; `bench-full` seeds 1,000,000 cases.

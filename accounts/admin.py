@@ -96,7 +96,8 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "department", "role", "created_at"]
     list_filter = ["department", "role"]
     search_fields = ["user__email"]
-    autocomplete_fields = ["user"]
+    # A plain id field with its lookup link: select2's widget has no accessible name (axe).
+    raw_id_fields = ["user"]
 
     def get_readonly_fields(self, request, obj=None):
         return ["user", "department"] if obj else []

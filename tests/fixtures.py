@@ -487,3 +487,15 @@ def phone_page(browser, live_server):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+# --- The page inventory of the browser walks (tests/e2e/inventory.py) ---------------------------
+
+
+@pytest.fixture
+def walk_world(demo, live_server):
+    """The demo data, committed for the live server, and the `World` the inventory's pages are
+    reached with (it makes what a page needs on first use)."""
+    from tests.e2e.inventory import World
+
+    return World()
