@@ -10,11 +10,12 @@ JOBS ?= 2
 SOAK_SECONDS ?= 1800
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install setup run test lint format check-migrations chromium bench bench-full soak load clean
+.PHONY: help install setup run test lint format check-migrations chromium gettext messages compilemessages bench bench-full soak load clean
 
 help:
 	@echo "make run    - install, migrate, seed and start web + worker + beat on http://127.0.0.1:$(PORT)/"
 	@echo "make test   - install and run the whole test suite"
+	@echo "make messages - update the zh_Hans catalog from the code, then compile it (docs/translation.md)"
 	@echo "make lint   - ruff check, ruff format --check, import layers (lint-imports), makemigrations --check"
 	@echo "make soak   - the make-run stack on a fresh SQLite + filesystem broker for SOAK_SECONDS (1800)"
 	@echo "make bench  - quick benchmarks (PostgreSQL + Redis); make bench-full: 1,000,000 cases"
@@ -26,7 +27,33 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/.installed
+install: $(BIN)/.installed compilemessages
+
+# GNU gettext (msgfmt, msgmerge, xgettext) for compiling and updating the translation catalogs;
+# installed only where missing and possible (root + apt), like Chromium below.
+gettext:
+	@if ! command -v msgfmt >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing Debian's gettext for the translation catalogs"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+		else \
+			echo "msgfmt not found: install Debian's gettext package to compile the catalogs."; \
+		fi; \
+	fi
+
+# Folders makemessages never reads: the virtualenv, runtime state, benchmarks and tests.
+MESSAGES_IGNORE := -i .venv -i var -i bench -i tests -i node_modules -i build -i locale-notes
+# The compiled catalogs are committed (docs/translation.md); this rebuilds them from the .po files.
+compilemessages: $(BIN)/.installed gettext
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py compilemessages -v 0 \
+		$(MESSAGES_IGNORE) -i $(notdir $(VENV))
+
+# Update the catalog from the code (new msgids appear untranslated, removed ones are dropped);
+# translate the new entries, then `make compilemessages` (tests/test_translations.py checks both).
+messages: $(BIN)/.installed gettext
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py makemessages -l zh_Hans \
+		--no-obsolete $(MESSAGES_IGNORE)
+	$(MAKE) compilemessages
 
 setup: install
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py migrate --noinput
@@ -47,7 +74,7 @@ chromium:
 		fi; \
 	fi
 
-test: install chromium
+test: install chromium gettext
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest -n $(JOBS) $(PYTEST_ARGS)
 
 # Benchmarks (bench/README.md): PostgreSQL and Redis from BENCH_PG / BENCH_REDIS_URL (default:

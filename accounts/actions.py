@@ -178,6 +178,21 @@ def user_set_password(*, actor: User | None, user: User, password: str) -> None:
 
 
 @transaction.atomic
+def user_language_set(*, actor: User | None, user: User, language: str) -> User:
+    """Store the language a person chose (a code from settings.LANGUAGES, or "" for none)."""
+    from django.conf import settings
+
+    if language and language not in dict(settings.LANGUAGES):
+        raise AccountError(_("Unknown language."))
+    user.language = language
+    user.save(update_fields=["language"])
+    audit_record(
+        action=AuditAction.USER_UPDATE, actor=actor, target=user, details={"fields": ["language"]}
+    )
+    return user
+
+
+@transaction.atomic
 def user_password_changed(*, actor: User | None, user: User) -> None:
     """Record a password already set on `user` (allauth's forms, the admin's password page)
     and revoke the user's API tokens: a new password must lock out whoever had the old one."""

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from core.spreadsheet import csv_writer
 
@@ -112,6 +113,8 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
         yield writer.writerow(CSV_COLUMNS)
         for event in events.iterator(chunk_size=2000):
             row = presenters.event_row(event, purposes)
+            # The city's time with its offset (2026-12-02T14:30:00+08:00), as on the pages.
+            row["at"] = timezone.localtime(row["at"]).isoformat()
             yield writer.writerow([row[c] for c in CSV_COLUMNS])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

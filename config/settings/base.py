@@ -10,7 +10,6 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
-from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
 from .env import env_bool, env_int, env_list, env_str, filesystem_broker_options
@@ -65,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.UserLanguageMiddleware",
     "core.middleware.RequestUserContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -212,9 +212,17 @@ AUDIT_CHECKPOINT_EXPORTERS = env_list(
 )
 
 # --- Internationalisation ---------------------------------------------------------------------
-LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
-LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+# Simplified Chinese first: the city's language. A request's language is, in order, the
+# person's explicit choice (the language cookie the switcher sets, else `User.language` of a
+# signed-in person: core.middleware.UserLanguageMiddleware), their browser's Accept-Language,
+# then LANGUAGE_CODE. The names are in their own language, as a language switcher shows them.
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "zh-hans")
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# The catalogs (config/locale/zh_Hans/LC_MESSAGES/django.po and its compiled .mo, committed;
+# `locale` at the repository root links here): docs/translation.md.
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# Dates and times as read in China (2026年12月2日 14:30): config/formats/zh_Hans/formats.py.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
