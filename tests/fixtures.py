@@ -126,6 +126,10 @@ def _checkpoint_folder(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _english(settings) -> None:
+    """The suite asserts English wording: a request without Accept-Language, and a message to a
+    person who chose no language, are in English here. The product's default is Simplified
+    Chinese (config/settings/base.py); tests/test_translations.py tests it (docs/translation.md,
+    "The tests and the language")."""
     settings.LANGUAGE_CODE = "en"
 
 
