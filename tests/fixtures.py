@@ -183,19 +183,26 @@ def clock(monkeypatch) -> Clock:
 
 
 def _seed_catalog() -> None:
+    from django.utils import translation
+
     from accounts.actions import department_create
     from demo.accounts import DEPARTMENTS
     from demo.seed import seed_catalog
 
-    for slug, name, email in DEPARTMENTS:
-        department_create(actor=None, slug=slug, name=name, contact_email=email)
-    seed_catalog()
+    # In English, as every test reads (`_english`): the session's snapshot is taken outside any
+    # test, where the product's default language (Chinese) would name the demo staff.
+    with translation.override("en"):
+        for slug, name, email in DEPARTMENTS:
+            department_create(actor=None, slug=slug, name=name, contact_email=email)
+        seed_catalog()
 
 
 def _seed_demo() -> None:
     from django.core.management import call_command
+    from django.utils import translation
 
-    call_command("seed_demo", stdout=StringIO())
+    with translation.override("en"):  # as `_seed_catalog`
+        call_command("seed_demo", stdout=StringIO())
 
 
 def _restore(snapshot: Snapshot, seed) -> None:

@@ -390,6 +390,20 @@ def test_staff_deadline_emails_are_in_their_language_with_the_local_date(demo, s
     assert f"/workbench/cases/{case.reference}/" in message.body
 
 
+def test_messages_missing_from_the_packages_catalogs_are_translated_by_the_project():
+    from django.contrib.auth.password_validation import MinimumLengthValidator
+
+    from accounts.adapters import AccountAdapter
+
+    with translation.override("zh-hans"):
+        too_short = "密码太短，至少需要包含 10 个字符。"  # noqa: RUF001
+        assert MinimumLengthValidator(10).get_error_message() == too_short
+        assert translation.gettext("Add link") == "添加链接"
+        assert AccountAdapter().format_email_subject("确认邮箱") == "[市民服务平台] 确认邮箱"
+    with translation.override("en"):
+        assert AccountAdapter().format_email_subject("Confirm") == "[Citizen portal] Confirm"
+
+
 def test_language_for_falls_back_to_the_default(settings):
     from core.i18n import language_for
 
