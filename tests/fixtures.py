@@ -180,11 +180,17 @@ def clock(monkeypatch) -> Clock:
 
 def _seed_catalog() -> None:
     from accounts.actions import department_create
-    from demo.accounts import DEPARTMENTS
+    from demo.accounts import DEPARTMENT_TRANSLATIONS, DEPARTMENTS
     from demo.seed import seed_catalog
 
     for slug, name, email in DEPARTMENTS:
-        department_create(actor=None, slug=slug, name=name, contact_email=email)
+        department_create(
+            actor=None,
+            slug=slug,
+            name=name,
+            contact_email=email,
+            translations=DEPARTMENT_TRANSLATIONS[slug],
+        )
     seed_catalog()
 
 

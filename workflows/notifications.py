@@ -39,7 +39,7 @@ def case_reminder(*, case_id: int) -> None:
         subject = _("Case %(ref)s is due soon") % {"ref": case.reference}
         body = _("Case %(ref)s (%(step)s) is due on %(due)s.\n%(link)s") % {
             "ref": case.reference,
-            "step": case.step_name,
+            "step": case.step_name_translated,
             "due": case.due_at.strftime("%Y-%m-%d"),
             "link": _link(case),
         }
@@ -61,7 +61,7 @@ def case_breached(*, case_id: int) -> None:
         subject = _("Deadline missed: case %(ref)s") % {"ref": case.reference}
         body = _("Case %(ref)s (%(step)s) was due on %(due)s and is not decided.\n%(link)s") % {
             "ref": case.reference,
-            "step": case.step_name,
+            "step": case.step_name_translated,
             "due": case.due_at.strftime("%Y-%m-%d"),
             "link": _link(case),
         }

@@ -31,13 +31,19 @@ def service_create(
     description: str = "",
     kind: str,
     keywords: str = "",
+    translations: dict | None = None,
 ) -> Service:
     if Service.objects.filter(slug=slug).exists():
         raise InvalidInput(
             _("A service with this slug already exists."), errors={"slug": [_("Already used.")]}
         )
     service = Service.objects.create(
-        slug=slug, name=name, description=description, kind=kind, keywords=keywords
+        slug=slug,
+        name=name,
+        description=description,
+        kind=kind,
+        keywords=keywords,
+        translations=translations or {},
     )
     catalog_changed()  # this request reads the catalog again (new stamp)
     audit_record(action=AuditAction.SERVICE_CREATE, actor=actor, target=service)
@@ -134,6 +140,7 @@ def service_version_publish(*, actor: User | None, version: ServiceVersion) -> S
 
 FIELD_ATTRS = (
     "label",
+    "staff_label",
     "help_text",
     "translations",
     "type",
