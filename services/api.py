@@ -69,8 +69,10 @@ def detail_data(
             {
                 "reference": c.reference,
                 "department": c.department.slug,
+                "department_name": c.department.name_translated,
                 "service": c.version.service.slug,
                 "step": c.step,
+                "step_name": c.step_name_translated,
                 "status": c.status,
                 "due_at": c.due_at,
             }
@@ -80,6 +82,7 @@ def detail_data(
             {
                 "case": r.case.reference,
                 "department": r.case.department.slug,
+                "department_name": r.case.department.name_translated,
                 "message": r.message_plain,
                 "asked_at": r.asked_at,
                 "fields": r.case.fields,

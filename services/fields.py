@@ -31,6 +31,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from jsonschema import FormatChecker
 
+from core.translations import translated
+
 from .constants import FieldType
 from .validators import (
     is_valid_mainland_mobile,
@@ -41,6 +43,8 @@ from .validators import (
 
 FILE_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
 EXAMPLE_FILE_TOKEN = "Qm9vdHN0cmFwVG9rZW4x"  # noqa: S105  (an example, not a secret)
+# The mask of a value that must not be guessed from what is left of it (a choice, yes or no).
+HIDDEN = "•••"
 YES_NO = [("yes", gettext_lazy("Yes")), ("no", gettext_lazy("No"))]
 
 # The JSON Schema formats of the kinds (a kind with a `format` adds its check when registered).
@@ -162,7 +166,7 @@ class FieldKind:
         if value is None or value == "":
             return ""
         if not isinstance(value, str):
-            return "•••"
+            return HIDDEN
         return self.mask_text(value)
 
     def mask_text(self, value: str) -> str:
@@ -359,7 +363,7 @@ class EnumKind(FieldKind):
         return {
             "type": "string",
             "enum": [c["value"] for c in definition.choices],
-            "x-enum-labels": {c["value"]: c["label"] for c in definition.choices},
+            "x-enum-labels": {c["value"]: translated(c, "label") for c in definition.choices},
         }
 
     def condition_error(self, definition: Any, value: Any, *, where: str, key: str) -> str | None:
@@ -372,14 +376,20 @@ class EnumKind(FieldKind):
         }
 
     def form_field(self, definition: Any, **common: Any) -> forms.Field:
-        choices = [(c["value"], c["label"]) for c in definition.choices]
+        choices = [(c["value"], translated(c, "label")) for c in definition.choices]
         widget = forms.RadioSelect if len(choices) <= 4 else forms.Select
         if widget is forms.Select:
             choices = [("", gettext_lazy("Choose…")), *choices]
         return forms.ChoiceField(choices=choices, widget=widget, **common)
 
     def display(self, value: Any, definition: Any, *, attachment: Any = None) -> str:
-        return {c["value"]: c["label"] for c in definition.choices}.get(value, value or "")
+        labels = {c["value"]: translated(c, "label") for c in definition.choices}
+        return labels.get(value, value or "")
+
+    def mask(self, value: Any) -> str:
+        # One of a few known values: any letter left visible, or the length, gives it away
+        # (f****e is "female"), so nothing of it is shown.
+        return "" if value is None or value == "" else HIDDEN
 
 
 @register
@@ -413,6 +423,9 @@ class BooleanKind(FieldKind):
         if isinstance(value, bool):
             return _("Yes") if value else _("No")
         return super().display(value, definition)
+
+    def mask(self, value: Any) -> str:
+        return "" if value is None or value == "" else HIDDEN  # yes or no: hide it whole
 
 
 @register

@@ -29,8 +29,10 @@ class AnswersInput(StrictInput):
 class CaseSummaryOutput(serializers.Serializer):
     reference = serializers.CharField()
     department = serializers.CharField()
+    department_name = serializers.CharField(help_text="In the request's language.")
     service = serializers.CharField()
     step = serializers.CharField()
+    step_name = serializers.CharField(help_text="In the request's language.")
     status = serializers.CharField()
     due_at = serializers.DateTimeField(allow_null=True)
 

@@ -90,7 +90,11 @@ def catalog(request: HttpRequest) -> HttpResponse:
                 return redirect(
                     "services:application-first-page", reference=created.value.reference
                 )
-    departments = {s.slug: selectors.version_departments(s.published_versions[0]) for s in services}
+    names = selectors.department_names()
+    departments = {
+        s.slug: [names.get(d, d) for d in selectors.version_departments(s.published_versions[0])]
+        for s in services
+    }
     return render(
         request,
         "services/catalog.html",

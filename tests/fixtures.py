@@ -186,14 +186,20 @@ def _seed_catalog() -> None:
     from django.utils import translation
 
     from accounts.actions import department_create
-    from demo.accounts import DEPARTMENTS
+    from demo.accounts import DEPARTMENT_TRANSLATIONS, DEPARTMENTS
     from demo.seed import seed_catalog
 
     # In English, as every test reads (`_english`): the session's snapshot is taken outside any
     # test, where the product's default language (Chinese) would name the demo staff.
     with translation.override("en"):
         for slug, name, email in DEPARTMENTS:
-            department_create(actor=None, slug=slug, name=name, contact_email=email)
+            department_create(
+                actor=None,
+                slug=slug,
+                name=name,
+                contact_email=email,
+                translations=DEPARTMENT_TRANSLATIONS[slug],
+            )
         seed_catalog()
 
 

@@ -38,7 +38,7 @@ def _due(case: Case) -> str:
 
 
 def _staff_message(case: Case, *, breached: bool) -> tuple[str, str]:
-    values = {"ref": case.reference, "step": case.step_name, "link": _link(case)}
+    values = {"ref": case.reference, "step": case.step_name_translated, "link": _link(case)}
     if breached:
         subject = _("Deadline missed: case %(ref)s") % values
         body = _(
