@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .schema import MergedField, applicable_keys, required_keys
 
@@ -32,11 +32,12 @@ IN_PROGRESS = "in_progress"
 COMPLETED = "completed"
 CANNOT_START_YET = "cannot_start_yet"
 
+# Words of the task list's status tags (a context apart from the applications' own statuses).
 STATUS_LABELS = {
-    NOT_STARTED: _("Not started"),
-    IN_PROGRESS: _("In progress"),
-    COMPLETED: _("Completed"),
-    CANNOT_START_YET: _("Cannot start yet"),
+    NOT_STARTED: pgettext_lazy("task list", "Not started"),
+    IN_PROGRESS: pgettext_lazy("task list", "In progress"),
+    COMPLETED: pgettext_lazy("task list", "Completed"),
+    CANNOT_START_YET: pgettext_lazy("task list", "Cannot start yet"),
 }
 
 

@@ -1,7 +1,11 @@
 """The citizen's pages: catalog, the form page by page, check answers, submit, follow, profile.
 
 Every page works without JavaScript. Views parse input, get objects through selectors (a
-missing or foreign application is a 404) and call one action.
+missing or foreign application is a 404) and call one action. The rules of the task list and
+of the pages' order are in `services.tasklist` (docs/journeys.md).
+
+Over 400 lines because it is the citizen's whole journey, page after page (catalog, form, task
+list, check answers, confirmation, answers, withdraw, erase, profile); each view is short.
 """
 
 from __future__ import annotations
