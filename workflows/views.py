@@ -159,6 +159,7 @@ def _render_case(
             "own": own,
             "revealed": revealed or {},
             "errors": errors or {},
+            "has_errors": bool(errors),  # the page's title starts with "Error: "
             "timeline": selectors.case_timeline(case=case),
             "siblings": selectors.sibling_cases(case=case),
             # Staff act on their department's cases, never on their own application.
