@@ -33,6 +33,9 @@ class CaseSummaryOutput(serializers.Serializer):
     step = serializers.CharField()
     status = serializers.CharField()
     due_at = serializers.DateTimeField(allow_null=True)
+    letter_url = serializers.CharField(
+        allow_null=True, help_text="The decision letter (PDF) once the department decided."
+    )
 
 
 class ApplicationListOutput(serializers.Serializer):
@@ -52,6 +55,9 @@ class ApplicationDetailOutput(ApplicationListOutput):
     cases = CaseSummaryOutput(many=True)
     information_requests = serializers.ListField(child=serializers.DictField())
     withdrawn_at = serializers.DateTimeField(allow_null=True)
+    receipt_url = serializers.CharField(
+        allow_null=True, help_text="The receipt (PDF) of a submitted application; null for a draft."
+    )
 
 
 class StatusOutput(serializers.Serializer):
