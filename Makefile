@@ -10,7 +10,7 @@ JOBS ?= 2
 SOAK_SECONDS ?= 1800
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install setup run test lint format check-migrations chromium gettext messages compilemessages bench bench-full soak load clean
+.PHONY: help install setup run test lint format check-migrations chromium gettext pdf-fonts messages compilemessages bench bench-full soak load clean
 
 help:
 	@echo "make run    - install, migrate, seed and start web + worker + beat on http://127.0.0.1:$(PORT)/"
@@ -27,7 +27,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/.installed compilemessages
+install: $(BIN)/.installed pdf-fonts compilemessages
 
 # GNU gettext (msgfmt, msgmerge, xgettext) for compiling and updating the translation catalogs;
 # installed only where missing and possible (root + apt), like Chromium below.
@@ -74,7 +74,26 @@ chromium:
 		fi; \
 	fi
 
-test: install chromium gettext
+# What WeasyPrint needs to draw the receipts (receipts/render.py): Pango, and Debian's Noto CJK
+# fonts so Chinese text is set and can be extracted again. Installed only where missing and
+# possible (root + apt), as part of `make install`; a failed install is reported, not fatal, so
+# `make run` still starts (only the receipts need them).
+pdf-fonts:
+	@missing=""; \
+	fc-list 2>/dev/null | grep -q "Noto Sans CJK SC" || missing="$$missing fonts-noto-cjk"; \
+	ldconfig -p 2>/dev/null | grep -q "libpango-1.0.so" || missing="$$missing libpango-1.0-0"; \
+	ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so" || missing="$$missing libpangoft2-1.0-0"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing for the PDF receipts:$$missing"; \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } \
+				|| echo "Could not install$$missing: receipts cannot be drawn until they are."; \
+		else \
+			echo "Missing for the PDF receipts:$$missing (install these Debian packages)."; \
+		fi; \
+	fi
+
+test: install chromium gettext pdf-fonts
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest -n $(JOBS) $(PYTEST_ARGS)
 
 # Benchmarks (bench/README.md): PostgreSQL and Redis from BENCH_PG / BENCH_REDIS_URL (default:

@@ -61,6 +61,9 @@ class AuditAction(models.TextChoices):
     MFA_CHANGE = "account.mfa_change", _("Two-factor settings changed")
     KEYS_ROTATE = "keys.rotate", _("Personal data re-encrypted under the newest key")
     APPLICATION_ERASE = "application.erase", _("Personal data of an application erased")
+    RECEIPT_ISSUE = "receipt.issue", _("Receipt issued")
+    LETTER_ISSUE = "letter.issue", _("Decision letter issued")
+    RECEIPT_VERIFY = "receipt.verify", _("Receipt or letter verified")
 
 
 def event_name(action: str) -> str:

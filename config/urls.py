@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include((services_urls.urlpatterns + workflows_urls.citizen_urlpatterns, "services"))),
     path("", include("workflows.urls")),
     path("", include("audit.urls")),
+    path("", include("receipts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),

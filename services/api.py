@@ -57,9 +57,11 @@ def detail_data(
     # Cases (and so questions) exist only once the engine has routed a submitted application.
     draft = application.status == ApplicationStatus.DRAFT
     cases, questions = ([], []) if draft else hooks.parts_of(application)
+    receipt_url, letters = hooks.documents_of(application, cases)
     return {
         **_list_data(application, versions),
         "withdrawn_at": application.withdrawn_at,
+        "receipt_url": receipt_url,
         "answers": selectors.application_answers(application),
         "form": catalog.current().schema(versions),
         "attachments": []
@@ -75,6 +77,7 @@ def detail_data(
                 "step_name": c.step_name_translated,
                 "status": c.status,
                 "due_at": c.due_at,
+                "letter_url": letters.get(c.reference),
             }
             for c in cases
         ],

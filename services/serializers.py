@@ -35,6 +35,9 @@ class CaseSummaryOutput(serializers.Serializer):
     step_name = serializers.CharField(help_text="In the request's language.")
     status = serializers.CharField()
     due_at = serializers.DateTimeField(allow_null=True)
+    letter_url = serializers.CharField(
+        allow_null=True, help_text="The decision letter (PDF) once the department decided."
+    )
 
 
 class ApplicationListOutput(serializers.Serializer):
@@ -54,6 +57,9 @@ class ApplicationDetailOutput(ApplicationListOutput):
     cases = CaseSummaryOutput(many=True)
     information_requests = serializers.ListField(child=serializers.DictField())
     withdrawn_at = serializers.DateTimeField(allow_null=True)
+    receipt_url = serializers.CharField(
+        allow_null=True, help_text="The receipt (PDF) of a submitted application; null for a draft."
+    )
 
 
 class StatusOutput(serializers.Serializer):

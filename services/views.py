@@ -354,6 +354,9 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
     application = own_application(request, reference)
     versions = selectors.application_versions(application)
     cases, questions = hooks.parts_of(application)
+    receipt_url, letters = hooks.documents_of(application, cases)
+    for case in cases:
+        case.letter_url = letters.get(case.reference)
     return render(
         request,
         "services/application_detail.html",
@@ -362,6 +365,7 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "versions": versions,
             "cases": cases,
             "questions": questions,
+            "receipt_url": receipt_url,
             "is_draft": application.status == ApplicationStatus.DRAFT,
         },
     )

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "audit",
     "services",
     "workflows",
+    "receipts",
 ]
 
 MIDDLEWARE = [
@@ -276,6 +277,7 @@ UPLOAD_MAX_BODY_BYTES = env_int("UPLOAD_MAX_BODY_BYTES", 12 * 1024 * 1024)
 UPLOAD_PATHS = [
     r"^/api/v1/applications/[^/]+/attachments/$",
     r"^/applications/[^/]+/form/",
+    r"^/verify/$",
 ]
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
 # A refused body is read and discarded up to this much, so the client gets the 413 instead of
