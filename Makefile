@@ -10,11 +10,12 @@ JOBS ?= 2
 SOAK_SECONDS ?= 1800
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install setup run test lint format check-migrations chromium screenshots bench bench-full soak load clean
+.PHONY: help install setup run test lint format check-migrations chromium gettext pdf-fonts messages compilemessages screenshots bench bench-full soak load clean
 
 help:
 	@echo "make run    - install, migrate, seed and start web + worker + beat on http://127.0.0.1:$(PORT)/"
 	@echo "make test   - install and run the whole test suite"
+	@echo "make messages - update the zh_Hans catalog from the code, then compile it (docs/translation.md)"
 	@echo "make lint   - ruff check, ruff format --check, import layers (lint-imports), makemigrations --check"
 	@echo "make screenshots - docs/screenshots/ of the main pages in both languages (Chromium)"
 	@echo "make soak   - the make-run stack on a fresh SQLite + filesystem broker for SOAK_SECONDS (1800)"
@@ -27,7 +28,33 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/.installed
+install: $(BIN)/.installed pdf-fonts compilemessages
+
+# GNU gettext (msgfmt, msgmerge, xgettext) for compiling and updating the translation catalogs;
+# installed only where missing and possible (root + apt), like Chromium below.
+gettext:
+	@if ! command -v msgfmt >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing Debian's gettext for the translation catalogs"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+		else \
+			echo "msgfmt not found: install Debian's gettext package to compile the catalogs."; \
+		fi; \
+	fi
+
+# Folders makemessages never reads: the virtualenv, runtime state, benchmarks and tests.
+MESSAGES_IGNORE := -i .venv -i var -i bench -i tests -i node_modules -i build -i locale-notes
+# The compiled catalogs are committed (docs/translation.md); this rebuilds them from the .po files.
+compilemessages: $(BIN)/.installed gettext
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py compilemessages -v 0 \
+		$(MESSAGES_IGNORE) -i $(notdir $(VENV))
+
+# Update the catalog from the code (new msgids appear untranslated, removed ones are dropped);
+# translate the new entries, then `make compilemessages` (tests/test_translations.py checks both).
+messages: $(BIN)/.installed gettext
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py makemessages -l zh_Hans \
+		--no-obsolete $(MESSAGES_IGNORE)
+	$(MAKE) compilemessages
 
 setup: install
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py migrate --noinput
@@ -48,12 +75,31 @@ chromium:
 		fi; \
 	fi
 
-test: install chromium
+# What WeasyPrint needs to draw the receipts (receipts/render.py): Pango, and Debian's Noto CJK
+# fonts so Chinese text is set and can be extracted again. Installed only where missing and
+# possible (root + apt), as part of `make install`; a failed install is reported, not fatal, so
+# `make run` still starts (only the receipts need them).
+pdf-fonts:
+	@missing=""; \
+	fc-list 2>/dev/null | grep -q "Noto Sans CJK SC" || missing="$$missing fonts-noto-cjk"; \
+	ldconfig -p 2>/dev/null | grep -q "libpango-1.0.so" || missing="$$missing libpango-1.0-0"; \
+	ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so" || missing="$$missing libpangoft2-1.0-0"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing for the PDF receipts:$$missing"; \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } \
+				|| echo "Could not install$$missing: receipts cannot be drawn until they are."; \
+		else \
+			echo "Missing for the PDF receipts:$$missing (install these Debian packages)."; \
+		fi; \
+	fi
+
+test: install chromium gettext pdf-fonts
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest -n $(JOBS) $(PYTEST_ARGS)
 
 # docs/screenshots/<page>-<language>.png of the main pages in both languages (tools/screenshots.py),
 # on the test database of DATABASE_URL (else SQLite) with the demo data.
-screenshots: install chromium
+screenshots: install chromium gettext pdf-fonts
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python tools/screenshots.py
 
 # Benchmarks (bench/README.md): PostgreSQL and Redis from BENCH_PG / BENCH_REDIS_URL (default:

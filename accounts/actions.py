@@ -32,16 +32,28 @@ def _group_name(slug: str) -> str:
 
 @transaction.atomic
 def department_create(
-    *, actor: User | None, slug: str, name: str, contact_email: str = "", contact_phone: str = ""
+    *,
+    actor: User | None,
+    slug: str,
+    name: str,
+    contact_email: str = "",
+    contact_phone: str = "",
+    translations: dict | None = None,
 ) -> Department:
-    """Create a department with its permission group."""
+    """Create a department with its permission group; `translations` holds its name in other
+    languages ({"zh-hans": {"name": "…"}}, core.translations)."""
     if Department.objects.filter(slug=slug).exists():
         raise AccountError(
             _("A department with the slug “%(slug)s” already exists.") % {"slug": slug}
         )
     group, _created = Group.objects.get_or_create(name=_group_name(slug))
     department = Department.objects.create(
-        slug=slug, name=name, contact_email=contact_email, contact_phone=contact_phone, group=group
+        slug=slug,
+        name=name,
+        contact_email=contact_email,
+        contact_phone=contact_phone,
+        translations=translations or {},
+        group=group,
     )
     audit_record(
         action=AuditAction.DEPARTMENT_CREATE,
@@ -62,7 +74,11 @@ def department_update(
     contact_email: str,
     contact_phone: str,
     active: bool,
+    translations: dict | None = None,
 ) -> Department:
+    """Change a department; `translations` None keeps its translated names as they are."""
+    if translations is None:
+        translations = department.translations
     changed = [
         field
         for field, value in (
@@ -70,6 +86,7 @@ def department_update(
             ("contact_email", contact_email),
             ("contact_phone", contact_phone),
             ("active", active),
+            ("translations", translations),
         )
         if getattr(department, field) != value
     ]
@@ -77,6 +94,7 @@ def department_update(
         return department
     department.name, department.contact_email = name, contact_email
     department.contact_phone, department.active = contact_phone, active
+    department.translations = translations
     department.save(update_fields=changed)
     audit_record(
         action=AuditAction.DEPARTMENT_UPDATE,
@@ -175,6 +193,21 @@ def user_set_password(*, actor: User | None, user: User, password: str) -> None:
     user.set_password(password)
     user.save(update_fields=["password"])
     user_password_changed(actor=actor, user=user)
+
+
+@transaction.atomic
+def user_language_set(*, actor: User | None, user: User, language: str) -> User:
+    """Store the language a person chose (a code from settings.LANGUAGES, or "" for none)."""
+    from django.conf import settings
+
+    if language and language not in dict(settings.LANGUAGES):
+        raise AccountError(_("Unknown language."))
+    user.language = language
+    user.save(update_fields=["language"])
+    audit_record(
+        action=AuditAction.USER_UPDATE, actor=actor, target=user, details={"fields": ["language"]}
+    )
+    return user
 
 
 @transaction.atomic

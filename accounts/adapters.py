@@ -7,6 +7,8 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.encoding import force_str
+from django.utils.translation import gettext
 
 from core.middleware import client_ip
 
@@ -21,6 +23,11 @@ class AccountAdapter(DefaultAccountAdapter):
         if not ip:
             raise PermissionDenied("Unable to determine the client address")
         return ip
+
+    def format_email_subject(self, subject) -> str:
+        """allauth's emails (confirm your address, reset your password) name the portal in the
+        language they are written in: "[市民服务平台] 请确认您的电子邮箱地址"."""
+        return f"[{gettext('Citizen portal')}] {force_str(subject)}"
 
     def save_user(self, request, user, form, commit=True):
         with transaction.atomic():

@@ -59,7 +59,7 @@ class UserAdmin(DjangoUserAdmin):
 class DepartmentAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "contact_email", "active"]
     search_fields = ["name", "slug"]
-    fields = ["slug", "name", "contact_email", "contact_phone", "active"]
+    fields = ["slug", "name", "translations", "contact_email", "contact_phone", "active"]
 
     def get_readonly_fields(self, request, obj=None):
         return ["slug"] if obj else []
@@ -74,6 +74,7 @@ class DepartmentAdmin(admin.ModelAdmin):
                     contact_email=obj.contact_email,
                     contact_phone=obj.contact_phone,
                     active=obj.active,
+                    translations=obj.translations,
                 )
             else:
                 created = actions.department_create(
@@ -82,6 +83,7 @@ class DepartmentAdmin(admin.ModelAdmin):
                     name=obj.name,
                     contact_email=obj.contact_email,
                     contact_phone=obj.contact_phone,
+                    translations=obj.translations,
                 )
                 obj.pk, obj.group_id = created.pk, created.group_id
         except actions.AccountError as exc:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import NamedBySlug
+from core.translations import translated
 
 from .constants import MembershipRole, Role, StaffRole
 
@@ -128,6 +129,11 @@ class Department(NamedBySlug):
         verbose_name = _("department")
         verbose_name_plural = _("departments")
         ordering = ["name"]
+
+    @property
+    def name_translated(self) -> str:
+        """The name in the active language (core.translations)."""
+        return translated(self, "name")
 
 
 class Membership(models.Model):

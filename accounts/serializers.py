@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 class MembershipOutput(serializers.Serializer):
     department = serializers.CharField(source="department.slug")
-    department_name = serializers.CharField(source="department.name")
+    department_name = serializers.CharField(source="department.name_translated")
     role = serializers.CharField()
 
 
@@ -16,7 +16,7 @@ class MeOutput(serializers.Serializer):
 
 class DepartmentOutput(serializers.Serializer):
     slug = serializers.SlugField()
-    name = serializers.CharField()
+    name = serializers.CharField(source="name_translated")
     contact_email = serializers.EmailField()
     contact_phone = serializers.CharField()
 

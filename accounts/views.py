@@ -41,3 +41,22 @@ def tokens_revoke_all(request: HttpRequest) -> HttpResponse:
     count = actions.tokens_revoke_all(actor=request.user, user=request.user, reason="owner")
     messages.success(request, _("Tokens revoked: %(count)d.") % {"count": count})
     return redirect("tokens")
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switcher (sets the language cookie and redirects to `next`); for a
+    signed-in person the choice is also stored on their account, so it follows them to another
+    browser and to the emails the portal sends them."""
+    from django.conf import settings
+    from django.views.i18n import set_language as django_set_language
+
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if (
+        request.method == "POST"
+        and request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+        and language != request.user.language
+    ):
+        actions.user_language_set(actor=request.user, user=request.user, language=language)
+    return response

@@ -32,13 +32,24 @@ class AuditEventOutput(serializers.Serializer):
     seq = serializers.IntegerField()
     at = serializers.DateTimeField()
     actor = serializers.EmailField(allow_null=True)
+    actor_name = serializers.CharField(
+        help_text="The actor's name, else email; “System” (translated) for the portal itself."
+    )
     role = serializers.CharField(allow_blank=True)
     department = serializers.CharField(allow_null=True)
+    department_name = serializers.CharField(
+        allow_null=True, help_text="The department's name in the request's language."
+    )
     action = serializers.CharField()
-    action_label = serializers.CharField()
+    action_label = serializers.CharField(help_text="The event's name in the request's language.")
     target_type = serializers.CharField(allow_blank=True)
     target = serializers.CharField(allow_blank=True)
     subject = serializers.IntegerField(allow_null=True, help_text="The citizen's user id.")
+    subject_email = serializers.EmailField(allow_null=True, help_text="The citizen's email.")
+    field_labels = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The staff labels of details.fields, in the request's language.",
+    )
     purpose = serializers.CharField(allow_blank=True)
     purpose_erased = serializers.BooleanField()
     request_id = serializers.CharField(allow_blank=True)
@@ -55,9 +66,17 @@ class DataAccessOutput(serializers.Serializer):
     staff = serializers.CharField(allow_null=True)
     staff_id = serializers.IntegerField(allow_null=True)
     department = serializers.CharField(allow_null=True)
+    department_name = serializers.CharField(
+        allow_null=True, help_text="The department's name in the request's language."
+    )
     action = serializers.CharField()
     action_label = serializers.CharField()
     fields = serializers.ListField(child=serializers.CharField())
+    field_labels = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The labels of `fields`, as the citizen's forms name them, in the request's "
+        "language.",
+    )
     purpose = serializers.CharField(allow_blank=True)
     purpose_erased = serializers.BooleanField()
     case = serializers.CharField(allow_null=True)

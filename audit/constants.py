@@ -1,6 +1,10 @@
-"""Audit action names. Each state change in the portal records exactly one of these."""
+"""Audit action names. Each state change in the portal records exactly one of these.
+
+The code (`case.create`) is what the log stores and the API filters on; people read its label
+("Case created", 案件已创建 in Chinese) through `event_name`, never the code."""
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -57,3 +61,15 @@ class AuditAction(models.TextChoices):
     MFA_CHANGE = "account.mfa_change", _("Two-factor settings changed")
     KEYS_ROTATE = "keys.rotate", _("Personal data re-encrypted under the newest key")
     APPLICATION_ERASE = "application.erase", _("Personal data of an application erased")
+    RECEIPT_ISSUE = "receipt.issue", _("Receipt issued")
+    LETTER_ISSUE = "letter.issue", _("Decision letter issued")
+    RECEIPT_VERIFY = "receipt.verify", _("Receipt or letter verified")
+
+
+def event_name(action: str) -> str:
+    """What a person reads for an audit action, in the active language: its label, or "Other
+    event" for a code no longer in `AuditAction` (old rows keep their codes)."""
+    try:
+        return str(AuditAction(action).label)
+    except ValueError:
+        return gettext("Other event")

@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from .constants import AuditAction
+from core.translations import translated
+
+from .constants import event_name
 from .models import AuditEvent
 from .purposes import PurposeReader
 from .signing import event_authentic, mac_checker
 
-_LABELS = dict(AuditAction.choices)
+# The labels of data-dictionary fields, filled by the catalog (`services.apps`), which sits
+# above this layer: labeller(keys, staff=...) -> {key: label in the active language}. Without
+# it the keys themselves are shown.
+_FIELD_LABELLER: list[Callable[..., dict[str, str]]] = []
+
+
+def set_field_labeller(labeller: Callable[..., dict[str, str]]) -> None:
+    _FIELD_LABELLER[:] = [labeller]
+
+
+def field_labels(keys: Iterable[str], *, staff: bool) -> list[str]:
+    """The labels of fields named in an event's details: staff wording for staff, the citizen's
+    for the citizen; a key the catalog does not know stays as it is."""
+    keys = [k for k in keys if isinstance(k, str)]
+    labels = _FIELD_LABELLER[0](keys, staff=staff) if _FIELD_LABELLER and keys else {}
+    return [labels.get(k) or k for k in keys]
+
+
+def person_name(user: Any) -> str | None:
+    """How a person is named on audit pages: their name, else their email; never their id."""
+    if user is None:
+        return None
+    return user.full_name or user.email
+
+
+def _system() -> str:
+    return _("System")
 
 
 def _purpose(event: AuditEvent, purposes: PurposeReader | None) -> dict[str, Any]:
@@ -34,11 +62,17 @@ def event_row(
         "actor": event.actor.email if event.actor else None,
         "role": event.actor_role,
         "department": event.actor_department.slug if event.actor_department else None,
+        "actor_name": person_name(event.actor) or _system(),
+        "department_name": translated(event.actor_department, "name")
+        if event.actor_department
+        else None,
         "action": event.action,
-        "action_label": str(_LABELS.get(event.action, event.action)),
+        "action_label": event_name(event.action),
         "target_type": event.target_type,
         "target": event.target_ref,
         "subject": event.subject_id,
+        "subject_email": event.subject.email if event.subject_id else None,
+        "field_labels": field_labels(_fields(event), staff=True),
         **_purpose(event, purposes),
         "request_id": event.request_id,
         "ip": event.ip,
@@ -56,6 +90,11 @@ def event_rows(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
     return [event_row(e, purposes, mac_ok) for e in events]
 
 
+def _fields(event: AuditEvent) -> list:
+    fields = (event.details or {}).get("fields", [])
+    return fields if isinstance(fields, list) else []
+
+
 def access_rows(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
     events = list(events)
     purposes = PurposeReader().prefetch(events)
@@ -63,16 +102,21 @@ def access_rows(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
 
 
 def access_row(event: AuditEvent, purposes: PurposeReader | None = None) -> dict[str, Any]:
-    """What a citizen sees of a read of their data: who (staff name or id), where, what, why."""
+    """What a citizen sees of a read of their data: who (staff name or email), which department
+    (its name in the citizen's language), which facts (their labels, as the citizen's forms
+    name them), why."""
     actor = event.actor
+    department = translated(event.actor_department, "name") if event.actor_department else None
     return {
         "at": event.occurred_at,
-        "staff": (actor.full_name or f"staff #{actor.pk}") if actor else None,
+        "staff": person_name(actor),
         "staff_id": actor.pk if actor else None,
-        "department": event.actor_department.name if event.actor_department else None,
+        "department": department,
+        "department_name": department,
         "action": event.action,
-        "action_label": str(_LABELS.get(event.action, event.action)),
+        "action_label": event_name(event.action),
         "fields": event.details.get("fields", []),
+        "field_labels": field_labels(_fields(event), staff=False),
         **_purpose(event, purposes),
         "case": event.target_ref if event.target_type == "workflows.case" else None,
     }

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from core.spreadsheet import csv_writer
 
@@ -35,6 +36,12 @@ CSV_COLUMNS = [
     "details",
     "sealed",
     "authentic",
+    # For people reading the file: names, not codes or ids.
+    "actor_name",
+    "department_name",
+    "action_label",
+    "subject_email",
+    "field_labels",
 ]
 
 
@@ -107,12 +114,17 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     actions.audit_export_record(actor=request.user, filters=raw, rows=events.count())
     writer = csv_writer(_Echo())  # cells that a spreadsheet would evaluate are neutralised
     purposes = PurposeReader()  # each data key is read once for the whole export
+    language = translation.get_language()  # names in the asker's language, however it streams
 
     def rows():
         yield writer.writerow(CSV_COLUMNS)
-        for event in events.iterator(chunk_size=2000):
-            row = presenters.event_row(event, purposes)
-            yield writer.writerow([row[c] for c in CSV_COLUMNS])
+        with translation.override(language):
+            for event in events.iterator(chunk_size=2000):
+                row = presenters.event_row(event, purposes)
+                row["field_labels"] = ", ".join(row["field_labels"])
+                # The city's time with its offset (2026-12-02T14:30:00+08:00), as on the pages.
+                row["at"] = timezone.localtime(row["at"]).isoformat()
+                yield writer.writerow([row[c] for c in CSV_COLUMNS])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit-events.csv"'

@@ -3,6 +3,7 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import errors
@@ -14,7 +15,9 @@ from . import health
 
 # The admin signs in through allauth (same rate limits, and MFA once staff must use it).
 admin.site.login = secure_admin_login(admin.site.login)
-admin.site.site_header = "Citizen portal administration"
+admin.site.site_header = _("Citizen portal administration")
+admin.site.site_title = _("Citizen portal")
+admin.site.index_title = _("Administration")
 
 api_v1 = [
     path("", include("accounts.api_urls")),
@@ -31,10 +34,10 @@ urlpatterns = [
     path("", include((services_urls.urlpatterns + workflows_urls.citizen_urlpatterns, "services"))),
     path("", include("workflows.urls")),
     path("", include("audit.urls")),
+    path("", include("receipts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

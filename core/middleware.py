@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
 from .context import bind_context, bind_user, clean_request_id, reset_context
 
@@ -69,4 +70,26 @@ class RejectNulMiddleware:
             from core.errors import bad_request
 
             return bad_request(request)
+        return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """After authentication: a signed-in person's stored language (`User.language`) applies when
+    this browser holds no explicit choice (the switcher's cookie).
+
+    Django's LocaleMiddleware runs before authentication and has already chosen from the cookie,
+    then Accept-Language, then LANGUAGE_CODE; this middleware puts the stored choice between the
+    cookie and Accept-Language. API requests authenticated by a token are not seen here (DRF
+    authenticates inside the view): they answer in the language of their Accept-Language."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+            user = getattr(request, "user", None)
+            stored = getattr(user, "language", "") if user is not None else ""
+            if stored and user.is_authenticated and stored in dict(settings.LANGUAGES):
+                translation.activate(stored)
+                request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)

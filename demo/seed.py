@@ -18,6 +18,7 @@ def seed_catalog() -> int:
     for spec in FIELDS:
         attrs = {k: v for k, v in spec.items() if k != "key"}
         attrs.setdefault("help_text", "")
+        attrs.setdefault("staff_label", "")
         attrs.setdefault("translations", {})
         attrs.setdefault("choices", [])
         attrs.setdefault("validation", {})
@@ -33,6 +34,12 @@ def seed_catalog() -> int:
                 description=spec["description"],
                 kind=ServiceKind.LIFE_EVENT,
                 keywords=spec["keywords"],
+                translations=spec.get("translations", {}),
+            )
+            changes += 1
+        elif service.translations != spec.get("translations", {}):
+            actions.service_update(
+                actor=None, service=service, translations=spec.get("translations", {})
             )
             changes += 1
         published = service.versions.filter(status=VersionStatus.PUBLISHED).first()

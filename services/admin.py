@@ -83,6 +83,7 @@ class ServiceAdmin(admin.ModelAdmin):
                     description=obj.description,
                     kind=obj.kind,
                     keywords=obj.keywords,
+                    translations=obj.translations,
                 )
                 obj.pk = created.pk
         except actions.ServiceError as exc:

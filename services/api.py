@@ -57,9 +57,11 @@ def detail_data(
     # Cases (and so questions) exist only once the engine has routed a submitted application.
     draft = application.status == ApplicationStatus.DRAFT
     cases, questions = ([], []) if draft else hooks.parts_of(application)
+    receipt_url, letters = hooks.documents_of(application, cases)
     return {
         **_list_data(application, versions),
         "withdrawn_at": application.withdrawn_at,
+        "receipt_url": receipt_url,
         "answers": selectors.application_answers(application),
         "form": catalog.current().schema(versions),
         "attachments": []
@@ -69,10 +71,13 @@ def detail_data(
             {
                 "reference": c.reference,
                 "department": c.department.slug,
+                "department_name": c.department.name_translated,
                 "service": c.version.service.slug,
                 "step": c.step,
+                "step_name": c.step_name_translated,
                 "status": c.status,
                 "due_at": c.due_at,
+                "letter_url": letters.get(c.reference),
             }
             for c in cases
         ],
@@ -80,6 +85,7 @@ def detail_data(
             {
                 "case": r.case.reference,
                 "department": r.case.department.slug,
+                "department_name": r.case.department.name_translated,
                 "message": r.message_plain,
                 "asked_at": r.asked_at,
                 "fields": r.case.fields,

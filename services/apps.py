@@ -7,10 +7,15 @@ class ServicesConfig(AppConfig):
     verbose_name = _("Catalog and applications")
 
     def ready(self) -> None:
+        from audit import presenters
         from privacy import rotation
 
         from .actions import rotate_attachments_batch
         from .models import Application, Attachment, CitizenProfile
+        from .selectors import field_labels
+
+        # Audit pages name the fields an event read by their labels, not their keys.
+        presenters.set_field_labeller(field_labels)
 
         rotation.register_json(
             "application",

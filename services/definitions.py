@@ -11,6 +11,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from core.translations import problems as translation_problems
+
 from .constants import RejectEffect
 from .fields import kind_for
 
@@ -23,6 +25,7 @@ STEP_KEYS = {
     "sla_days",
     "on_reject",
     "name",
+    "translations",
 }
 
 
@@ -154,6 +157,7 @@ def validate_workflow(
                 _("%(where)s: on_reject is one of %(values)s.")
                 % {"where": where, "values": ", ".join(RejectEffect.values)}
             )
+        errors += translation_problems(step.get("translations"), attrs=["name"], where=where)
         errors += _check_condition(step.get("condition"), asked, where)
     known = set(ids)
     edges: dict[str, list[str]] = {}

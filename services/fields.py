@@ -28,19 +28,25 @@ from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from jsonschema import FormatChecker
+
+from core.translations import translated
 
 from .constants import FieldType
 from .validators import (
     is_valid_mainland_mobile,
     is_valid_national_id,
     mask_value,
+    mobile_problem,
+    national_id_problem,
     normalise_phone,
 )
 
 FILE_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
 EXAMPLE_FILE_TOKEN = "Qm9vdHN0cmFwVG9rZW4x"  # noqa: S105  (an example, not a secret)
+# The mask of a value that must not be guessed from what is left of it (a choice, yes or no).
+HIDDEN = "•••"
 YES_NO = [("yes", gettext_lazy("Yes")), ("no", gettext_lazy("No"))]
 
 # The JSON Schema formats of the kinds (a kind with a `format` adds its check when registered).
@@ -98,6 +104,12 @@ class FieldKind:
         return schema
 
     # --- Validation -------------------------------------------------------------------------
+
+    def invalid_value_message(self, value: Any) -> str:
+        """The message of a value of the wrong type, format, pattern or choice: what is wrong
+        with this value and how to put it right (`invalid_message` when nothing more precise
+        can be said). The pages, the API and JSON Schema validation all show it."""
+        return str(self.invalid_message)
 
     def valid_format(self, value: str) -> bool:
         """Whether a string has the kind's `format` (only called when `format` is set)."""
@@ -162,7 +174,7 @@ class FieldKind:
         if value is None or value == "":
             return ""
         if not isinstance(value, str):
-            return "•••"
+            return HIDDEN
         return self.mask_text(value)
 
     def mask_text(self, value: str) -> str:
@@ -251,6 +263,11 @@ class DateKind(FieldKind):
             return False
         return len(value) == 10
 
+    def invalid_value_message(self, value: Any) -> str:
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return _("This date does not exist: check the day and the month.")
+        return _("Enter the date as year-month-day, like 2026-03-04.")
+
     def value_error(self, definition: Any, value: Any, today: dt.date) -> str | None:
         rules = definition.validation or {}
         if not isinstance(value, str):
@@ -308,6 +325,21 @@ class PhoneKind(FieldKind):
     def valid_format(self, value: str) -> bool:
         return is_valid_mainland_mobile(value)
 
+    def invalid_value_message(self, value: Any) -> str:
+        problem = mobile_problem(value) if isinstance(value, str) else "characters"
+        if problem == "characters":
+            return _("Enter the mobile phone number in digits only, like 13812345678.")
+        if problem == "length":
+            digits = value.removeprefix("+86")
+            return ngettext(
+                "The mobile phone number has %(n)d digit; it needs 11, like 13812345678.",
+                "The mobile phone number has %(n)d digits; it needs 11, like 13812345678.",
+                len(digits),
+            ) % {"n": len(digits)}
+        if problem == "prefix":
+            return _("A mobile phone number starts with 13 to 19: check the number.")
+        return str(self.invalid_message)
+
     def form_field(self, definition: Any, **common: Any) -> forms.Field:
         return forms.CharField(
             widget=forms.TextInput(
@@ -337,6 +369,32 @@ class NationalIdKind(FieldKind):
     def valid_format(self, value: str) -> bool:
         return is_valid_national_id(value)
 
+    def invalid_value_message(self, value: Any) -> str:
+        problem = national_id_problem(value) if isinstance(value, str) else "characters"
+        if problem in ("too_short", "too_long"):
+            n = len(value.strip())
+            if problem == "too_short":
+                text = ngettext(
+                    "The ID number is too short: it has %(n)d character; it needs 18.",
+                    "The ID number is too short: it has %(n)d characters; it needs 18.",
+                    n,
+                )
+            else:
+                text = _("The ID number is too long: it has %(n)d characters; it needs 18.")
+            return text % {"n": n}
+        messages = {
+            "characters": _("Enter the ID number in digits; only the last character may be X."),
+            "lowercase_x": _("Write the last character of the ID number as a capital X."),
+            "province": _(
+                "The first 2 digits of the ID number are not a region code: check the number."
+            ),
+            "birth_date": _(
+                "Digits 7 to 14 of the ID number are not a real date of birth: check the number."
+            ),
+            "check": _("The last character of the ID number does not match; check the number."),
+        }
+        return str(messages.get(problem, self.invalid_message))
+
     def form_field(self, definition: Any, **common: Any) -> forms.Field:
         return forms.CharField(
             widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}), **common
@@ -359,7 +417,7 @@ class EnumKind(FieldKind):
         return {
             "type": "string",
             "enum": [c["value"] for c in definition.choices],
-            "x-enum-labels": {c["value"]: c["label"] for c in definition.choices},
+            "x-enum-labels": {c["value"]: translated(c, "label") for c in definition.choices},
         }
 
     def condition_error(self, definition: Any, value: Any, *, where: str, key: str) -> str | None:
@@ -372,14 +430,20 @@ class EnumKind(FieldKind):
         }
 
     def form_field(self, definition: Any, **common: Any) -> forms.Field:
-        choices = [(c["value"], c["label"]) for c in definition.choices]
+        choices = [(c["value"], translated(c, "label")) for c in definition.choices]
         widget = forms.RadioSelect if len(choices) <= 4 else forms.Select
         if widget is forms.Select:
             choices = [("", gettext_lazy("Choose…")), *choices]
         return forms.ChoiceField(choices=choices, widget=widget, **common)
 
     def display(self, value: Any, definition: Any, *, attachment: Any = None) -> str:
-        return {c["value"]: c["label"] for c in definition.choices}.get(value, value or "")
+        labels = {c["value"]: translated(c, "label") for c in definition.choices}
+        return labels.get(value, value or "")
+
+    def mask(self, value: Any) -> str:
+        # One of a few known values: any letter left visible, or the length, gives it away
+        # (f****e is "female"), so nothing of it is shown.
+        return "" if value is None or value == "" else HIDDEN
 
 
 @register
@@ -413,6 +477,9 @@ class BooleanKind(FieldKind):
         if isinstance(value, bool):
             return _("Yes") if value else _("No")
         return super().display(value, definition)
+
+    def mask(self, value: Any) -> str:
+        return "" if value is None or value == "" else HIDDEN  # yes or no: hide it whole
 
 
 @register

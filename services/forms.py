@@ -14,6 +14,12 @@ from django.utils.translation import gettext_lazy as _
 from .fields import kind_for
 from .schema import MergedField
 
+COMPLETED_FIELD = "section_completed"
+COMPLETED_CHOICES = [
+    ("yes", _("Yes, I have completed this section")),
+    ("no", _("No, I will come back to it later")),
+]
+
 
 def html_name(key: str) -> str:
     return key.replace(".", "__")
@@ -38,6 +44,8 @@ class SectionForm(forms.Form):
         fields: list[MergedField],
         required: set[str],
         values: dict[str, Any],
+        ask_completed: bool = False,
+        completed: bool = False,
         **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
@@ -49,6 +57,20 @@ class SectionForm(forms.Form):
             initial = kind_for(merged.definition.type).form_initial(values.get(merged.key))
             if initial is not None:
                 self.initial[name] = initial
+        if ask_completed:
+            # The task list's question at the end of a section (not an answer of the form).
+            self.fields[COMPLETED_FIELD] = forms.ChoiceField(
+                label=_("Have you completed this section?"),
+                choices=COMPLETED_CHOICES,
+                widget=forms.RadioSelect,
+                required=False,
+            )
+            self.fields[COMPLETED_FIELD].is_required_answer = True
+            self.initial[COMPLETED_FIELD] = "yes" if completed else None
+
+    def completed(self) -> bool:
+        """The answer to "Have you completed this section?" (no answer: not yet)."""
+        return self.cleaned_data.get(COMPLETED_FIELD) == "yes"
 
     def answers(self) -> dict[str, Any]:
         """The submitted values as JSON values; an empty input means "no answer" (None)."""

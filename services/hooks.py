@@ -2,7 +2,8 @@
 
 The workflow engine registers, when it is ready: the function that wakes the router after an
 application is submitted or withdrawn; what must be erased with an application (its cases'
-free text); and where each department's part stands, for the application's page and API.
+free text); where each department's part stands, for the application's page and API; and
+where the application's receipt and decision letters are (the receipts app).
 Without an engine (a deployment of the catalog alone) a submission is simply recorded: its
 `routing_requested_at` waits for the sweeper.
 """
@@ -21,6 +22,9 @@ logger = logging.getLogger(__name__)
 _router: Callable[[int], None] | None = None
 _erasers: list[Callable[[Application], int]] = []
 _parts: Callable[[Application], tuple[list, list]] | None = None
+# (receipt address or None, {case reference: decision letter address}) of an application.
+Documents = tuple[str | None, dict[str, str]]
+_documents: Callable[[Application, list], Documents] | None = None
 
 
 def set_router(wake: Callable[[int], None]) -> None:
@@ -57,3 +61,15 @@ def set_parts(parts: Callable[[Application], tuple[list, list]]) -> None:
 def parts_of(application: Application) -> tuple[list, list]:
     """(cases, open information requests) of an application; none before routing."""
     return _parts(application) if _parts is not None else ([], [])
+
+
+def set_documents(documents: Callable[[Application, list], Documents]) -> None:
+    """`documents(application, cases)` gives the address of the application's receipt (None
+    while there is none, as for a draft) and of each decided case's letter, by case reference."""
+    global _documents
+    _documents = documents
+
+
+def documents_of(application: Application, cases: list) -> Documents:
+    """(receipt address or None, {case reference: decision letter address})."""
+    return _documents(application, cases) if _documents is not None else (None, {})

@@ -10,11 +10,11 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from core.models import NamedBySlug
+from core.translations import translated
 from privacy.freetext import open_text
 
 from .constants import (
@@ -30,13 +30,6 @@ FIELD_KEY_VALIDATOR = RegexValidator(
     r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$",
     _("Use lower-case words joined by dots, e.g. applicant.national_id."),
 )
-
-
-def _translated(obj: models.Model, attr: str) -> str:
-    """The value of `attr` in the active language, from `translations`, else the default."""
-    language = (get_language() or "").lower()
-    value = (obj.translations or {}).get(language, {}).get(attr)
-    return value or getattr(obj, attr)
 
 
 class FieldDefinition(models.Model):
@@ -100,11 +93,27 @@ class FieldDefinition(models.Model):
 
     @property
     def label_translated(self) -> str:
-        return _translated(self, "label")
+        """The citizen's label in the active language (core.translations)."""
+        return translated(self, "label")
 
     @property
     def help_text_translated(self) -> str:
-        return _translated(self, "help_text")
+        return translated(self, "help_text")
+
+    @property
+    def staff_label_translated(self) -> str:
+        """The label staff read in the active language: the staff label of that language, else
+        the base staff label, else the citizen's label (a field without a staff label)."""
+        own = translated(self, "staff_label", any_language=False)
+        return own or self.label_translated
+
+    def choice_label(self, value: object) -> str:
+        """The label of one choice of an enum field in the active language (the value itself
+        when it is not a choice)."""
+        for choice in self.choices or []:
+            if choice.get("value") == value:
+                return translated(choice, "label")
+        return "" if value is None else str(value)
 
 
 class Service(NamedBySlug):
@@ -126,11 +135,11 @@ class Service(NamedBySlug):
 
     @property
     def name_translated(self) -> str:
-        return _translated(self, "name")
+        return translated(self, "name")
 
     @property
     def description_translated(self) -> str:
-        return _translated(self, "description")
+        return translated(self, "description")
 
 
 class ServiceVersion(models.Model):

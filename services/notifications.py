@@ -9,6 +9,8 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from core.i18n import language_for
+
 from .models import Application
 
 logger = logging.getLogger(__name__)
@@ -23,7 +25,8 @@ def application_submitted(*, application_id: int) -> None:
     )
     if application is None or application.submitted_at is None:
         return
-    with translation.override(settings.LANGUAGE_CODE):
+    # In the citizen's language (their choice, else the portal's default), whoever sends it.
+    with translation.override(language_for(application.citizen)):
         context = {
             "application": application,
             "services": [v.service.name_translated for v in application.versions.all()],

@@ -182,7 +182,7 @@ def form_schema(
 def _message(definition: Any, error: Any) -> str:
     validator = error.validator
     if validator in ("type", "format", "pattern", "enum", "const"):
-        return str(kind_for(definition.type).invalid_message)
+        return kind_for(definition.type).invalid_value_message(error.instance)
     if validator == "minLength":
         return _("Enter at least %(n)d characters.") % {"n": error.validator_value}
     if validator == "maxLength":

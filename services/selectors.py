@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import Department, User
 from audit.presenters import access_rows
 from audit.selectors import authentic, data_access_for_citizen
 from core.errors import InvalidInput
+from core.translations import all_values
 from privacy import crypto
 
 from . import catalog
@@ -39,21 +41,58 @@ def dictionary() -> dict[str, FieldDefinition]:
     return catalog.current().dictionary()
 
 
+# What separates the words of a search: spaces and punctuation, Chinese full-width included.
+_SEPARATORS = re.compile(r"[\s,.;:!?/()\"'，。、；：！？（）“”‘’《》]+")  # noqa: RUF001
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_SEARCHED = ("name", "description", "keywords")
+
+
+def search_terms(query: str) -> list[str]:
+    """The words of a search, case-folded, each once."""
+    return list(dict.fromkeys(t for t in _SEPARATORS.split(query.casefold()) if t))
+
+
+def _matches(row: Any, terms: list[str]) -> bool:
+    """Whether a service matches every word, in any language whatever the reader's. Chinese is
+    written without spaces, so a Chinese keyword inside a word also matches it: 我要搬家 finds
+    the service whose keywords hold 搬家."""
+    texts = all_values(row, _SEARCHED)
+    haystack = " ".join(texts).casefold()
+    keywords = [
+        k
+        for text in all_values(row, ("keywords",))
+        for k in search_terms(text)
+        if len(k) >= 2 and _CJK.search(k)
+    ]
+    return all(term in haystack or any(k in term for k in keywords) for term in terms)
+
+
+def field_labels(keys: Iterable[str], *, staff: bool) -> dict[str, str]:
+    """{key: label in the active language} of the dictionary's fields among `keys`: the staff
+    label for staff (the citizen's where a field has none), the citizen's label otherwise."""
+    catalogue = dictionary()
+    return {
+        key: (d.staff_label_translated if staff else d.label_translated)
+        for key in keys
+        if (d := catalogue.get(key)) is not None
+    }
+
+
 def services_published(*, query: str = "") -> QuerySet[Service]:
-    """Active services that have a published version, with that version prefetched."""
+    """Active services that have a published version, with that version prefetched; `query`
+    keeps those matching each of its words in their name, description or keywords, in any of
+    their languages (a catalog holds tens of services, so the words are matched here, on the
+    cached catalog)."""
     published = ServiceVersion.objects.filter(status=VersionStatus.PUBLISHED)
-    services = (
-        Service.objects.filter(active=True, versions__status=VersionStatus.PUBLISHED)
-        .prefetch_related(Prefetch("versions", queryset=published, to_attr="published_versions"))
-        .order_by("kind", "name")
-    )
-    query = query.strip()
-    if query:
-        services = services.filter(
-            Q(name__icontains=query)
-            | Q(description__icontains=query)
-            | Q(keywords__icontains=query)
-        )
+    available = Service.objects.filter(active=True, versions__status=VersionStatus.PUBLISHED)
+    services = available.prefetch_related(
+        Prefetch("versions", queryset=published, to_attr="published_versions")
+    ).order_by("kind", "name")
+    terms = search_terms(query)
+    if terms:
+        # The texts come from the process's catalog cache (no query once it is warm).
+        candidates = (v.service for v in catalog.current().published().values())
+        services = services.filter(pk__in=[c.pk for c in candidates if _matches(c, terms)])
     return services.distinct()
 
 
@@ -164,6 +203,13 @@ def attachment_content(attachment: Attachment) -> bytes:
     if not attachment.key_id:
         return stored
     return crypto.decrypt_file(stored, aad=attachment.aad)
+
+
+def department_names() -> dict[str, str]:
+    """{slug: name in the active language} of every department."""
+    return {
+        d.slug: d.name_translated for d in Department.objects.only("slug", "name", "translations")
+    }
 
 
 def version_departments(version: ServiceVersion) -> list[str]:

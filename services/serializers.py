@@ -29,10 +29,15 @@ class AnswersInput(StrictInput):
 class CaseSummaryOutput(serializers.Serializer):
     reference = serializers.CharField()
     department = serializers.CharField()
+    department_name = serializers.CharField(help_text="In the request's language.")
     service = serializers.CharField()
     step = serializers.CharField()
+    step_name = serializers.CharField(help_text="In the request's language.")
     status = serializers.CharField()
     due_at = serializers.DateTimeField(allow_null=True)
+    letter_url = serializers.CharField(
+        allow_null=True, help_text="The decision letter (PDF) once the department decided."
+    )
 
 
 class ApplicationListOutput(serializers.Serializer):
@@ -52,6 +57,9 @@ class ApplicationDetailOutput(ApplicationListOutput):
     cases = CaseSummaryOutput(many=True)
     information_requests = serializers.ListField(child=serializers.DictField())
     withdrawn_at = serializers.DateTimeField(allow_null=True)
+    receipt_url = serializers.CharField(
+        allow_null=True, help_text="The receipt (PDF) of a submitted application; null for a draft."
+    )
 
 
 class StatusOutput(serializers.Serializer):

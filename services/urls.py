@@ -20,8 +20,19 @@ urlpatterns = [
         views.application_page,
         name="application-page",
     ),
+    path("applications/<str:reference>/tasks/", views.application_tasks, name="application-tasks"),
     path(
         "applications/<str:reference>/review/", views.application_review, name="application-review"
+    ),
+    path(
+        "applications/<str:reference>/confirmation/",
+        views.application_confirmation,
+        name="application-confirmation",
+    ),
+    path(
+        "applications/<str:reference>/answers/",
+        views.application_submitted_answers,
+        name="application-answers",
     ),
     path(
         "applications/<str:reference>/withdraw/",

@@ -74,6 +74,46 @@ def is_valid_national_id(value: str, *, today: datetime.date | None = None) -> b
     return national_id_check_char(value[:17]) == value[17]
 
 
+def national_id_problem(value: str, *, today: datetime.date | None = None) -> str | None:
+    """What is wrong with an identity number, or None when it is valid: "too_short",
+    "too_long", "characters" (other than 17 digits and a digit or X), "lowercase_x",
+    "province", "birth_date" or "check" (the check character does not match)."""
+    if not isinstance(value, str):
+        return "characters"
+    value = value.strip()
+    if len(value) < 18:
+        return "too_short" if _DIGITS_RE.fullmatch(value.rstrip("Xx") or "0") else "characters"
+    if len(value) > 18:
+        return "too_long" if _DIGITS_RE.fullmatch(value.rstrip("Xx")) else "characters"
+    if not _ID_RE.fullmatch(value.upper()):
+        return "characters"
+    if value.endswith("x"):
+        return "lowercase_x"
+    if int(value[:2]) not in _PROVINCES:
+        return "province"
+    birth = _parse_birth(value[6:14])
+    if birth is None or not _EARLIEST_BIRTH <= birth <= (today or _today()):
+        return "birth_date"
+    if national_id_check_char(value[:17]) != value[17]:
+        return "check"
+    return None
+
+
+def mobile_problem(value: str) -> str | None:
+    """What is wrong with a (normalised) mainland mobile number, or None when it is valid:
+    "characters" (not digits), "length" (not 11 digits) or "prefix" (not 13 to 19)."""
+    if not isinstance(value, str):
+        return "characters"
+    digits = value[3:] if value.startswith("+86") else value
+    if not _DIGITS_RE.fullmatch(digits):
+        return "characters"
+    if len(digits) != 11:
+        return "length"
+    if not _MOBILE_RE.fullmatch(digits):
+        return "prefix"
+    return None
+
+
 def national_id_birth_date(value: str) -> datetime.date | None:
     """The birth date encoded in a valid identity number, or None when the number is invalid."""
     if not is_valid_national_id(value):

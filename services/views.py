@@ -1,7 +1,11 @@
 """The citizen's pages: catalog, the form page by page, check answers, submit, follow, profile.
 
 Every page works without JavaScript. Views parse input, get objects through selectors (a
-missing or foreign application is a 404) and call one action.
+missing or foreign application is a 404) and call one action. The rules of the task list and
+of the pages' order are in `services.tasklist` (docs/journeys.md).
+
+Over 400 lines because it is the citizen's whole journey, page after page (catalog, form, task
+list, check answers, confirmation, answers, withdraw, erase, profile); each view is short.
 """
 
 from __future__ import annotations
@@ -21,12 +25,13 @@ from accounts.constants import Role
 from accounts.selectors import memberships_for_user
 from core.pages import attempt, attempt_in_form, outcome
 
-from . import actions, hooks, selectors
+from . import actions, hooks, masking, selectors, tasklist
+from .answers import is_sealed_field
 from .constants import ApplicationStatus
 from .fields import kind_for
 from .forms import SectionForm, ServiceChoiceForm, html_name
 from .models import Application
-from .schema import MergedField, applicable_keys, required_keys
+from .schema import MergedField, required_keys
 
 _HOME_TEMPLATES = {
     Role.CITIZEN: "accounts/home_citizen.html",
@@ -54,18 +59,10 @@ def own_application(request: HttpRequest, reference: str) -> Application:
     return application
 
 
-def _sections(
-    fields: list[MergedField], answers: dict[str, Any]
-) -> list[tuple[str, str, list[MergedField]]]:
-    """Pages in order of first appearance: (section, title, the fields that apply now)."""
-    applies = applicable_keys(fields, answers)
-    pages: dict[str, tuple[str, list[MergedField]]] = {}
-    for merged in fields:
-        if not applies[merged.key]:
-            continue
-        section = merged.definition.section
-        pages.setdefault(section, (merged.definition.section_title, []))[1].append(merged)
-    return [(section, title, items) for section, (title, items) in pages.items()]
+def _return_to_review(request: HttpRequest) -> bool:
+    """Whether the page was opened from "Check your answers" ("Change"): only that one value
+    of `return` is honoured, so the parameter can never send the citizen elsewhere."""
+    return request.GET.get("return") == "review"
 
 
 @require_http_methods(["GET", "POST"])
@@ -90,7 +87,11 @@ def catalog(request: HttpRequest) -> HttpResponse:
                 return redirect(
                     "services:application-first-page", reference=created.value.reference
                 )
-    departments = {s.slug: selectors.version_departments(s.published_versions[0]) for s in services}
+    names = selectors.department_names()
+    departments = {
+        s.slug: [names.get(d, d) for d in selectors.version_departments(s.published_versions[0])]
+        for s in services
+    }
     return render(
         request,
         "services/catalog.html",
@@ -100,36 +101,73 @@ def catalog(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def application_first_page(request: HttpRequest, reference: str) -> HttpResponse:
+    """Where a draft resumes: the task list of a long application, else its first page."""
     application = own_application(request, reference)
     fields = selectors.application_form(application)
-    pages = _sections(fields, selectors.application_answers(application))
-    return redirect("services:application-page", reference=reference, section=pages[0][0])
+    if tasklist.uses_task_list(fields):
+        return redirect("services:application-tasks", reference=reference)
+    pages = tasklist.pages(fields, selectors.application_answers(application))
+    return redirect("services:application-page", reference=reference, section=pages[0].key)
+
+
+@login_required
+def application_tasks(request: HttpRequest, reference: str) -> HttpResponse:
+    """The task list: each section with its status, then "Check your answers"."""
+    application = own_application(request, reference)
+    if application.status != ApplicationStatus.DRAFT:
+        return redirect("services:application-detail", reference=reference)
+    fields = selectors.application_form(application)
+    if not tasklist.uses_task_list(fields):
+        return redirect("services:application-first-page", reference=reference)
+    answers = selectors.application_answers(application)
+    sections = tasklist.sections(fields, answers, application.sections_done or [])
+    return render(
+        request,
+        "services/application_tasks.html",
+        {
+            "application": application,
+            "sections": sections,
+            "completed": sum(1 for s in sections if s.status == tasklist.COMPLETED),
+            "review_status": tasklist.review_status(sections),
+            "review_label": tasklist.STATUS_LABELS[tasklist.review_status(sections)],
+        },
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_page(request: HttpRequest, reference: str, section: str) -> HttpResponse:
-    """One page of the form. Saving keeps a draft; conditional questions appear once they apply."""
+    """One page of the form. Saving keeps a draft; conditional questions appear once they apply.
+
+    On a long application the page ends with "Have you completed this section?" and leads back
+    to the task list; opened from "Check your answers" (`?return=review`) it leads back there.
+    """
     application = own_application(request, reference)
     if application.status != ApplicationStatus.DRAFT:
         return redirect("services:application-detail", reference=reference)
     fields = selectors.application_form(application)
     answers = selectors.application_answers(application)
-    pages = _sections(fields, answers)
-    index = next((i for i, page in enumerate(pages) if page[0] == section), None)
+    all_sections = tasklist.sections(fields, answers, application.sections_done or [])
+    index = next((i for i, s in enumerate(all_sections) if s.key == section and s.fields), None)
     if index is None:
         raise Http404
-    _section, title, page_fields = pages[index]
-    required = required_keys(fields, answers)
+    page = all_sections[index]
+    with_tasks = tasklist.uses_task_list(fields)
+    to_review = _return_to_review(request)
     posted = request.method == "POST"  # an empty POST (nothing ticked) is still a submission
     form = SectionForm(
         request.POST if posted else None,
         request.FILES if posted else None,
-        fields=page_fields,
-        required=required,
+        fields=page.fields,
+        required=required_keys(fields, answers),
         values=answers,
+        ask_completed=with_tasks and not to_review,
+        completed=page.status == tasklist.COMPLETED,
     )
-    if request.method == "POST" and form.is_valid():
+    here = reverse("services:application-page", args=[reference, section])
+    if to_review:
+        here += "?return=review"
+    if posted and form.is_valid():
         saved = attempt_in_form(
             form,
             lambda: actions.application_page_save(
@@ -137,66 +175,97 @@ def application_page(request: HttpRequest, reference: str, section: str) -> Http
                 actor=request.user,
                 uploads=form.uploads(),
                 answers=form.answers(),
+                section=section,
+                completed=form.completed() if with_tasks and not to_review else None,
             ),
         )
         if saved.done:
-            application = saved.value
-            if "save_draft" in request.POST:
-                messages.success(
-                    request, _("Your answers are saved. You can come back to them at any time.")
-                )
-                return redirect("home")
-            new_answers = selectors.application_answers(application)
-            new_pages = _sections(fields, new_answers)
-            shown = {f.key for f in page_fields}
-            now = next((p[2] for p in new_pages if p[0] == section), [])
-            if {f.key for f in now} - shown:
-                # An answer on this page made another question on it apply: ask it now.
-                messages.info(
-                    request,
-                    _("Your answers are saved. Please answer the new question on this page."),
-                )
-                return redirect("services:application-page", reference=reference, section=section)
-            following = [p[0] for p in new_pages]
-            position = following.index(section) if section in following else -1
-            if 0 <= position < len(following) - 1:
-                return redirect(
-                    "services:application-page",
-                    reference=reference,
-                    section=following[position + 1],
-                )
-            return redirect("services:application-review", reference=reference)
+            return _after_save(request, saved.value, fields, page, here, with_tasks, to_review)
     attachments = {a.field_key: a for a in application.attachments.all()}
+    if to_review:
+        back = reverse("services:application-review", args=[reference])
+    elif with_tasks:
+        back = reverse("services:application-tasks", args=[reference])
+    else:
+        back = reverse("services:application-page", args=[reference, all_sections[index - 1].key])
+        back = back if index > 0 else None
     return render(
         request,
         "services/application_page.html",
         {
             "application": application,
             "form": form,
-            "title": title,
+            "title": page.title,
             "step": index + 1,
-            "steps": len(pages),
-            "previous": pages[index - 1][0] if index > 0 else None,
+            "steps": len(all_sections),
+            "back": back,
             "attachments": {html_name(k): v for k, v in attachments.items()},
-            "has_files": any(kind_for(f.definition.type).is_file for f in page_fields),
+            "has_files": any(kind_for(f.definition.type).is_file for f in page.fields),
         },
     )
 
 
-def _review_rows(
-    fields: list[MergedField], answers: dict[str, Any], attachments: dict[str, Any]
+def _after_save(
+    request: HttpRequest,
+    application: Application,
+    fields: list[MergedField],
+    page: tasklist.Section,
+    here: str,
+    with_tasks: bool,
+    to_review: bool,
+) -> HttpResponse:
+    """Where a saved page leads: this page again when a new question of it now applies, else
+    check answers (a "Change"), the task list (a long application) or the next page."""
+    reference = application.reference
+    if "save_draft" in request.POST:
+        messages.success(
+            request, _("Your answers are saved. You can come back to them at any time.")
+        )
+        return redirect("home")
+    new_pages = tasklist.pages(fields, selectors.application_answers(application))
+    now = next((p.fields for p in new_pages if p.key == page.key), [])
+    if {f.key for f in now} - {f.key for f in page.fields}:
+        # An answer on this page made another question on it apply: ask it now.
+        messages.info(
+            request, _("Your answers are saved. Please answer the new question on this page.")
+        )
+        return redirect(here)
+    if to_review:
+        return redirect("services:application-review", reference=reference)
+    if with_tasks:
+        return redirect("services:application-tasks", reference=reference)
+    following = [p.key for p in new_pages]
+    position = following.index(page.key) if page.key in following else -1
+    if 0 <= position < len(following) - 1:
+        return redirect(
+            "services:application-page", reference=reference, section=following[position + 1]
+        )
+    return redirect("services:application-review", reference=reference)
+
+
+def _answer_rows(
+    fields: list[MergedField],
+    answers: dict[str, Any],
+    attachments: dict[str, Any],
+    *,
+    masked: bool = False,
 ) -> list[dict]:
-    sections = []
-    for section, title, page_fields in _sections(fields, answers):
+    """The answers by section, as the citizen reads them; `masked`: personal values masked
+    as staff see them before a reveal (the pages kept after submission)."""
+    result = []
+    for page in tasklist.pages(fields, answers):
         rows = []
-        for merged in page_fields:
+        for merged in page.fields:
             definition = merged.definition
-            shown = kind_for(definition.type).display(
-                answers.get(merged.key), definition, attachment=attachments.get(merged.key)
-            )
+            kind = kind_for(definition.type)
+            value = answers.get(merged.key)
+            if masked and value is not None and not kind.is_file and is_sealed_field(definition):
+                shown = masking.mask(definition, value)
+            else:
+                shown = kind.display(value, definition, attachment=attachments.get(merged.key))
             rows.append({"key": merged.key, "label": definition.label_translated, "value": shown})
-        sections.append({"section": section, "title": title, "rows": rows})
-    return sections
+        result.append({"section": page.key, "title": page.title, "rows": rows})
+    return result
 
 
 @login_required
@@ -212,23 +281,70 @@ def application_review(request: HttpRequest, reference: str) -> HttpResponse:
             lambda: actions.application_submit(application=application, actor=request.user)
         )
         if submitted.done:
-            return redirect("services:application-detail", reference=reference)
+            return redirect("services:application-confirmation", reference=reference)
         errors = submitted.errors
     fields = selectors.application_form(application)
     answers = selectors.application_answers(application)
     attachments = {a.field_key: a for a in application.attachments.all()}
-    sections = _review_rows(fields, answers, attachments)
     labels = {f.key: f.definition.label_translated for f in fields}
     section_of = {f.key: f.definition.section for f in fields}
     error_list = [
-        {"label": labels.get(key, ""), "message": message, "section": section_of.get(key)}
+        {
+            "label": labels.get(key, ""),
+            "message": message,
+            "section": section_of.get(key),
+            "anchor": html_name(key),
+        }
         for key, messages_ in errors.items()
         for message in messages_
     ]
     return render(
         request,
         "services/application_review.html",
-        {"application": application, "sections": sections, "errors": error_list},
+        {
+            "application": application,
+            "sections": _answer_rows(fields, answers, attachments),
+            "errors": error_list,
+            "has_errors": bool(error_list),
+            "with_tasks": tasklist.uses_task_list(fields),
+        },
+    )
+
+
+def _submitted_application(request: HttpRequest, reference: str) -> Application:
+    """The owner's application once submitted (a draft has nothing submitted: 404)."""
+    application = own_application(request, reference)
+    if application.submitted_at is None:
+        raise Http404
+    return application
+
+
+@login_required
+def application_confirmation(request: HttpRequest, reference: str) -> HttpResponse:
+    """The confirmation with the reference, kept reachable from the application's page."""
+    application = _submitted_application(request, reference)
+    return render(
+        request,
+        "services/application_confirmation.html",
+        {"application": application, "versions": selectors.application_versions(application)},
+    )
+
+
+@login_required
+def application_submitted_answers(request: HttpRequest, reference: str) -> HttpResponse:
+    """What the citizen submitted (with any corrections sent since in reply to a department),
+    personal values masked as on every page kept after submission."""
+    application = _submitted_application(request, reference)
+    fields = selectors.application_form(application)
+    answers = {} if application.erased_at else selectors.application_answers(application)
+    attachments = {a.field_key: a for a in application.attachments.all()}
+    return render(
+        request,
+        "services/application_answers.html",
+        {
+            "application": application,
+            "sections": _answer_rows(fields, answers, attachments, masked=True) if answers else [],
+        },
     )
 
 
@@ -238,6 +354,9 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
     application = own_application(request, reference)
     versions = selectors.application_versions(application)
     cases, questions = hooks.parts_of(application)
+    receipt_url, letters = hooks.documents_of(application, cases)
+    for case in cases:
+        case.letter_url = letters.get(case.reference)
     return render(
         request,
         "services/application_detail.html",
@@ -246,6 +365,7 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "versions": versions,
             "cases": cases,
             "questions": questions,
+            "receipt_url": receipt_url,
             "is_draft": application.status == ApplicationStatus.DRAFT,
         },
     )
@@ -262,7 +382,15 @@ def application_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
             success=_("Your application was withdrawn."),
         )
         return redirect("services:application-detail", reference=reference)
-    return render(request, "services/application_withdraw.html", {"application": application})
+    can_withdraw = application.status not in (
+        ApplicationStatus.WITHDRAWN,
+        ApplicationStatus.COMPLETED,
+    )
+    return render(
+        request,
+        "services/application_withdraw.html",
+        {"application": application, "can_withdraw": can_withdraw},
+    )
 
 
 @login_required
@@ -318,14 +446,20 @@ def my_data(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def application_erase(request: HttpRequest, reference: str) -> HttpResponse:
+    """Erasing cannot be undone: GET asks on its own page, POST erases."""
     application = own_application(request, reference)
-    attempt(
-        request,
-        lambda: actions.application_erase(
-            application=application, actor=request.user, reason="citizen request"
-        ),
-        success=_("The personal data of this application was erased."),
+    if request.method == "POST":
+        attempt(
+            request,
+            lambda: actions.application_erase(
+                application=application, actor=request.user, reason="citizen request"
+            ),
+            success=_("The personal data of this application was erased."),
+        )
+        return redirect("services:application-detail", reference=reference)
+    closed = application.status in actions.CLOSED_STATES and application.erased_at is None
+    return render(
+        request, "services/application_erase.html", {"application": application, "closed": closed}
     )
-    return redirect("services:application-detail", reference=reference)

@@ -126,6 +126,10 @@ def _checkpoint_folder(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _english(settings) -> None:
+    """The suite asserts English wording: a request without Accept-Language, and a message to a
+    person who chose no language, are in English here. The product's default is Simplified
+    Chinese (config/settings/base.py); tests/test_translations.py tests it (docs/translation.md,
+    "The tests and the language")."""
     settings.LANGUAGE_CODE = "en"
 
 
@@ -179,19 +183,32 @@ def clock(monkeypatch) -> Clock:
 
 
 def _seed_catalog() -> None:
+    from django.utils import translation
+
     from accounts.actions import department_create
-    from demo.accounts import DEPARTMENTS
+    from demo.accounts import DEPARTMENT_TRANSLATIONS, DEPARTMENTS
     from demo.seed import seed_catalog
 
-    for slug, name, email in DEPARTMENTS:
-        department_create(actor=None, slug=slug, name=name, contact_email=email)
-    seed_catalog()
+    # In English, as every test reads (`_english`): the session's snapshot is taken outside any
+    # test, where the product's default language (Chinese) would name the demo staff.
+    with translation.override("en"):
+        for slug, name, email in DEPARTMENTS:
+            department_create(
+                actor=None,
+                slug=slug,
+                name=name,
+                contact_email=email,
+                translations=DEPARTMENT_TRANSLATIONS[slug],
+            )
+        seed_catalog()
 
 
 def _seed_demo() -> None:
     from django.core.management import call_command
+    from django.utils import translation
 
-    call_command("seed_demo", stdout=StringIO())
+    with translation.override("en"):  # as `_seed_catalog`
+        call_command("seed_demo", stdout=StringIO())
 
 
 def _restore(snapshot: Snapshot, seed) -> None:

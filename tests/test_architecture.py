@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("core", "privacy", "audit", "accounts", "services", "workflows", "demo")
+APPS = ("core", "privacy", "audit", "accounts", "services", "workflows", "receipts", "demo")
 
 
 def _modules():

@@ -44,7 +44,7 @@ def application_reply(request: HttpRequest, reference: str, case_reference: str)
         lambda: case_citizen_replied(
             case=case, citizen=request.user, message=request.POST.get("message", "")[:5000]
         ),
-        success=_("Your answer was sent to %(dept)s.") % {"dept": case.department.name},
+        success=_("Your answer was sent to %(dept)s.") % {"dept": case.department.name_translated},
     )
     return redirect("services:application-detail", reference=reference)
 

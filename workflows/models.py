@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from core.translations import translated
 from privacy.freetext import open_text
 
 from .constants import ACTIVE_CASE_STATES, CaseStatus
@@ -103,6 +104,23 @@ class Case(models.Model):
     @property
     def step_key(self) -> str:
         return f"{self.version.service.slug}:{self.step}"
+
+    @property
+    def step_name_translated(self) -> str:
+        """The step's name in the active language, from the version's workflow (the name copied
+        at routing when the step has no text of that language). Lists that defer the workflow
+        set `workflow_steps` (workflows.selectors.with_step_names); without either, the copied
+        name is shown rather than a query per row."""
+        steps = getattr(self, "workflow_steps", None)
+        if steps is None:
+            version = self.version
+            if "workflow" in version.get_deferred_fields():
+                return self.step_name
+            steps = (version.workflow or {}).get("steps", [])
+        for step in steps:
+            if step.get("id") == self.step:
+                return translated({**step, "name": step.get("name") or self.step_name}, "name")
+        return self.step_name
 
     def sealed_text_aad(self, column: str) -> str:
         return f"case:{self.reference}:{column}"

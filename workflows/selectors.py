@@ -19,16 +19,17 @@ from django.db import connection
 from django.db.models import BooleanField, Count, F, Max, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
 
 from accounts.constants import StaffRole
 from accounts.models import Membership, User
 from accounts.selectors import department_members
+from audit.constants import event_name
 from audit.models import AuditEvent
 from services.answers import APPLICANT_NATIONAL_ID, is_sealed_field, national_id_index
 from services.fields import kind_for
-from services.models import Application
+from services.models import Application, ServiceVersion
 from services.selectors import application_answers, dictionary
 
 from .constants import ACTIVE_CASE_STATES, CaseStatus
@@ -146,7 +147,7 @@ def cases_by_national_id(*, user: User, national_id: str) -> list[Case]:
         .defer("application__answers", "version__fields", "version__workflow")
         .order_by(F("due_at").asc(nulls_last=True), "id")[:SEARCH_LIMIT]
     )
-    return [case for case in rows if APPLICANT_NATIONAL_ID in case.fields]
+    return with_step_names([case for case in rows if APPLICANT_NATIONAL_ID in case.fields])
 
 
 COUNT_LIMIT = 1000
@@ -226,10 +227,22 @@ def page_by_due_date(
         rows = list(ordered.filter(after)[: size + 1])
         if len(rows) <= size:  # the dated cases ran out on this page: undated ones follow
             rows += list(undated[: size + 1 - len(rows)])
+    with_step_names(rows)
     if len(rows) <= size:
         return rows, None
     last = rows[size - 1]
     return rows[:size], _encode(last.due_at or FAR_FUTURE, last.pk)
+
+
+def with_step_names(cases: list[Case]) -> list[Case]:
+    """Give listed cases (whose versions' workflows are deferred) the steps their translated
+    names come from (`Case.step_name_translated`): one query for the page's few versions."""
+    ids = {c.version_id for c in cases}
+    if ids:
+        workflows = dict(ServiceVersion.objects.filter(pk__in=ids).values_list("pk", "workflow"))
+        for case in cases:
+            case.workflow_steps = (workflows.get(case.version_id) or {}).get("steps", [])
+    return cases
 
 
 def is_own_case(*, user: User, case: Case) -> bool:
@@ -292,7 +305,7 @@ def case_view(*, case: Case, user: User) -> dict[str, Any]:
         rows.append(
             {
                 "key": key,
-                "label": definition.label_translated,
+                "label": definition.staff_label_translated,
                 "value": shown,
                 "masked": sealed and value is not None and not kind.is_file,
                 "sensitivity": definition.sensitivity,
@@ -302,9 +315,25 @@ def case_view(*, case: Case, user: User) -> dict[str, Any]:
     return {"rows": rows, "personal_fields": personal, "withheld": ""}
 
 
+# The timeline's entries that are not audit events, and what a clerk reads for them.
+TIMELINE_NAMES = {
+    "question": gettext_lazy("Question to the citizen"),
+    "reply": gettext_lazy("The citizen's reply"),
+    "note": gettext_lazy("Internal note"),
+}
+
+
+def _person(user: User | None) -> str:
+    """A person as the timeline names them: name, else email; the portal itself as "System"."""
+    if user is None:
+        return gettext("System")
+    return user.full_name or user.email
+
+
 def case_timeline(*, case: Case) -> list[dict[str, Any]]:
     """Decisions, questions, replies and internal notes, oldest first (their text opened; once
-    the application was erased, the emptied texts say so)."""
+    the application was erased, the emptied texts say so). `kind` is the code (an audit action,
+    or question, reply, note) and `by` an email; `name` and `by_name` are what people read."""
     erased = case.application.erased_at is not None
 
     def shown(text: str) -> str:
@@ -314,7 +343,9 @@ def case_timeline(*, case: Case) -> list[dict[str, Any]]:
         {
             "at": e.occurred_at,
             "kind": e.action,
+            "name": event_name(e.action),
             "by": e.actor.email if e.actor else "system",
+            "by_name": _person(e.actor),
             "text": "",
         }
         for e in AuditEvent.objects.filter(target_type="workflows.case", target_ref=case.reference)
@@ -326,7 +357,9 @@ def case_timeline(*, case: Case) -> list[dict[str, Any]]:
             {
                 "at": request.asked_at,
                 "kind": "question",
+                "name": str(TIMELINE_NAMES["question"]),
                 "by": request.asked_by.email,
+                "by_name": _person(request.asked_by),
                 "text": shown(request.message_plain),
             }
         )
@@ -335,7 +368,9 @@ def case_timeline(*, case: Case) -> list[dict[str, Any]]:
                 {
                     "at": request.replied_at,
                     "kind": "reply",
+                    "name": str(TIMELINE_NAMES["reply"]),
                     "by": "citizen",
+                    "by_name": gettext("The citizen"),
                     "text": shown(request.reply_plain),
                 }
             )
@@ -344,7 +379,9 @@ def case_timeline(*, case: Case) -> list[dict[str, Any]]:
             {
                 "at": note.created_at,
                 "kind": "note",
+                "name": str(TIMELINE_NAMES["note"]),
                 "by": note.author.email,
+                "by_name": _person(note.author),
                 "text": shown(note.text_plain),
             }
         )

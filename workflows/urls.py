@@ -9,6 +9,7 @@ urlpatterns = [
     path("workbench/search/", views.inbox_search, name="inbox-search"),
     path("workbench/cases/<str:reference>/", views.case_detail, name="case"),
     path("workbench/cases/<str:reference>/files/<str:token>/", views.case_file, name="case-file"),
+    path("workbench/cases/<str:reference>/reject/", views.case_reject, name="case-reject"),
     path("workbench/cases/<str:reference>/<slug:action>/", views.case_action, name="case-action"),
 ]
 

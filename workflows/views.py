@@ -7,12 +7,13 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import departments_for_user
 from core.pages import attempt, outcome
@@ -158,6 +159,7 @@ def _render_case(
             "own": own,
             "revealed": revealed or {},
             "errors": errors or {},
+            "has_errors": bool(errors),  # the page's title starts with "Error: "
             "timeline": selectors.case_timeline(case=case),
             "siblings": selectors.sibling_cases(case=case),
             # Staff act on their department's cases, never on their own application.
@@ -173,6 +175,44 @@ def _render_case(
 @login_required
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     return _render_case(request, _case(request, reference))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_reject(request: HttpRequest, reference: str) -> HttpResponse:
+    """Rejecting cannot be undone: GET asks on its own page, with the reason to give; POST
+    rejects. Staff who read the case but may not decide it (supervisors, the clerk's own
+    application) get 403; a case that can no longer be rejected says why and changes nothing."""
+    case = _case(request, reference)
+    membership = request.user.memberships.filter(department_id=case.department_id).first()
+    if membership is None or selectors.is_own_case(user=request.user, case=case):
+        raise PermissionDenied(_("Only the department's staff decide its cases."))
+    errors: dict[str, list[str]] = {}
+    reason, status = "", 200
+    if request.method == "POST":
+        reason = request.POST.get("reason", "")[:5000]
+        rejected = outcome(
+            lambda: actions.case_reject(case=case, actor=request.user, reason=reason)
+        )
+        if rejected.done:
+            messages.success(request, _("The case was rejected."))
+            return redirect("workflows:case", reference=reference)
+        errors = rejected.errors
+        status = 400 if not reason.strip() else rejected.status
+        case.refresh_from_db()
+    can_reject = case.status in (CaseStatus.OPEN, CaseStatus.IN_PROGRESS)
+    return render(
+        request,
+        "workflows/case_reject.html",
+        {
+            "case": case,
+            "can_reject": can_reject,
+            "reason": reason,
+            "errors": [m for ms in errors.values() for m in ms],
+            "has_errors": bool(errors),
+        },
+        status=status,
+    )
 
 
 @login_required

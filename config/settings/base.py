@@ -10,7 +10,6 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
-from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
 from .env import env_bool, env_int, env_list, env_str, filesystem_broker_options
@@ -52,6 +51,7 @@ INSTALLED_APPS = [
     "audit",
     "services",
     "workflows",
+    "receipts",
 ]
 
 MIDDLEWARE = [
@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.UserLanguageMiddleware",
     "core.middleware.RequestUserContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -161,7 +162,7 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Citizen portal] "
+# The adapter also prefixes allauth's email subjects with the portal's name in the email's language.
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # Sign-in limits (allauth; counted in the cache, per client address as RequestContextMiddleware
@@ -217,9 +218,17 @@ AUDIT_CHECKPOINT_EXPORTERS = env_list(
 )
 
 # --- Internationalisation ---------------------------------------------------------------------
-LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
-LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+# Simplified Chinese first: the city's language. A request's language is, in order, the
+# person's explicit choice (the language cookie the switcher sets, else `User.language` of a
+# signed-in person: core.middleware.UserLanguageMiddleware), their browser's Accept-Language,
+# then LANGUAGE_CODE. The names are in their own language, as a language switcher shows them.
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "zh-hans")
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# The catalogs (config/locale/zh_Hans/LC_MESSAGES/django.po and its compiled .mo, committed;
+# `locale` at the repository root links here): docs/translation.md.
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# Dates and times as read in China (2026年12月2日 14:30): config/formats/zh_Hans/formats.py.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
@@ -273,6 +282,7 @@ UPLOAD_MAX_BODY_BYTES = env_int("UPLOAD_MAX_BODY_BYTES", 12 * 1024 * 1024)
 UPLOAD_PATHS = [
     r"^/api/v1/applications/[^/]+/attachments/$",
     r"^/applications/[^/]+/form/",
+    r"^/verify/$",
 ]
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
 # A refused body is read and discarded up to this much, so the client gets the 413 instead of

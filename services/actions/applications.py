@@ -19,7 +19,7 @@ from core import references
 from core.references import new_reference
 
 from .. import answers as sealing
-from .. import catalog, hooks
+from .. import catalog, hooks, tasklist
 from ..constants import ApplicationStatus
 from ..errors import InvalidInput, ServiceError, WrongState
 from ..fields import kind_for
@@ -154,6 +154,49 @@ def application_update_answers(
             _("This application has been submitted; its answers can no longer change.")
         )
     _save_patch(application, actor, _clean_patch(answers), details={})
+    return application
+
+
+@transaction.atomic
+def application_section_mark(
+    *, application: Application, actor: User, section: str, completed: bool
+) -> Application:
+    """Record the citizen's answer to "Have you completed this section?" on the task list.
+
+    Marking a section completed needs every required question of it that applies answered;
+    "no" takes it off the completed ones. 409 once submitted.
+    """
+    application = _locked(application)
+    if application.status != ApplicationStatus.DRAFT:
+        raise WrongState(
+            _("This application has been submitted; its answers can no longer change.")
+        )
+    fields = application_form(application)
+    if not any(f.definition.section == section for f in fields):
+        raise InvalidInput(_("This section is not part of the application."))
+    if completed:
+        missing = tasklist.missing_answers(fields, application_answers(application), section)
+        if missing:
+            message = _("Answer this question, or choose “No, I will come back to it later”.")
+            raise InvalidInput(
+                _("Answer every question of this section before you mark it as completed."),
+                errors={key: [message] for key in missing},
+            )
+    done = [s for s in application.sections_done or [] if s != section]
+    if completed:
+        done.append(section)
+    if done == list(application.sections_done or []):
+        return application
+    application.sections_done = done
+    application.updated_at = timezone.now()
+    application.save(update_fields=["sections_done", "updated_at"])
+    audit_record(
+        action=AuditAction.APPLICATION_UPDATE,
+        actor=actor,
+        target=application,
+        subject=application.citizen,
+        details={"fields": [], "section": section, "completed": completed},
+    )
     return application
 
 

@@ -25,7 +25,13 @@ from ..errors import InvalidInput, WrongState
 from ..fields import kind_for
 from ..models import Application, Attachment
 from ..selectors import application_answers, application_form
-from .applications import _apply_patch, _locked, _store_answers, application_update_answers
+from .applications import (
+    _apply_patch,
+    _locked,
+    _store_answers,
+    application_section_mark,
+    application_update_answers,
+)
 
 _SIGNATURES = {
     "application/pdf": (b"%PDF-",),
@@ -106,9 +112,21 @@ def attachment_upload(
 
 @transaction.atomic
 def application_page_save(
-    *, application: Application, actor: User, uploads: Mapping[str, Any], answers: Mapping[str, Any]
+    *,
+    application: Application,
+    actor: User,
+    uploads: Mapping[str, Any],
+    answers: Mapping[str, Any],
+    section: str = "",
+    completed: bool | None = None,
 ) -> Application:
-    """Save one page of the form: its files and its answers together, or nothing."""
+    """Save one page of the form: its files and its answers together, or nothing; with
+    `completed` (the task list's "Have you completed this section?"), that answer too."""
     for key, upload in uploads.items():
         attachment_upload(application=application, actor=actor, field_key=key, upload=upload)
-    return application_update_answers(application=application, actor=actor, answers=answers)
+    application = application_update_answers(application=application, actor=actor, answers=answers)
+    if completed is not None:
+        application = application_section_mark(
+            application=application, actor=actor, section=section, completed=completed
+        )
+    return application

@@ -14,12 +14,34 @@ from django.utils.translation import gettext as _
 from accounts.models import Department, User
 from audit.actions import audit_record
 from audit.constants import AuditAction
+from core.translations import problems as translation_problems
 
 from ..constants import VersionStatus
 from ..definitions import validate_version
 from ..errors import InvalidInput, WrongState
 from ..models import FieldDefinition, Service, ServiceVersion
 from ..selectors import catalog_changed, dictionary
+
+FIELD_TEXTS = ("label", "staff_label", "help_text")
+SERVICE_TEXTS = ("name", "description", "keywords")
+
+
+def field_translation_problems(field: FieldDefinition) -> list[str]:
+    """Problems of a field's translations and of its choices' (core.translations)."""
+    found = translation_problems(field.translations, attrs=FIELD_TEXTS, where=field.key)
+    for choice in field.choices if isinstance(field.choices, list) else []:
+        if isinstance(choice, dict):
+            where = f"{field.key}: {choice.get('value')}"
+            found += translation_problems(choice.get("translations"), attrs=["label"], where=where)
+    return found
+
+
+def _check_service_translations(translations: Any, slug: str) -> None:
+    found = translation_problems(translations, attrs=SERVICE_TEXTS, where=slug)
+    if found:
+        raise InvalidInput(
+            _("The service's translations have problems."), errors={"translations": found}
+        )
 
 
 @transaction.atomic
@@ -31,13 +53,20 @@ def service_create(
     description: str = "",
     kind: str,
     keywords: str = "",
+    translations: dict | None = None,
 ) -> Service:
     if Service.objects.filter(slug=slug).exists():
         raise InvalidInput(
             _("A service with this slug already exists."), errors={"slug": [_("Already used.")]}
         )
+    _check_service_translations(translations, slug)
     service = Service.objects.create(
-        slug=slug, name=name, description=description, kind=kind, keywords=keywords
+        slug=slug,
+        name=name,
+        description=description,
+        kind=kind,
+        keywords=keywords,
+        translations=translations or {},
     )
     catalog_changed()  # this request reads the catalog again (new stamp)
     audit_record(action=AuditAction.SERVICE_CREATE, actor=actor, target=service)
@@ -134,6 +163,7 @@ def service_version_publish(*, actor: User | None, version: ServiceVersion) -> S
 
 FIELD_ATTRS = (
     "label",
+    "staff_label",
     "help_text",
     "translations",
     "type",
@@ -166,6 +196,11 @@ def field_definition_save(*, actor: User | None, key: str, **attrs: Any) -> Fiel
         raise InvalidInput(
             _("The field definition has problems."), errors=exc.message_dict
         ) from exc
+    translation_errors = field_translation_problems(field)
+    if translation_errors:
+        raise InvalidInput(
+            _("The field definition has problems."), errors={"translations": translation_errors}
+        )
     if not created and not changed:
         return field
     field.save()
@@ -190,6 +225,8 @@ def service_update(*, actor: User | None, service: Service, **attrs: Any) -> Ser
         raise InvalidInput(
             _("Unknown service settings."), errors={k: [_("Unknown setting.")] for k in unknown}
         )
+    if "translations" in attrs:
+        _check_service_translations(attrs["translations"], service.slug)
     service = Service.objects.select_for_update().get(pk=service.pk)
     changed = [name for name, value in attrs.items() if getattr(service, name) != value]
     if not changed:

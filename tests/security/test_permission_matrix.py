@@ -463,7 +463,11 @@ MATRIX: list[Entry] = [
         owner_only(done(302), api=False),
         data=APPLICANT_PAGE,
     ),
+    Entry("GET", "/applications/{draft}/tasks/", owner_only(ok(200), api=False)),
     Entry("GET", "/applications/{draft}/review/", owner_only(ok(200), api=False)),
+    Entry("GET", "/applications/{moving}/confirmation/", owner_only(ok(200), api=False)),
+    Entry("GET", "/applications/{moving}/answers/", owner_only(ok(200), api=False)),
+    Entry("GET", "/applications/{moving}/erase/", owner_only(ok(200), api=False)),
     Entry("POST", "/applications/{draft}/review/", owner_only(done(302), api=False)),
     Entry("GET", "/applications/{moving}/withdraw/", owner_only(ok(200), api=False)),
     Entry("POST", "/applications/{moving}/withdraw/", owner_only(done(302), api=False)),
@@ -573,6 +577,11 @@ MATRIX: list[Entry] = [
         "/workbench/cases/{household}/approve/",
         case_decision(api=False, clerk=done(302), lead=done(302)),
         data={"note": ""},
+    ),
+    Entry(
+        "GET",
+        "/workbench/cases/{household}/reject/",
+        case_decision(api=False, clerk=ok(200), lead=ok(200)),
     ),
     Entry(
         "POST",

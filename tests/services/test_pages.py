@@ -89,7 +89,7 @@ def test_an_invalid_page_shows_errors_keeps_input_and_saves_nothing(client, draf
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert 'class="error-summary"' in body and "11-digit mobile phone number" in body
+    assert 'class="error-summary"' in body and "The mobile phone number has 5 digits" in body
     assert 'value="Wang Fang"' in body
     assert actions.application_answers(Application.objects.get(pk=draft.pk)) == {
         "birth.certificate": draft.attachments.get().token

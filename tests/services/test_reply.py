@@ -42,6 +42,7 @@ def test_the_question_shows_in_the_api_and_on_the_page(asked, client):
         {
             "case": case.reference,
             "department": "tax",
+            "department_name": "Tax Bureau",
             "message": "Please confirm the date of your move.",
             "asked_at": body["information_requests"][0]["asked_at"],
             "fields": case.fields,

@@ -160,7 +160,7 @@ def test_validation_reports_each_problem_on_its_field():
         "unknown.key",
     }
     assert "at least 2" in errors["applicant.name"][0]
-    assert "national ID" in errors["applicant.national_id"][0]
+    assert "ID number" in errors["applicant.national_id"][0]
 
 
 def test_partial_validation_does_not_require_but_full_does():

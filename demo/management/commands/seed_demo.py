@@ -13,7 +13,7 @@ from django.db import transaction
 from accounts import actions
 from accounts.constants import MembershipRole, StaffRole
 from accounts.models import Department, User
-from demo.accounts import CITIZENS, DEPARTMENTS
+from demo.accounts import CITIZENS, DEPARTMENT_TRANSLATIONS, DEPARTMENTS
 from demo.seed import seed_catalog
 from demo.totp import demo_totp_secret
 
@@ -54,12 +54,23 @@ class Command(BaseCommand):
         reset = origin == "env"  # an explicit DEMO_PASSWORD is applied to existing accounts too
         created = 0
         for slug, name, email in DEPARTMENTS:
+            translations = DEPARTMENT_TRANSLATIONS[slug]
             department = Department.objects.filter(slug=slug).first()
             if department is None:
                 department = actions.department_create(
-                    actor=None, slug=slug, name=name, contact_email=email
+                    actor=None, slug=slug, name=name, contact_email=email, translations=translations
                 )
                 created += 1
+            elif department.translations != translations:
+                actions.department_update(
+                    actor=None,
+                    department=department,
+                    name=department.name,
+                    contact_email=department.contact_email,
+                    contact_phone=department.contact_phone,
+                    active=department.active,
+                    translations=translations,
+                )
             for role in (MembershipRole.CLERK, MembershipRole.LEAD):
                 user, new = self._account(
                     f"{role}.{slug}@demo.gov", password, reset, full_name=f"{role.label} ({name})"

@@ -1,0 +1,1 @@
+"""Receipts and decision letters as PDF, and their verification (docs/receipts.md)."""
