@@ -138,16 +138,21 @@ class World:
 
     @cached_property
     def draft_section(self) -> str:
-        """The slug of the draft's first form page (where its first page redirects)."""
-        from django.test import Client
-        from django.urls import resolve, reverse
+        """The key of the draft's first form page."""
+        from services import selectors, tasklist
 
-        client = Client()
-        client.force_login(self.citizen)
-        response = client.get(
-            reverse("services:application-first-page", args=[self.draft.reference])
+        fields = selectors.application_form(self.draft)
+        return tasklist.pages(fields, selectors.application_answers(self.draft))[0].key
+
+    @cached_property
+    def receipt_code(self) -> str:
+        """The verification code of the receipt of `submitted`."""
+        from receipts import actions, codes
+
+        document, _pdf = actions.receipt_issue(
+            application=self.submitted, actor=self.citizen, language="zh-hans"
         )
-        return resolve(response["Location"]).kwargs["section"]
+        return codes.make(document.token, document.key_id)
 
     def typed(self) -> set[str]:
         """What people typed into the portal (names, answers, references, emails): the zh-hans
@@ -243,13 +248,19 @@ PAGES: list[Page] = [
     Page("confirm-email-bad-key", "account_confirm_email", "anonymous", _is("bad-key")),
     Page("account-inactive", "account_inactive", "anonymous"),
     Page("api-docs", "api-docs", "anonymous", **_API_DOCS),
+    Page("verify", "receipts:verify", "anonymous"),
+    Page("verify-code", "receipts:verify-code", "anonymous", "receipt_code"),
     # --- Citizen --------------------------------------------------------------------------------
     Page("home", "home", "citizen"),
     Page("catalog", "services:catalog", "citizen"),
     Page("form", "services:application-page", "citizen", "draft.reference", "draft_section"),
+    Page("task-list", "services:application-tasks", "citizen", "draft.reference"),
     Page("check-answers", "services:application-review", "citizen", "draft.reference"),
     Page("application", "services:application-detail", "citizen", "submitted.reference"),
+    Page("confirmation", "services:application-confirmation", "citizen", "submitted.reference"),
+    Page("answers", "services:application-answers", "citizen", "submitted.reference"),
     Page("withdraw", "services:application-withdraw", "citizen", "submitted.reference"),
+    Page("erase", "services:application-erase", "citizen", "submitted.reference"),
     Page("profile", "services:profile", "citizen"),
     Page("data-access", "audit:data-access", "citizen"),
     Page("tokens", "tokens", "citizen"),
@@ -263,6 +274,7 @@ PAGES: list[Page] = [
     Page("home", "home", "clerk"),
     Page("workbench", "workflows:inbox", "clerk"),
     Page("case", "workflows:case", "clerk", "case.reference"),
+    Page("reject", "workflows:case-reject", "clerk", "case.reference"),
     Page("catalog", "services:catalog", "clerk"),
     Page("tokens", "tokens", "clerk"),
     Page("account", "account_email", "clerk"),
@@ -337,9 +349,10 @@ PAGES += _ADMIN_PAGES
 # Named URL patterns that are not pages a person reads, each with the reason.
 _API = "JSON API endpoint (its reference is the `api-docs` page)"
 NOT_PAGES: dict[str, str] = {
-    "services:application-first-page": "redirects to the form's first page (`form`)",
+    "services:application-first-page": "redirects to the task list (`task-list`) or first page",
     "services:my-data": "JSON download of the citizen's data",
-    "services:application-erase": "POST only (the button on the application page)",
+    "receipts:receipt": "PDF download (the receipt; tests/receipts read its text)",
+    "receipts:letter": "PDF download (a decision letter; tests/receipts read its text)",
     "services:attachment-download": "file download",
     "services:application-reply": "POST only (the answer form on the application page)",
     "tokens-revoke-all": "POST only (a button on the tokens page)",
@@ -406,6 +419,7 @@ NOT_PAGES.update(
 MAIN_PAGES = [
     "catalog-anonymous",
     "home-citizen",
+    "task-list-citizen",
     "form-citizen",
     "check-answers-citizen",
     "application-citizen",
