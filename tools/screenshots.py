@@ -26,8 +26,8 @@ def main() -> int:
             "-q",
             "-p",
             "no:cacheprovider",
-            "-p",
-            "no:xdist",
+            "-n",
+            "0",
             "tests/e2e/screenshots.py",
             *sys.argv[1:],
         ]

@@ -190,22 +190,22 @@ class World:
         if model_label == "services.Application":
             return self.submitted
         if model_label == "auth.Group":
-            return model.objects.create(name="Reviewers")
+            return model.objects.create(name="审核组")
         if model_label == "accounts.ApiToken":
             from accounts import actions
 
-            actions.token_issue(actor=self.citizen, user=self.citizen, label="Moving script")
+            actions.token_issue(actor=self.citizen, user=self.citizen, label="搬家脚本")
             return model.objects.order_by("pk").first()
         if model_label == "workflows.WorkerHeartbeat":
             return model.objects.create(
-                queue="routing", seen_at=timezone.now(), hostname="worker-1", pid=4242
+                queue="celery.routing", seen_at=timezone.now(), hostname="worker-1.local", pid=4242
             )
         if model_label == "workflows.Incident":
             return model.objects.create(
-                application=self.submitted, task="route", error="Timeout", attempts=5
+                application=self.submitted, task="workflows.route", error="超时", attempts=5
             )
         if model_label == "audit.AuditIncident":
-            return model.objects.create(kind="export_mismatch", detail="Checkpoint 12")
+            return model.objects.create(kind="export_mismatch", detail="检查点 12")
         raise LookupError(f"no row of {model_label} and no way to make one")
 
 

@@ -33,6 +33,12 @@ def test_screenshot(page_, language, browser, live_server, walk_world):
     )
     try:
         FOLDER.mkdir(parents=True, exist_ok=True)
-        tab.screenshot(path=str(FOLDER / f"{page_.id}-{language}.png"), full_page=True)
+        # The whole page, down to 2000px (a long audit log would make a file of megabytes).
+        height = min(tab.evaluate("document.documentElement.scrollHeight"), 2000)
+        tab.screenshot(
+            path=str(FOLDER / f"{page_.id}-{language}.png"),
+            full_page=True,
+            clip={"x": 0, "y": 0, "width": 1024, "height": height},
+        )
     finally:
         context.close()

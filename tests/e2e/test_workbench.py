@@ -49,6 +49,7 @@ def test_clerk_and_citizen_work_a_case_together(browser, live_server, monkeypatc
     sign_in(clerk, "clerk.tax@demo.gov", PASSWORD)
     clerk.get_by_label("Code").fill(totp_code(TOTP_SECRET, valid_for=10))
     clerk.get_by_role("button", name="Sign In").click()
+    clerk.locator("nav.site-nav summary").click()  # on a phone the links are behind "Menu"
     clerk.get_by_role("link", name="Workbench").first.click()
     clerk.get_by_label("National ID", exact=True).fill("11010519491231002X")
     clerk.get_by_role("button", name="Search by national ID").click()
