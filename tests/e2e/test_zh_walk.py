@@ -86,7 +86,7 @@ def english_in(texts: list[str], typed: set[str]) -> list[str]:
 def test_allowlist_keeps_typed_text_and_finds_english():
     texts = [
         "申请 A-7KQ3-M9XC 已提交 citizen@demo.gov Li Wei API 2026",
-        "欢迎， LI WEI. 姓名 L****i applicant.full_name department:tax FZ65TY24QEHMOGEOS436A4",
+        "欢迎， LI WEI. 姓名 L****i applicant.full_name department:tax FZ65TY24QEHMOGEOS436A4",  # noqa: RUF001
         "Check your answers",
         "字段 Your full name",
     ]
