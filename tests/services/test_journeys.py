@@ -222,6 +222,19 @@ def test_erasing_an_open_application_says_why_not_and_changes_nothing(client, de
     assert application.erased_at is None and application.status == "submitted"
 
 
+def test_a_completed_application_is_not_withdrawn_and_the_page_says_why(client, demo):
+    application = ApplicationFactory(submitted=True)
+    Application.objects.filter(pk=application.pk).update(status="completed")
+    client.force_login(application.citizen)
+    url = f"/applications/{application.reference}/withdraw/"
+    page = client.get(url).content.decode()
+    assert "cannot be withdrawn: its status is “Completed”" in page and "Yes, withdraw" not in page
+    response = client.post(url, follow=True)
+    assert "A completed application cannot be withdrawn." in response.content.decode()
+    assert Application.objects.get(pk=application.pk).status == "completed"
+    assert not AuditEvent.objects.filter(action="application.withdraw").exists()
+
+
 def test_a_withdrawn_application_cannot_be_withdrawn_again(client, demo):
     application = ApplicationFactory(withdrawn=True)
     client.force_login(application.citizen)
