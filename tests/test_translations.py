@@ -182,6 +182,15 @@ def test_accept_language_english_reads_english(client, product_default):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("header", ["zh-CN,zh;q=0.9,en;q=0.8", "zh", "zh-Hans-CN"])
+def test_what_browsers_in_china_send_reads_chinese(client, header):
+    """Even where the default is English (the suite's), a browser asking for Chinese gets it."""
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE=header)
+    assert '<html lang="zh-hans">' in response.content.decode()
+    assert response["Content-Language"] == "zh-hans"
+
+
+@pytest.mark.django_db
 def test_the_switcher_choice_persists_in_a_cookie(client, product_default):
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/services/"})
     assert response.status_code == 302 and response["Location"] == "/services/"
@@ -318,6 +327,8 @@ def test_the_confirmation_email_is_in_the_citizens_language(demo, settings):
     zh, en = mail.outbox
     assert zh.subject == f"已收到申请 {chinese.reference}"
     assert "我们已收到您的申请。" in zh.body and "后续流程" in zh.body
+    assert f"申请编号：{chinese.reference}" in zh.body  # noqa: RUF001
+    assert f"Reference: {english.reference}" in en.body
     assert f"https://portal.city.example/applications/{chinese.reference}/" in zh.body
     assert en.subject == f"Application {english.reference} received"
     assert "We have received your application." in en.body
