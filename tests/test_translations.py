@@ -142,6 +142,40 @@ def test_the_catalog_holds_every_msgid_of_the_code_and_no_other(tmp_path):
     assert sorted(in_catalog - in_code, key=str) == [], "the code no longer uses these"
 
 
+def test_no_message_is_translated_when_its_module_is_imported():
+    """`gettext` (not lazy) at module or class level would freeze one language for every
+    request; there, only the lazy forms may be used."""
+    import ast
+
+    eager_names = {"gettext", "ngettext", "pgettext", "npgettext"}
+    found = []
+    for name in SOURCES:
+        for path in (ROOT / name).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            eager = {
+                alias.asname or alias.name
+                for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation"
+                for alias in node.names
+                if alias.name in eager_names
+            }
+
+            def visit(node, in_function, path=path, eager=eager):
+                for child in ast.iter_child_nodes(node):
+                    inside = in_function or isinstance(
+                        child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+                    )
+                    call = isinstance(child, ast.Call) and isinstance(child.func, ast.Name)
+                    if not inside and call and child.func.id in eager:
+                        found.append(f"{path.relative_to(ROOT)}:{child.lineno}")
+                    visit(child, inside)
+
+            visit(tree, False)
+    assert found == []
+
+
 # --- The language of a request --------------------------------------------------------------------
 
 
