@@ -435,6 +435,32 @@ def test_staff_deadline_emails_are_in_their_language_with_the_local_date(demo, s
     assert f"/workbench/cases/{case.reference}/" in message.body
 
 
+@pytest.mark.django_db
+def test_allauths_sign_up_page_and_email_are_in_chinese(client, product_default):
+    page = client.get("/accounts/signup/").content.decode()
+    assert "注册" in page and "Sign Up" not in page
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "email": "xin.shimin@example.org",
+            "password1": "a-long-enough-passphrase",
+            "password2": "a-long-enough-passphrase",
+        },
+    )
+    assert response.status_code == 302
+    (message,) = mail.outbox
+    assert message.subject.startswith("[市民服务平台] ")
+    assert message.body.startswith("您好！这是市民服务平台发送的邮件。")  # noqa: RUF001
+    assert "/accounts/confirm-email/" in message.body
+    assert "感谢您使用市民服务平台。" in message.body
+    assert re.search(r"[\u4e00-\u9fff]", message.subject[len("[市民服务平台] ") :])
+    too_short = client.post(
+        "/accounts/signup/",
+        {"email": "b@example.org", "password1": "kurz-pw", "password2": "kurz-pw"},
+    )
+    assert "密码太短，至少需要包含 10 个字符。" in too_short.content.decode()  # noqa: RUF001
+
+
 def test_messages_missing_from_the_packages_catalogs_are_translated_by_the_project():
     from django.contrib.auth.password_validation import MinimumLengthValidator
 
