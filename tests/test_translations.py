@@ -437,6 +437,8 @@ def test_staff_deadline_emails_are_in_their_language_with_the_local_date(demo, s
 
 @pytest.mark.django_db
 def test_allauths_sign_up_page_and_email_are_in_chinese(client, product_default):
+    from accounts.models import User
+
     page = client.get("/accounts/signup/").content.decode()
     assert "注册" in page and "Sign Up" not in page
     response = client.post(
@@ -452,6 +454,8 @@ def test_allauths_sign_up_page_and_email_are_in_chinese(client, product_default)
     assert message.subject.startswith("[市民服务平台] ")
     assert message.body.startswith("您好！这是市民服务平台发送的邮件。")  # noqa: RUF001
     assert "/accounts/confirm-email/" in message.body
+    # The language of the sign-up is stored: the emails workers send later use it.
+    assert User.objects.get(email="xin.shimin@example.org").language == "zh-hans"
     assert "感谢您使用市民服务平台。" in message.body
     assert re.search(r"[\u4e00-\u9fff]", message.subject[len("[市民服务平台] ") :])
     too_short = client.post(
@@ -459,6 +463,23 @@ def test_allauths_sign_up_page_and_email_are_in_chinese(client, product_default)
         {"email": "b@example.org", "password1": "kurz-pw", "password2": "kurz-pw"},
     )
     assert "密码太短，至少需要包含 10 个字符。" in too_short.content.decode()  # noqa: RUF001
+
+
+@pytest.mark.django_db
+def test_a_person_who_signs_up_in_english_gets_english_emails_later(client, product_default):
+    from accounts.models import User
+
+    client.post(
+        "/accounts/signup/",
+        {
+            "email": "new.resident@example.org",
+            "password1": "a-long-enough-passphrase",
+            "password2": "a-long-enough-passphrase",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert mail.outbox[0].subject.startswith("[Citizen portal] ")
+    assert User.objects.get(email="new.resident@example.org").language == "en"
 
 
 def test_messages_missing_from_the_packages_catalogs_are_translated_by_the_project():
