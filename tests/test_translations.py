@@ -31,7 +31,10 @@ CATALOG = ROOT / "config" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 COMPILED = CATALOG.with_suffix(".mo")
 # What `make messages` gives makemessages (Makefile: MESSAGES_IGNORE).
 IGNORE = [".venv", "var", "bench", "tests", "node_modules", "build", "locale-notes"]
-SOURCES = ["accounts", "audit", "config", "core", "demo", "privacy", "services", "workflows"]
+# Every package of the project (each top-level folder with an __init__.py), tests and bench aside.
+SOURCES = sorted(
+    p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name not in {"tests", "bench"}
+)
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdifr]|%[sdif]|\{(\w+)\}")
 
