@@ -10,7 +10,6 @@ import base64
 import datetime
 import io
 import re
-import subprocess
 
 import pytest
 from django.utils import dateformat, timezone, translation
@@ -25,25 +24,11 @@ from services.fields import kind_for
 from services.selectors import application_versions, dictionary
 from tests.data import LI_WEI_MOVING
 from tests.factories import ApplicationFactory, CaseFactory, UserFactory, api_client
-from tests.support import ROOT
 
 pytestmark = pytest.mark.django_db
 
 NATIONAL_ID = LI_WEI_MOVING["applicant.national_id"]
 PHONE = LI_WEI_MOVING["applicant.phone"]
-
-
-@pytest.fixture
-def receipts_chinese(settings, tmp_path):
-    """The receipts' own Chinese (locale-notes/receipts.po), compiled for the test, ahead of
-    the main catalog: the PDF's Chinese is checked whatever that catalog holds."""
-    folder = tmp_path / "locale" / "zh_Hans" / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    subprocess.run(
-        ["msgfmt", "-o", str(folder / "django.mo"), str(ROOT / "locale-notes" / "receipts.po")],
-        check=True,
-    )
-    settings.LOCALE_PATHS = [tmp_path / "locale", *settings.LOCALE_PATHS]
 
 
 def _text(pdf: bytes) -> str:
@@ -73,7 +58,7 @@ def chinese_citizen(catalog):
 
 
 def test_a_chinese_receipt_shows_the_application_with_personal_values_masked(
-    client, chinese_citizen, receipts_chinese
+    client, chinese_citizen
 ):
     application = ApplicationFactory(citizen=chinese_citizen, routed=True)
     client.force_login(chinese_citizen)
@@ -252,7 +237,7 @@ def test_a_code_signed_under_a_retired_key_still_verifies(client, issued, monkey
 # --- Decision letters ----------------------------------------------------------------------
 
 
-def test_a_decision_produces_a_letter_for_the_citizen(client, catalog, receipts_chinese):
+def test_a_decision_produces_a_letter_for_the_citizen(client, catalog):
     case = CaseFactory(rejected=True, reason="缺少租赁合同")
     application = case.application
     citizen = application.citizen
