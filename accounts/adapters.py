@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.translation import gettext
 
@@ -30,6 +32,11 @@ class AccountAdapter(DefaultAccountAdapter):
         return f"[{gettext('Citizen portal')}] {force_str(subject)}"
 
     def save_user(self, request, user, form, commit=True):
+        # The language the person signed up in: the emails workers send them use it until they
+        # choose another with the switcher (which stores its choice too).
+        language = translation.get_language()
+        if not user.language and language in dict(settings.LANGUAGES):
+            user.language = language
         with transaction.atomic():
             user = super().save_user(request, user, form, commit=commit)
             if commit:

@@ -342,7 +342,7 @@ def application_history(*, user: User, reference: str) -> QuerySet[AuditEvent]:
         belongs |= events_of(reference)
     return (
         AuditEvent.objects.filter(belongs)
-        .select_related("actor", "actor_department")
+        .select_related("actor", "actor_department", "subject")
         .order_by("id")
     )
 

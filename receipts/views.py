@@ -45,6 +45,7 @@ def _refused(request: HttpRequest, exc: PortalError, application) -> HttpRespons
 
 
 @login_required
+@require_http_methods(["GET"])
 def receipt_pdf(request: HttpRequest, reference: str) -> HttpResponse:
     application = _own(request, reference)
     language = selectors.language_for(request.user)
@@ -58,6 +59,7 @@ def receipt_pdf(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET"])
 def letter_pdf(request: HttpRequest, reference: str, case: str) -> HttpResponse:
     application = _own(request, reference)
     decided = selectors.decided_case_of(application, case)

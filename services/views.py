@@ -126,6 +126,7 @@ def application_tasks(request: HttpRequest, reference: str) -> HttpResponse:
         "services/application_tasks.html",
         {
             "application": application,
+            "versions": selectors.application_versions(application),
             "sections": sections,
             "completed": sum(1 for s in sections if s.status == tasklist.COMPLETED),
             "review_status": tasklist.review_status(sections),
@@ -187,8 +188,10 @@ def application_page(request: HttpRequest, reference: str, section: str) -> Http
     elif with_tasks:
         back = reverse("services:application-tasks", args=[reference])
     else:
-        back = reverse("services:application-page", args=[reference, all_sections[index - 1].key])
-        back = back if index > 0 else None
+        earlier = [s.key for s in all_sections[:index] if s.fields]
+        back = (
+            reverse("services:application-page", args=[reference, earlier[-1]]) if earlier else None
+        )
     return render(
         request,
         "services/application_page.html",

@@ -189,7 +189,7 @@ def _seed_catalog() -> None:
     from demo.accounts import DEPARTMENT_TRANSLATIONS, DEPARTMENTS
     from demo.seed import seed_catalog
 
-    # In English, as every test reads (`_english`): the session's snapshot is taken outside any
+    # In English, as every test reads (`_english`): the snapshot is taken once, outside any
     # test, where the product's default language (Chinese) would name the demo staff.
     with translation.override("en"):
         for slug, name, email in DEPARTMENTS:

@@ -31,7 +31,10 @@ CATALOG = ROOT / "config" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 COMPILED = CATALOG.with_suffix(".mo")
 # What `make messages` gives makemessages (Makefile: MESSAGES_IGNORE).
 IGNORE = [".venv", "var", "bench", "tests", "node_modules", "build", "locale-notes"]
-SOURCES = ["accounts", "audit", "config", "core", "demo", "privacy", "services", "workflows"]
+# Every package of the project (each top-level folder with an __init__.py), tests and bench aside.
+SOURCES = sorted(
+    p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name not in {"tests", "bench"}
+)
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdifr]|%[sdif]|\{(\w+)\}")
 
@@ -142,6 +145,40 @@ def test_the_catalog_holds_every_msgid_of_the_code_and_no_other(tmp_path):
     assert sorted(in_catalog - in_code, key=str) == [], "the code no longer uses these"
 
 
+def test_no_message_is_translated_when_its_module_is_imported():
+    """`gettext` (not lazy) at module or class level would freeze one language for every
+    request; there, only the lazy forms may be used."""
+    import ast
+
+    eager_names = {"gettext", "ngettext", "pgettext", "npgettext"}
+    found = []
+    for name in SOURCES:
+        for path in (ROOT / name).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            eager = {
+                alias.asname or alias.name
+                for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation"
+                for alias in node.names
+                if alias.name in eager_names
+            }
+
+            def visit(node, in_function, path=path, eager=eager):
+                for child in ast.iter_child_nodes(node):
+                    inside = in_function or isinstance(
+                        child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+                    )
+                    call = isinstance(child, ast.Call) and isinstance(child.func, ast.Name)
+                    if not inside and call and child.func.id in eager:
+                        found.append(f"{path.relative_to(ROOT)}:{child.lineno}")
+                    visit(child, inside)
+
+            visit(tree, False)
+    assert found == []
+
+
 # --- The language of a request --------------------------------------------------------------------
 
 
@@ -179,6 +216,15 @@ def test_an_anonymous_visitor_without_accept_language_reads_chinese(client, prod
 def test_accept_language_english_reads_english(client, product_default):
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<html lang="en">' in page and "Sign in" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("header", ["zh-CN,zh;q=0.9,en;q=0.8", "zh", "zh-Hans-CN"])
+def test_what_browsers_in_china_send_reads_chinese(client, header):
+    """Even where the default is English (the suite's), a browser asking for Chinese gets it."""
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE=header)
+    assert '<html lang="zh-hans">' in response.content.decode()
+    assert response["Content-Language"] == "zh-hans"
 
 
 @pytest.mark.django_db
@@ -318,6 +364,8 @@ def test_the_confirmation_email_is_in_the_citizens_language(demo, settings):
     zh, en = mail.outbox
     assert zh.subject == f"已收到申请 {chinese.reference}"
     assert "我们已收到您的申请。" in zh.body and "后续流程" in zh.body
+    assert f"申请编号：{chinese.reference}" in zh.body  # noqa: RUF001
+    assert f"Reference: {english.reference}" in en.body
     assert f"https://portal.city.example/applications/{chinese.reference}/" in zh.body
     assert en.subject == f"Application {english.reference} received"
     assert "We have received your application." in en.body
@@ -388,6 +436,53 @@ def test_staff_deadline_emails_are_in_their_language_with_the_local_date(demo, s
     assert message.subject == f"办件 {case.reference} 即将到期"
     assert "2026年12月3日" in message.body and "下一步" in message.body
     assert f"/workbench/cases/{case.reference}/" in message.body
+
+
+@pytest.mark.django_db
+def test_allauths_sign_up_page_and_email_are_in_chinese(client, product_default):
+    from accounts.models import User
+
+    page = client.get("/accounts/signup/").content.decode()
+    assert "注册" in page and "Sign Up" not in page
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "email": "xin.shimin@example.org",
+            "password1": "a-long-enough-passphrase",
+            "password2": "a-long-enough-passphrase",
+        },
+    )
+    assert response.status_code == 302
+    (message,) = mail.outbox
+    assert message.subject.startswith("[市民服务平台] ")
+    assert message.body.startswith("您好！这是市民服务平台发送的邮件。")  # noqa: RUF001
+    assert "/accounts/confirm-email/" in message.body
+    # The language of the sign-up is stored: the emails workers send later use it.
+    assert User.objects.get(email="xin.shimin@example.org").language == "zh-hans"
+    assert "感谢您使用市民服务平台。" in message.body
+    assert re.search(r"[\u4e00-\u9fff]", message.subject[len("[市民服务平台] ") :])
+    too_short = client.post(
+        "/accounts/signup/",
+        {"email": "b@example.org", "password1": "kurz-pw", "password2": "kurz-pw"},
+    )
+    assert "密码太短，至少需要包含 10 个字符。" in too_short.content.decode()  # noqa: RUF001
+
+
+@pytest.mark.django_db
+def test_a_person_who_signs_up_in_english_gets_english_emails_later(client, product_default):
+    from accounts.models import User
+
+    client.post(
+        "/accounts/signup/",
+        {
+            "email": "new.resident@example.org",
+            "password1": "a-long-enough-passphrase",
+            "password2": "a-long-enough-passphrase",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert mail.outbox[0].subject.startswith("[Citizen portal] ")
+    assert User.objects.get(email="new.resident@example.org").language == "en"
 
 
 def test_messages_missing_from_the_packages_catalogs_are_translated_by_the_project():

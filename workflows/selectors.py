@@ -330,6 +330,21 @@ def _person(user: User | None) -> str:
     return user.full_name or user.email
 
 
+def shown_values(values: dict[str, Any]) -> dict[str, str]:
+    """Revealed answers as the page shows them: a choice by its label, yes/no in words, in the
+    reader's language (the API gives the values themselves)."""
+    catalogue = dictionary()
+    shown = {}
+    for key, value in values.items():
+        definition = catalogue.get(key)
+        kind = kind_for(definition.type) if definition is not None else None
+        if kind is None or kind.is_file or value is None:
+            shown[key] = "" if value is None else str(value)
+        else:
+            shown[key] = kind.display(value, definition)
+    return shown
+
+
 def case_timeline(*, case: Case) -> list[dict[str, Any]]:
     """Decisions, questions, replies and internal notes, oldest first (their text opened; once
     the application was erased, the emptied texts say so). `kind` is the code (an audit action,

@@ -251,7 +251,7 @@ def case_action(request: HttpRequest, reference: str, action: str) -> HttpRespon
         )
         if not revealed.done:
             return _render_case(request, case, errors=revealed.errors, status=revealed.status)
-        return _render_case(request, case, revealed=revealed.value)
+        return _render_case(request, case, revealed=selectors.shown_values(revealed.value))
     if action not in handlers:
         raise Http404
     attempt(request, handlers[action], success=_("Done."))

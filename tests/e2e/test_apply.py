@@ -83,8 +83,9 @@ def test_citizen_applies_for_a_birth_from_the_task_list_with_a_draft_and_an_atta
     page.get_by_label("Your date of birth").fill("1991-03-04")
     page.get_by_label("Your current address").fill("北京市东城区景山前街4号")
     _completed(page)
-    assert page.title().startswith("Error: About you")
     summary = page.get_by_role("alert")
+    summary.wait_for()
+    assert page.title().startswith("Error: About you")
     assert "There is a problem" in summary.inner_text()
     assert "The ID number is too short: it has 17 characters; it needs 18." in summary.inner_text()
     link = summary.get_by_role("link")
@@ -99,7 +100,7 @@ def test_citizen_applies_for_a_birth_from_the_task_list_with_a_draft_and_an_atta
     page.get_by_role("link", name="The other parent").click()
     page.get_by_label("The other parent's full name").fill("Li Qiang")
     page.get_by_role("button", name="Save and come back later").click()
-    assert page.get_by_text("Your answers are saved").is_visible()
+    page.get_by_text("Your answers are saved").wait_for()
 
     # Back from "My applications": the draft resumes at the task list.
     application = Application.objects.get(citizen=citizen)
@@ -139,6 +140,7 @@ def test_citizen_applies_for_a_birth_from_the_task_list_with_a_draft_and_an_atta
     body = page.locator("main").inner_text()
     assert "certificate.pdf" in body and "Wang Xiaohong" in body and "Female" in body
     page.get_by_role("link", name="Change “The child”").click()
+    page.get_by_role("heading", name="The child").wait_for()
     assert page.get_by_label("Yes, I have completed this section").count() == 0
     page.get_by_label("The child's full name").fill("Wang Xiaohua")
     _continue(page)

@@ -6,41 +6,29 @@ owner-only download, the decision letter, and their audit events."""
 
 from __future__ import annotations
 
+import base64
+import datetime
 import io
 import re
-import subprocess
 
 import pytest
 from django.utils import dateformat, timezone, translation
 from pypdf import PdfReader
 
 from audit.models import AuditEvent
+from privacy import keyring
 from receipts import codes
 from receipts.models import DocumentKind, IssuedDocument
-from receipts.selectors import ZONE
+from receipts.selectors import ZONE, when
 from services.fields import kind_for
 from services.selectors import application_versions, dictionary
 from tests.data import LI_WEI_MOVING
 from tests.factories import ApplicationFactory, CaseFactory, UserFactory, api_client
-from tests.support import ROOT
 
 pytestmark = pytest.mark.django_db
 
 NATIONAL_ID = LI_WEI_MOVING["applicant.national_id"]
 PHONE = LI_WEI_MOVING["applicant.phone"]
-
-
-@pytest.fixture
-def receipts_chinese(settings, tmp_path):
-    """The receipts' own Chinese (locale-notes/receipts.po), compiled for the test, ahead of
-    the main catalog: the PDF's Chinese is checked whatever that catalog holds."""
-    folder = tmp_path / "locale" / "zh_Hans" / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    subprocess.run(
-        ["msgfmt", "-o", str(folder / "django.mo"), str(ROOT / "locale-notes" / "receipts.po")],
-        check=True,
-    )
-    settings.LOCALE_PATHS = [tmp_path / "locale", *settings.LOCALE_PATHS]
 
 
 def _text(pdf: bytes) -> str:
@@ -70,7 +58,7 @@ def chinese_citizen(catalog):
 
 
 def test_a_chinese_receipt_shows_the_application_with_personal_values_masked(
-    client, chinese_citizen, receipts_chinese
+    client, chinese_citizen
 ):
     application = ApplicationFactory(citizen=chinese_citizen, routed=True)
     client.force_login(chinese_citizen)
@@ -230,13 +218,9 @@ def test_an_uploaded_pdf_verifies_and_a_changed_byte_fails(client, issued):
 
 
 def test_a_code_signed_under_a_retired_key_still_verifies(client, issued, monkeypatch):
-    from privacy import keyring
-
     document, _pdf = issued
     code = _code(document)
     old_kid, old_key = keyring.signing_key()
-    import base64
-
     monkeypatch.setenv(
         "PORTAL_AUDIT_OLD_SIGNING_KEYS", f"{old_kid}:{base64.b64encode(old_key).decode()}"
     )
@@ -253,7 +237,7 @@ def test_a_code_signed_under_a_retired_key_still_verifies(client, issued, monkey
 # --- Decision letters ----------------------------------------------------------------------
 
 
-def test_a_decision_produces_a_letter_for_the_citizen(client, catalog, receipts_chinese):
+def test_a_decision_produces_a_letter_for_the_citizen(client, catalog):
     case = CaseFactory(rejected=True, reason="缺少租赁合同")
     application = case.application
     citizen = application.citizen
@@ -289,3 +273,13 @@ def test_an_undecided_part_has_no_letter_and_others_get_none(client, catalog):
     assert client.get(f"{base}{case.reference}.pdf").status_code == 200
     client.force_login(UserFactory())
     assert client.get(f"{base}{case.reference}.pdf").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "written"),
+    [("zh-hans", "2026年12月2日 14:30"), ("en", "2 December 2026, 14:30")],
+)
+def test_the_date_on_paper_is_shanghai_time_in_the_language_s_usual_form(language, written):
+    moment = datetime.datetime(2026, 12, 2, 6, 30, tzinfo=datetime.UTC)  # 14:30 in Shanghai
+    with translation.override(language):
+        assert when(moment) == written

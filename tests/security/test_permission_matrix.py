@@ -294,6 +294,10 @@ def question_asked(w: World) -> None:
     )
 
 
+def tax_approved(w: World) -> None:
+    workflow_actions.case_approve(case=_case(w.tax), actor=_clerk(TAX))
+
+
 def _departments_of(role: str, entry: Entry, w: World) -> set[str]:
     department, other = entry.staff
     return {
@@ -406,6 +410,10 @@ MATRIX: list[Entry] = [
     Entry("GET", "/api/schema/", public(ok(200))),
     Entry("GET", "/api/docs/", public(ok(200))),
     Entry("POST", "/i18n/setlang/", public(ok(302)), data={"language": "en", "next": "/"}),
+    # Checking a receipt or a letter: anyone holding one (a code that is not one is refused).
+    Entry("GET", "/verify/", public(ok(200))),
+    Entry("POST", "/verify/", public(refused(400)), data={"code": "not-a-code"}),
+    Entry("GET", "/verify/not-a-code", public(refused(400))),
     # Allauth's pages (every `accounts/` pattern is declared public in DECLARED_BY_PREFIX).
     Entry("GET", "/accounts/login/", {"anonymous": ok(200)} | dict.fromkeys(SIGNED_IN, ok(302))),
     Entry("GET", "/accounts/signup/", {"anonymous": ok(200)} | dict.fromkeys(SIGNED_IN, ok(302))),
@@ -474,6 +482,22 @@ MATRIX: list[Entry] = [
     Entry("GET", "/applications/{draft}/files/{draft_file}/", owner_only(ok(200), api=False)),
     # ... and only the owner's own file, even under the owner's application.
     Entry("GET", "/applications/{draft}/files/{foreign_file}/", owner_only(NOT_FOUND, api=False)),
+    # Its receipt and decision letters (PDF): the owner only; a draft has no receipt, an
+    # undecided part no letter.
+    Entry("GET", "/applications/{moving}/receipt.pdf", owner_only(ok(200), api=False)),
+    Entry("GET", "/applications/{draft}/receipt.pdf", owner_only(refused(409), api=False)),
+    Entry(
+        "GET",
+        "/applications/{moving}/decisions/{tax}.pdf",
+        owner_only(ok(200), api=False),
+        prepare=tax_approved,
+    ),
+    Entry(
+        "GET",
+        "/applications/{moving}/decisions/{household}.pdf",
+        owner_only(NOT_FOUND, api=False),
+        note="not decided",
+    ),
     Entry(
         "POST",
         "/applications/{moving}/cases/{household}/reply/",
@@ -713,7 +737,7 @@ MATRIX: list[Entry] = [
 # above) and allauth's pages (sign-in, sign-up, password, email, two-factor: public). A view of
 # the project's own apps mounted under one of these prefixes still needs its own entry.
 DECLARED_BY_PREFIX = ("admin/", "accounts/")
-PROJECT_PACKAGES = {"accounts", "audit", "config", "services", "workflows"}
+PROJECT_PACKAGES = {"accounts", "audit", "config", "services", "workflows", "receipts"}
 
 
 # --- The checks ------------------------------------------------------------------------------

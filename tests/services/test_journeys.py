@@ -48,7 +48,7 @@ def test_a_long_draft_resumes_at_the_task_list(client, moving_draft):
     response = client.get(f"/applications/{moving_draft.reference}/form/")
     assert response["Location"] == f"/applications/{moving_draft.reference}/tasks/"
     body = _tasks(client, moving_draft)
-    assert "You have completed 0 of 5 sections." in body
+    assert "You have completed 0 of 5 sections." in body and "Moving house" in body
     assert _status_of(body, "applicant") == "Not started"
     assert _status_of(body, "vehicle") == "Cannot start yet"
     assert _status_of(body, "review") == "Cannot start yet"
@@ -65,6 +65,9 @@ def test_a_short_application_keeps_the_page_by_page_form(client, demo):
     assert response["Location"] == f"/applications/{application.reference}/form/applicant/"
     tasks = client.get(f"/applications/{application.reference}/tasks/")
     assert tasks["Location"] == f"/applications/{application.reference}/form/"
+    page = client.get(f"/applications/{application.reference}/form/business/").content.decode()
+    assert "Step 2 of 2" in page and "Have you completed this section?" not in page
+    assert f'href="/applications/{application.reference}/form/applicant/" class="back"' in page
 
 
 def test_completing_a_section_needs_its_answers_and_leads_back_to_the_task_list(
@@ -217,6 +220,19 @@ def test_erasing_an_open_application_says_why_not_and_changes_nothing(client, de
     client.post(f"/applications/{application.reference}/erase/")
     application.refresh_from_db()
     assert application.erased_at is None and application.status == "submitted"
+
+
+def test_a_completed_application_is_not_withdrawn_and_the_page_says_why(client, demo):
+    application = ApplicationFactory(submitted=True)
+    Application.objects.filter(pk=application.pk).update(status="completed")
+    client.force_login(application.citizen)
+    url = f"/applications/{application.reference}/withdraw/"
+    page = client.get(url).content.decode()
+    assert "cannot be withdrawn: its status is “Completed”" in page and "Yes, withdraw" not in page
+    response = client.post(url, follow=True)
+    assert "A completed application cannot be withdrawn." in response.content.decode()
+    assert Application.objects.get(pk=application.pk).status == "completed"
+    assert not AuditEvent.objects.filter(action="application.withdraw").exists()
 
 
 def test_a_withdrawn_application_cannot_be_withdrawn_again(client, demo):

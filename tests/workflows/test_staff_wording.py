@@ -11,12 +11,14 @@ import io
 import re
 
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit.constants import AuditAction, event_name
 from tests.factories import ApplicationFactory
 from workflows import actions
+from workflows.selectors import shown_values
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +164,15 @@ def test_a_member_of_staff_without_a_name_is_shown_by_email(revealed_tax_case):
     User.objects.filter(pk=clerk.pk).update(full_name="")
     rows = api_for(application.citizen).get("/api/v1/me/data-access/").json()["results"]
     assert {r["staff"] for r in rows} == {"clerk.tax@demo.gov"}
+
+
+def test_revealed_choices_read_as_their_labels(catalog):
+    values = {"child.sex": "female", "birth.claim_allowance": True, "applicant.full_name": "Li"}
+    with translation.override("zh-hans"):
+        assert shown_values(values)["child.sex"] == "女"
+    with translation.override("en"):
+        assert shown_values(values) == {
+            "child.sex": "Female",
+            "birth.claim_allowance": "Yes",
+            "applicant.full_name": "Li",
+        }
