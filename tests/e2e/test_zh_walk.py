@@ -4,14 +4,10 @@ addresses, answers, references: `World.typed`), digits, data that is not words (
 identifiers such as field keys and slugs with a dot, colon or underscore, codes and digests, the
 admin's raw JSON), the language switcher's own names of the languages (English is called
 "English"), and the few abbreviations in `ALLOWED`.
-
-`PORTAL_SKIP_ZH_WALK=1` skips the walk (while the translations are being merged); CI does not
-set it, and with REQUIRE_SERVICES=1 a skipped test fails the run anyway.
 """
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -97,8 +93,6 @@ def test_allowlist_keeps_typed_text_and_finds_english():
     ("page", "language"), page_params([p for p in PAGES if p.zh_walk], ["zh-hans"])
 )
 def test_no_english_on_chinese_pages(page, language, browser, live_server, walk_world):
-    if os.environ.get("PORTAL_SKIP_ZH_WALK") == "1":
-        pytest.skip("PORTAL_SKIP_ZH_WALK=1")
     context, tab = open_page(browser, live_server.url, walk_world, page, language)
     try:
         texts = tab.evaluate(_READ)
