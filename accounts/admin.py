@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from core.admin import JsonExamples
 
 from . import actions
 from .models import ApiToken, Department, Membership, User
@@ -56,10 +62,17 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "contact_email", "active"]
+class DepartmentAdmin(JsonExamples, admin.ModelAdmin):
+    list_display = ["name_shown", "slug", "contact_email", "active"]
     search_fields = ["name", "slug"]
     fields = ["slug", "name", "translations", "contact_email", "contact_phone", "active"]
+    json_examples = {
+        "translations": [(_("The name in other languages, for example:"), '{"en": {"name": "…"}}')]
+    }
+
+    @admin.display(description=_("name"), ordering="name")
+    def name_shown(self, obj: Department) -> str:
+        return obj.name_translated
 
     def get_readonly_fields(self, request, obj=None):
         return ["slug"] if obj else []
@@ -140,3 +153,43 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for token in queryset.select_related("user"):
             actions.token_revoke(actor=request.user, token=token)
+
+
+# Django stores a permission's name in English when it creates it ("Can add email address"); the
+# admin shows it from its codename and the model's name, in the reader's language.
+_PERMISSION_ACTIONS = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+}
+
+
+def permission_label(permission: Permission) -> str:
+    """'app | model | what it allows', each part in the reader's language."""
+    content_type = permission.content_type
+    model = content_type.model_class()
+    action, _sep, model_name = permission.codename.partition("_")
+    if model is not None and action in _PERMISSION_ACTIONS and model_name == model._meta.model_name:
+        name = _PERMISSION_ACTIONS[action] % {"model": model._meta.verbose_name}
+    else:
+        name = gettext(permission.name)
+    return f"{content_type} | {name}"
+
+
+class PermissionsField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Permission) -> str:
+        return permission_label(obj)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    """Django's group admin, with the permissions named in the reader's language."""
+
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        if db_field.name == "permissions":
+            kwargs["form_class"] = PermissionsField
+        return super().formfield_for_manytomany(db_field, request=request, **kwargs)

@@ -13,6 +13,10 @@ class AccountsConfig(AppConfig):
 
         from . import receivers  # noqa: F401  (sign-in/out audit events)
         from .actions import authenticators_secure_batch
+        from .third_party import name_authenticators, name_guardian
+
+        name_authenticators()
+        name_guardian()
 
         rotation.register(
             "mfa_authenticator",

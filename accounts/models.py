@@ -139,8 +139,15 @@ class Department(NamedBySlug):
 class Membership(models.Model):
     """A user's role in one department."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="memberships")
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
     role = models.CharField(_("role"), max_length=10, choices=MembershipRole.choices)
     created_at = models.DateTimeField(_("since"), default=timezone.now)
 
@@ -155,7 +162,7 @@ class Membership(models.Model):
         indexes = [models.Index(fields=["department", "role"], name="membership_dept_role_idx")]
 
     def __str__(self) -> str:
-        return f"{self.user} - {self.department} ({self.role})"
+        return f"{self.user} - {self.department} ({self.get_role_display()})"
 
     @property
     def audit_ref(self) -> str:
@@ -166,7 +173,9 @@ class ApiToken(models.Model):
     """An API credential. Only the SHA-256 digest of the key is stored: the key itself is shown
     once, when it is issued, and cannot be read back from the database."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
     # The first characters of the key, so the owner can tell tokens apart; not enough to use it.
     prefix = models.CharField(_("prefix"), max_length=12)
     digest = models.CharField(_("digest"), max_length=64, unique=True)

@@ -55,13 +55,13 @@ class AuditEvent(models.Model):
     details = models.JSONField(_("details"), default=dict, blank=True)
     # Written with the event by the application (audit.actions): a unique nonce that makes
     # every event's authenticated body unique, and `kid:HMAC` of that body.
-    nonce = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    nonce = models.CharField(_("nonce"), max_length=32, unique=True, null=True, blank=True)
     mac = models.CharField(_("authenticator"), max_length=96, blank=True)
     # Set once by the sealer (audit.actions.audit_seal), in the order it chains events; the
     # database refuses any other change to a row (see the migration's triggers).
     chain_seq = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True)
-    prev_hash = models.CharField(max_length=64, blank=True)
-    hash = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True)
+    hash = models.CharField(_("hash"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("audit event")

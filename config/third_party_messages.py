@@ -26,4 +26,6 @@ MESSAGES = [
     gettext_noop("Error:"),
     gettext_noop("Forgotten your login credentials?"),
     gettext_noop("In case you’ve forgotten, you are:"),  # noqa: RUF001
+    # django-allauth: the type of a two-factor authenticator (a security key or passkey).
+    gettext_noop("WebAuthn"),
 ]

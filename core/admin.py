@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+
 
 class ReadOnlyAdmin:
     """A model admin that lists and shows rows but never adds, changes or deletes them: records
@@ -16,3 +19,21 @@ class ReadOnlyAdmin:
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class JsonExamples:
+    """Help texts of JSON fields in the admin: a sentence in the reader's language, then the
+    example on a line of its own (JSON keys are typed as they are, in any language).
+    `json_examples` maps a field's name to pairs of (sentence, example). Mix in before
+    `admin.ModelAdmin`."""
+
+    json_examples: dict[str, list[tuple[str, str]]] = {}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        examples = self.json_examples.get(db_field.name)
+        if field is not None and examples:
+            field.help_text = format_html_join(
+                mark_safe("<br>"), "{}<br>{}", ((str(text), ex) for text, ex in examples)
+            )
+        return field

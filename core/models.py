@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.translations import translated
+
 
 class NamedBySlug(models.Model):
     """A row people know by its name and the audit log by its slug (a department, a service),
@@ -18,7 +20,7 @@ class NamedBySlug(models.Model):
         abstract = True
 
     def __str__(self) -> str:
-        return self.name
+        return translated(self, "name")  # in the reader's language (core.translations)
 
     @property
     def audit_ref(self) -> str:

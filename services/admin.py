@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
-from core.admin import ReadOnlyAdmin
+from core.admin import JsonExamples, ReadOnlyAdmin
 
 from . import actions
 from .definitions import validate_version
@@ -26,10 +26,34 @@ def _refused(request, exc: actions.ServiceError) -> None:
 
 
 @admin.register(FieldDefinition)
-class FieldDefinitionAdmin(admin.ModelAdmin):
-    list_display = ["key", "label", "type", "sensitivity", "profile_field"]
+class FieldDefinitionAdmin(JsonExamples, admin.ModelAdmin):
+    list_display = ["key", "label_shown", "type", "sensitivity", "profile_field"]
     list_filter = ["type", "sensitivity", "profile_field"]
     search_fields = ["key", "label"]
+    json_examples = {
+        "translations": [
+            (
+                _("The label and help text in other languages, for example:"),
+                '{"zh-hans": {"label": "…", "help_text": "…"}}',
+            )
+        ],
+        "choices": [
+            (_("The choices of a choice field, for example:"), '[{"value": "…", "label": "…"}]')
+        ],
+        "validation": [
+            (
+                _("Optional rules of a text field, for example:"),
+                '{"min_length": 2, "max_length": 100, "pattern": "^[0-9]+$"}',
+            ),
+            (_("Of a number:"), '{"minimum": 0, "maximum": 10}'),
+            (_("Of a date (or not_past):"), '{"not_future": true}'),
+            (_("Of a file:"), '{"max_size_mb": 5, "content_types": ["application/pdf"]}'),
+        ],
+    }
+
+    @admin.display(description=_("label"), ordering="label")
+    def label_shown(self, obj: FieldDefinition) -> str:
+        return obj.label_translated
 
     def get_readonly_fields(self, request, obj=None):
         return ["key"] if obj else []
@@ -60,9 +84,13 @@ class VersionInline(admin.TabularInline):
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "kind", "active"]
+    list_display = ["name_shown", "slug", "kind", "active"]
     search_fields = ["name", "slug", "keywords"]
     inlines = [VersionInline]
+
+    @admin.display(description=_("name"), ordering="name")
+    def name_shown(self, obj: Service) -> str:
+        return obj.name_translated
 
     def get_readonly_fields(self, request, obj=None):
         return ["slug"] if obj else []

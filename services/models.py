@@ -145,7 +145,9 @@ class Service(NamedBySlug):
 class ServiceVersion(models.Model):
     """The fields a service asks and its workflow. Immutable once published."""
 
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="versions")
+    service = models.ForeignKey(
+        Service, verbose_name=_("service"), on_delete=models.PROTECT, related_name="versions"
+    )
     number = models.PositiveIntegerField(_("version"))
     status = models.CharField(
         _("status"), max_length=10, choices=VersionStatus.choices, default=VersionStatus.DRAFT
@@ -189,7 +191,11 @@ class ServiceVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.service.slug} v{self.number} ({self.status})"
+        return _("%(service)s, version %(number)s (%(status)s)") % {
+            "service": self.service.slug,
+            "number": self.number,
+            "status": self.get_status_display(),
+        }
 
     @property
     def audit_ref(self) -> str:
@@ -338,6 +344,14 @@ class Attachment(models.Model):
 class ApplicationUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Application, on_delete=models.CASCADE)
 
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = _("application permission of a user")
+        verbose_name_plural = _("application permissions of users")
+
 
 class ApplicationGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Application, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        verbose_name = _("application permission of a group")
+        verbose_name_plural = _("application permissions of groups")

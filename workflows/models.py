@@ -134,16 +134,27 @@ class Case(models.Model):
 class CaseUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
 
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = _("case permission of a user")
+        verbose_name_plural = _("case permissions of users")
+
 
 class CaseGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        verbose_name = _("case permission of a group")
+        verbose_name_plural = _("case permissions of groups")
 
 
 class Incident(models.Model):
     """Routing that failed after every retry: visible to admins, with a retry action."""
 
     application = models.ForeignKey(
-        "services.Application", on_delete=models.PROTECT, related_name="incidents"
+        "services.Application",
+        verbose_name=_("application"),
+        on_delete=models.PROTECT,
+        related_name="incidents",
     )
     task = models.CharField(_("task"), max_length=200)
     error = models.TextField(_("error"))
@@ -158,7 +169,10 @@ class Incident(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.task} for {self.application_id}"
+        return _("%(task)s for application %(application)s") % {
+            "task": self.task,
+            "application": self.application_id,
+        }
 
 
 class WorkerHeartbeat(models.Model):

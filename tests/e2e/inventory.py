@@ -155,15 +155,20 @@ class World:
         return codes.make(document.token, document.key_id)
 
     def typed(self) -> set[str]:
-        """What people typed into the portal (names, answers, references, emails): the zh-hans
-        walk does not count it as English user-interface text."""
-        from accounts.models import User
-        from services.models import Application
+        """What people typed into the portal (names, answers, references, emails, the slugs
+        administrators gave departments and services) and the codes it generated (the shown
+        prefix of an API token): the zh-hans walk does not count it as English user-interface
+        text."""
+        from accounts.models import ApiToken, Department, User
+        from services.models import Application, Service
         from tests.factories import moving_answers
 
         values: set[str] = set()
         for user in User.objects.all():
             values |= {user.email, user.full_name}
+        values |= set(Department.objects.values_list("slug", flat=True))
+        values |= set(Service.objects.values_list("slug", flat=True))
+        values |= set(ApiToken.objects.values_list("prefix", flat=True))
         for application in Application.objects.all():
             values.add(application.reference)
             values |= {c.reference for c in application.cases.all()}
