@@ -20,6 +20,18 @@ def role_name(role: str) -> str:
         return role
 
 
+def source_name(source: str) -> str:
+    """Where the event came from (core.context: web, api, worker, command, system)."""
+    names = {
+        "web": _("Website"),
+        "api": _("API"),
+        "worker": _("Background worker"),
+        "command": _("Management command"),
+        "system": _("System"),
+    }
+    return names.get(source, source)
+
+
 class ActorRoleFilter(admin.SimpleListFilter):
     title = gettext_lazy("actor role")
     parameter_name = "actor_role"
@@ -64,9 +76,9 @@ class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     readonly_fields = [
         "action_shown" if f.name == "action" else f.name
         for f in AuditEvent._meta.fields
-        if f.name not in ("purpose", "actor_role")
-    ] + ["actor_role_shown", "purpose_shown"]
-    exclude = ["purpose", "action", "actor_role"]
+        if f.name not in ("purpose", "actor_role", "source")
+    ] + ["actor_role_shown", "source_shown", "purpose_shown"]
+    exclude = ["purpose", "action", "actor_role", "source"]
 
     @admin.display(description=gettext_lazy("action"), ordering="action")
     def action_shown(self, obj: AuditEvent) -> str:
@@ -75,6 +87,10 @@ class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("actor role"), ordering="actor_role")
     def actor_role_shown(self, obj: AuditEvent) -> str:
         return role_name(obj.actor_role)
+
+    @admin.display(description=gettext_lazy("source"), ordering="source")
+    def source_shown(self, obj: AuditEvent) -> str:
+        return source_name(obj.source)
 
     @admin.display(description=gettext_lazy("purpose"))
     def purpose_shown(self, obj: AuditEvent) -> str:

@@ -23,8 +23,9 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-# Abbreviations Chinese text uses as they are.
-ALLOWED = {"API", "JSON", "CSV", "PDF", "QR", "ID", "IP", "TOTP"}
+# Abbreviations Chinese text uses as they are, and the names of keys as printed on keyboards
+# (Django's admin: "按住 Control 键或 Mac 上的 Command 键来选择多项").
+ALLOWED = {"API", "JSON", "CSV", "PDF", "QR", "ID", "IP", "TOTP", "Control", "Command", "Mac"}
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _URL = re.compile(r"https?://\S+")
