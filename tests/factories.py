@@ -292,3 +292,14 @@ def api_client(user):
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+def api_for(who):
+    """`api_client` for a user, or for the user with that email."""
+    return api_client(who if isinstance(who, User) else User.objects.get(email=who))
+
+
+def case_and_clerk(step: str = "tax", email: str = "clerk.tax@demo.gov"):
+    """An open case (`step`) of a freshly routed moving-house application, and the staff
+    member with that email (a clerk of the demo's tax bureau by default)."""
+    return CaseFactory(step=step), User.objects.get(email=email)

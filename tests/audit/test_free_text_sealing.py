@@ -24,7 +24,6 @@ import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit import presenters
@@ -36,7 +35,7 @@ from privacy.crypto import DecryptionError
 from services import actions as services
 from services.models import Attachment
 from services.selectors import versions_published_for
-from tests.factories import ApplicationFactory, UserFactory
+from tests.factories import ApplicationFactory, UserFactory, api_for
 from workflows import actions, routing
 from workflows import selectors as workbench
 from workflows.models import Case, CaseNote, InformationRequest
@@ -65,12 +64,6 @@ def shown(text: str) -> str:
 
 def user(email: str) -> User:
     return User.objects.get(email=email)
-
-
-def api_for(who: User | str) -> APIClient:
-    api = APIClient()
-    api.force_authenticate(who if isinstance(who, User) else user(who))
-    return api
 
 
 @pytest.fixture

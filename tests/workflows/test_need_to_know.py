@@ -26,7 +26,7 @@ from services.selectors import versions_published_for
 from services.validators import make_national_id
 from tests.data import LI_WEI_MOVING as MOVING
 from tests.data import NEWBORN, PDF
-from tests.factories import ApplicationFactory, UserFactory
+from tests.factories import ApplicationFactory, UserFactory, api_for
 from workflows import actions, routing
 from workflows.models import Case
 
@@ -39,12 +39,6 @@ SEARCH = "/api/v1/cases/search/"
 
 def user(email: str) -> User:
     return User.objects.get(email=email)
-
-
-def api_for(email: str) -> APIClient:
-    api = APIClient()
-    api.force_authenticate(user(email))
-    return api
 
 
 def status_of(case: Case) -> tuple[str, int | None]:

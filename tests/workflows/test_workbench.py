@@ -4,12 +4,11 @@ fields, personal values masked until revealed with a purpose (audited), decision
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.purposes import is_sealed_purpose, purpose_of
-from tests.factories import submit_moving
+from tests.factories import api_for, submit_moving
 from workflows import actions, routing
 from workflows.models import Case
 
@@ -18,12 +17,6 @@ pytestmark = pytest.mark.django_db
 
 def user(email):
     return User.objects.get(email=email)
-
-
-def api_for(email):
-    api = APIClient()
-    api.force_authenticate(user(email))
-    return api
 
 
 def test_clerk_inbox_lists_only_their_departments_cases_with_counts(routed):
