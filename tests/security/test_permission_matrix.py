@@ -30,10 +30,9 @@ from accounts.models import User
 from audit.models import AuditEvent
 from services import actions as service_actions
 from services.models import Application, Attachment
-from services.selectors import versions_published_for
 from tests.data import LI_WEI_MOVING as MOVING
 from tests.data import NEWBORN, PDF
-from tests.factories import submit_moving
+from tests.factories import newborn_draft, submit_moving
 from workflows import actions as workflow_actions
 from workflows import routing
 from workflows.models import Case, CaseNote, InformationRequest
@@ -211,13 +210,8 @@ def _certificate() -> SimpleUploadedFile:
 
 
 def _newborn_draft(citizen: User) -> Application:
-    application = service_actions.application_create(
-        citizen=citizen,
-        versions=versions_published_for(slugs=["newborn"]),
-        answers={**NEWBORN, "child.date_of_birth": "2025-06-01"},
-    )
-    service_actions.attachment_upload(
-        application=application, actor=citizen, field_key="birth.certificate", upload=_certificate()
+    application, _attachment = newborn_draft(
+        citizen, answers={**NEWBORN, "child.date_of_birth": "2025-06-01"}
     )
     return Application.objects.get(pk=application.pk)
 
