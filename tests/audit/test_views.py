@@ -46,11 +46,8 @@ def test_verify_endpoint(worked_tax_case):
 
 def test_application_history_spans_every_department(worked_tax_case):
     application, _case = worked_tax_case
-    rows = (
-        api_for("admin@demo.gov")
-        .get(f"/api/v1/audit/applications/{application.reference}/history/")
-        .json()
-    )
+    history = f"/api/v1/audit/applications/{application.reference}/history/"
+    rows = api_for("admin@demo.gov").get(history).json()
     actions_seen = [r["action"] for r in rows["results"]]
     assert actions_seen[0] == "application.create"
     assert {"application.submit", "case.create", "case.approve", "pii.reveal"} <= set(actions_seen)
