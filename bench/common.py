@@ -187,7 +187,7 @@ def free_port() -> int:
 
 
 def stop_group(proc: subprocess.Popen, *, timeout: float) -> None:
-    """Stop a process started in a session of its own and everything it started: SIGTERM to
+    """Stop a process that leads its own process group, and everything it started: SIGTERM to
     the group, SIGKILL after `timeout` seconds."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGTERM)
