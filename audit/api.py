@@ -36,6 +36,9 @@ class AuditEventOutput(serializers.Serializer):
         help_text="The actor's name, else email; “System” (translated) for the portal itself."
     )
     role = serializers.CharField(allow_blank=True)
+    role_label = serializers.CharField(
+        help_text="The role in the request's language; “System” (translated) for the portal."
+    )
     department = serializers.CharField(allow_null=True)
     department_name = serializers.CharField(
         allow_null=True, help_text="The department's name in the request's language."

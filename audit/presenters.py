@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 
+from core.roles import Role
 from core.translations import translated
 
 from .constants import event_name
@@ -29,7 +32,28 @@ def field_labels(keys: Iterable[str], *, staff: bool) -> list[str]:
     for the citizen; a key the catalog does not know stays as it is."""
     keys = [k for k in keys if isinstance(k, str)]
     labels = _FIELD_LABELLER[0](keys, staff=staff) if _FIELD_LABELLER and keys else {}
-    return [labels.get(k) or k for k in keys]
+    return [labels.get(k) or _account_field_label(k) for k in keys]
+
+
+def _account_field_label(key: str) -> str:
+    """A changed fact of an account (`user.update` names them): the user model's own label;
+    the authenticator app, which is not a field, by name; anything else as it is."""
+    if key == "totp":
+        return _("authenticator app")
+    try:
+        return str(get_user_model()._meta.get_field(key).verbose_name)
+    except FieldDoesNotExist:
+        return key
+
+
+def role_label(role: str) -> str:
+    """The role an action was taken in, as a person reads it; "system" for the portal itself."""
+    if not role or role == "system":
+        return _system()
+    try:
+        return str(Role(role).label)
+    except ValueError:
+        return role
 
 
 def person_name(user: Any) -> str | None:
@@ -61,6 +85,7 @@ def event_row(
         "at": event.occurred_at,
         "actor": event.actor.email if event.actor else None,
         "role": event.actor_role,
+        "role_label": role_label(event.actor_role),
         "department": event.actor_department.slug if event.actor_department else None,
         "actor_name": person_name(event.actor) or _system(),
         "department_name": translated(event.actor_department, "name")

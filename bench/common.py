@@ -76,6 +76,29 @@ class Figure:
         return f"{self.scenario:8} {self.name:44} {value}{base}{ratio}{target}{verdict}"
 
 
+def versus(
+    scenario: str,
+    name: str,
+    value: float,
+    baseline: float,
+    unit: str,
+    *,
+    scale: float = 1.0,
+    **more,
+) -> Figure:
+    """A figure beside its baseline, with their ratio; `scale` converts both for display (1000:
+    seconds to ms) and leaves the ratio alone. `more`: the Figure's target, met and extra."""
+    return Figure(
+        scenario,
+        name,
+        value * scale,
+        unit,
+        baseline=baseline * scale,
+        ratio=value / baseline,
+        **more,
+    )
+
+
 def median_p95(samples: Sequence[float]) -> tuple[float, float]:
     """The median and the 95th percentile (nearest rank) of some samples."""
     ordered = sorted(samples)
@@ -163,6 +186,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_group(proc: subprocess.Popen, *, timeout: float) -> None:
+    """Stop a process that leads its own process group, and everything it started: SIGTERM to
+    the group, SIGKILL after `timeout` seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def wait_for_port(port: int, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -184,32 +219,17 @@ def process(
     try:
         yield proc
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc, timeout=20)
         if log:
             out.close()
 
 
 @contextlib.contextmanager
-def gunicorn(
-    database: str,
-    *,
-    workers: int = 2,
-    threads: int = 8,
-    keep_alive: int | None = None,
-    **extra: str,
-) -> Iterator[str]:
+def gunicorn(database: str, **options) -> Iterator[str]:
     """The portal served by gunicorn the way the Procfile serves it (bench settings);
-    yields its base URL. `keep_alive`: seconds an idle connection stays open (gunicorn's
-    default is 2)."""
-    with gunicorn_server(
-        database, workers=workers, threads=threads, keep_alive=keep_alive, **extra
-    ) as (url, _master):
+    yields its base URL. `options`: those of `gunicorn_server` (workers, threads, keep_alive:
+    seconds an idle connection stays open, gunicorn's default is 2; extra environment)."""
+    with gunicorn_server(database, **options) as (url, _master):
         yield url
 
 

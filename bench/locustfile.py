@@ -27,6 +27,8 @@ from bench.scenarios._portal import CREATE_BODY
 
 DATA = json.loads(Path(os.environ["BENCH_LOAD_DATA"]).read_text())
 THINK = between(1.0, 3.0)  # seconds between two journeys of one user
+UNASSIGNED_OPEN = "/api/v1/cases/?status=open&assignee=none&page_size=20"
+SUBMISSIONS = "/api/v1/audit/events/?action=application.submit&page_size=50"
 
 
 class _ApiUser(HttpUser):
@@ -38,6 +40,22 @@ class _ApiUser(HttpUser):
         self.client.headers["Authorization"] = f"Token {next(self.tokens)}"
         self.client.headers["Accept"] = "application/json"
 
+    def _body(self, method: str, path: str, name: str, status: int = 200, **kwargs) -> dict | None:
+        """The JSON body of a request answered with `status`; any other answer is reported as a
+        failure (with the start of its body) and gives None."""
+        with self.client.request(
+            method, path, name=name, catch_response=True, **kwargs
+        ) as response:
+            if response.status_code != status:
+                response.failure(f"{response.status_code}: {response.text[:200]}")
+                return None
+            return response.json()
+
+    def _results(self, path: str, name: str) -> list | None:
+        """The results of a list page (`_body` of a GET)."""
+        page = self._body("GET", path, name)
+        return None if page is None else page["results"]
+
 
 class Citizen(_ApiUser):
     weight = 60
@@ -45,13 +63,12 @@ class Citizen(_ApiUser):
 
     @task
     def apply(self) -> None:
-        with self.client.post(
-            "/api/v1/applications/", json=CREATE_BODY, name="citizen: create", catch_response=True
-        ) as response:
-            if response.status_code != 201:
-                response.failure(f"{response.status_code}: {response.text[:200]}")
-                return
-            reference = response.json()["reference"]
+        created = self._body(
+            "POST", "/api/v1/applications/", "citizen: create", status=201, json=CREATE_BODY
+        )
+        if created is None:
+            return
+        reference = created["reference"]
         with self.client.post(
             f"/api/v1/applications/{reference}/submit/",
             name="citizen: submit",
@@ -70,15 +87,7 @@ class Clerk(_ApiUser):
 
     @task
     def work(self) -> None:
-        with self.client.get(
-            "/api/v1/cases/?status=open&assignee=none&page_size=20",
-            name="clerk: inbox (unassigned open)",
-            catch_response=True,
-        ) as response:
-            if response.status_code != 200:
-                response.failure(f"{response.status_code}: {response.text[:200]}")
-                return
-            cases = response.json()["results"]
+        cases = self._results(UNASSIGNED_OPEN, "clerk: inbox (unassigned open)")
         if not cases:
             return
         reference = random.choice(cases)["reference"]
@@ -107,15 +116,9 @@ class Supervisor(_ApiUser):
 
     @task
     def search(self) -> None:
-        with self.client.get(
-            "/api/v1/audit/events/?action=application.submit&page_size=50",
-            name="supervisor: audit by action",
-            catch_response=True,
-        ) as response:
-            if response.status_code != 200:
-                response.failure(f"{response.status_code}: {response.text[:200]}")
-                return
-            events = response.json()["results"]
+        events = self._results(SUBMISSIONS, "supervisor: audit by action")
+        if events is None:
+            return
         if events:
             target = random.choice(events)["target"]
             self.client.get(

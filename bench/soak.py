@@ -17,8 +17,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +25,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, free_port, stop_group
+
 BIN = Path(sys.executable).parent
 
 ANSWERS = {
@@ -42,12 +43,6 @@ ANSWERS = {
     "household.has_school_children": False,
     "vehicle.plate": "京A12345",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Api:
@@ -207,12 +202,7 @@ def main() -> int:
         failures.append(str(exc))
     finally:
         if honcho.poll() is None:
-            os.killpg(honcho.pid, signal.SIGTERM)
-            try:
-                honcho.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(honcho.pid, signal.SIGKILL)
-                honcho.wait()
+            stop_group(honcho, timeout=30)
         log.close()
     text = log_path.read_text(errors="replace")
     # The audit log the stack kept must verify: every authenticator, the chain, and the

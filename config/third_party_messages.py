@@ -1,4 +1,5 @@
-"""Messages of Django's own apps whose Simplified Chinese catalogs (Django 5.2) lack them.
+"""Messages of Django's own apps and of django-allauth whose Simplified Chinese catalogs lack
+them or read badly.
 
 Nothing imports this module: makemessages reads it, so these msgids are in the project's
 catalog, whose translations take precedence over the packages' own (LOCALE_PATHS comes first in
@@ -26,6 +27,44 @@ MESSAGES = [
     gettext_noop("Error:"),
     gettext_noop("Forgotten your login credentials?"),
     gettext_noop("In case you’ve forgotten, you are:"),  # noqa: RUF001
+    # django-allauth: its Chinese says "Email" and "token" in English; the portal's words.
+    gettext_noop("The password reset token was invalid."),
+    gettext_noop("Use authenticator app or code"),
+    gettext_noop("Username or email"),
+    gettext_noop(
+        "You cannot activate two-factor authentication until you have verified your email address."
+    ),
+    gettext_noop("TOTP Authenticator"),
+    gettext_noop(
+        "An account already exists with this email address. Please sign in to that account "
+        "first, then connect your %s account."
+    ),
+    gettext_noop("Your account has no verified email address."),
+    gettext_noop("Email Addresses"),
+    gettext_noop("The following email addresses are associated with your account:"),
+    gettext_noop("Primary"),
+    gettext_noop("Re-send Verification"),
+    gettext_noop("Add Email Address"),
+    gettext_noop("Add Email"),
+    gettext_noop("Do you really want to remove the selected email address?"),
+    gettext_noop("Hello from %(site_name)s!"),
+    gettext_noop("Email Changed"),
+    gettext_noop("Your email has been confirmed."),
+    gettext_noop("Email Confirmation"),
+    gettext_noop("Please Confirm Your Email Address"),
+    gettext_noop("Email address %(deleted_email)s has been removed from your account."),
+    gettext_noop("Email Removed"),
+    gettext_noop("Email Address"),
+    gettext_noop("Current email"),
+    gettext_noop("Change Email"),
+    gettext_noop("Confirm Email Address"),
+    gettext_noop("You cannot remove your primary email address (%(email)s)."),
+    gettext_noop("You have confirmed %(email)s."),
+    gettext_noop("Removed email address %(email)s."),
+    gettext_noop("Primary email address set."),
+    gettext_noop("Bad Token"),
+    gettext_noop("Verify Your Email Address"),
+    gettext_noop("IP Address"),
     # django-allauth: the type of a two-factor authenticator (a security key or passkey).
     gettext_noop("WebAuthn"),
 ]

@@ -12,7 +12,7 @@ class CodeForm(forms.Form):
     code = forms.CharField(
         label=_("Verification code"),
         max_length=100,
-        help_text=_("As printed under the QR code, for example AbC…xyz.a1.Q2w…"),
+        help_text=_("As printed under the QR code on the receipt or letter."),
     )
 
     def clean_code(self) -> str:

@@ -102,7 +102,7 @@ def _part(case: Case) -> dict:
     return {
         "department": department_name(case.department),
         "service": str(case.version.service.name_translated),
-        "step": case.step_name or case.step,
+        "step": case.step_name_translated or case.step,
         "status": str(case.get_status_display()),
         "due": when(case.due_at, time=False) if case.status not in DECIDED else "",
         "decided": when(case.decided_at, time=False) if case.status in DECIDED else "",

@@ -46,6 +46,14 @@ NEWBORN: dict[str, Any] = {
     "birth.hospital": "Peking Union Medical College Hospital",
     "birth.claim_allowance": False,
 }
+# The moving-house form's JSON-schema rule for its conditional field: a vehicle, then a plate.
+VEHICLE_PLATE_RULE = {
+    "if": {
+        "properties": {"household.has_vehicle": {"const": True}},
+        "required": ["household.has_vehicle"],
+    },
+    "then": {"required": ["vehicle.plate"]},
+}
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 # Li Wei moves from Beijing to Shanghai: the application the routing tests submit

@@ -292,3 +292,36 @@ def api_client(user):
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+def api_for(who):
+    """`api_client` for a user, or for the user with that email."""
+    return api_client(who if isinstance(who, User) else User.objects.get(email=who))
+
+
+def case_and_clerk(step: str = "tax", email: str = "clerk.tax@demo.gov"):
+    """An open case (`step`) of a freshly routed moving-house application, and the staff
+    member with that email (a clerk of the demo's tax bureau by default)."""
+    return CaseFactory(step=step), User.objects.get(email=email)
+
+
+def newborn_draft(citizen, *, answers=None, file_name="certificate.pdf", content=None):
+    """A draft of the newborn service by `citizen` with its birth certificate uploaded through
+    the actions (`content`: the PDF's bytes, tests.data.PDF by default); returns the draft as
+    created and the attachment."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from services import actions as service_actions
+    from services.selectors import versions_published_for
+    from tests.data import PDF
+
+    draft = service_actions.application_create(
+        citizen=citizen, versions=versions_published_for(slugs=["newborn"]), answers=answers
+    )
+    attachment = service_actions.attachment_upload(
+        application=draft,
+        actor=citizen,
+        field_key="birth.certificate",
+        upload=SimpleUploadedFile(file_name, content or PDF, content_type="application/pdf"),
+    )
+    return draft, attachment

@@ -7,15 +7,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from tests.factories import UserFactory
+from tests.factories import UserFactory, api_for
 
 pytestmark = pytest.mark.django_db
-
-
-def api_for(email):
-    api = APIClient()
-    api.force_authenticate(User.objects.get(email=email))
-    return api
 
 
 def cursor(payload) -> str:

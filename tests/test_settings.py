@@ -58,37 +58,31 @@ def test_prod_refuses_a_missing_secret_key():
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
-def test_prod_refuses_to_run_on_sqlite():
-    env = {
-        **PROD,
-        "DATABASE_URL": "sqlite:////tmp/x.sqlite3",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-    }
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ({"DATABASE_URL": "sqlite:////tmp/x.sqlite3"}, "DATABASE_URL"),
+        ({"PORTAL_ENCRYPTION_KEYS": ""}, "PORTAL_ENCRYPTION_KEYS"),
+        ({"PORTAL_BASE_URL": ""}, "ImproperlyConfigured: Production needs PORTAL_BASE_URL"),
+        ({"PORTAL_BASE_URL": "   "}, "ImproperlyConfigured: Production needs PORTAL_BASE_URL"),
+        (
+            {"PORTAL_BASE_URL": "portal"},
+            "ImproperlyConfigured: PORTAL_BASE_URL must be an http(s) address",
+        ),
+    ],
+    ids=[
+        "to-run-on-sqlite",
+        "to-run-without-encryption-keys",
+        "to-start-without-the-base-url",
+        "to-start-with-a-blank-base-url",
+        "a-base-url-that-is-not-an-address",
+    ],
+)
+def test_prod_refuses(setting, expected):
+    env = {**PROD, "DJANGO_SECRET_KEY": secrets.token_urlsafe(64), **setting}
     result = _manage("check", **env)
     assert result.returncode != 0
-    assert "DATABASE_URL" in result.stderr
-
-
-def test_prod_refuses_to_run_without_encryption_keys():
-    env = {**PROD, "DJANGO_SECRET_KEY": secrets.token_urlsafe(64), "PORTAL_ENCRYPTION_KEYS": ""}
-    result = _manage("check", **env)
-    assert result.returncode != 0
-    assert "PORTAL_ENCRYPTION_KEYS" in result.stderr
-
-
-@pytest.mark.parametrize("value", ["", "   "])
-def test_prod_refuses_to_start_without_the_base_url(value):
-    env = {**PROD, "DJANGO_SECRET_KEY": secrets.token_urlsafe(64), "PORTAL_BASE_URL": value}
-    result = _manage("check", **env)
-    assert result.returncode != 0
-    assert "ImproperlyConfigured: Production needs PORTAL_BASE_URL" in result.stderr
-
-
-def test_prod_refuses_a_base_url_that_is_not_an_address():
-    env = {**PROD, "DJANGO_SECRET_KEY": secrets.token_urlsafe(64), "PORTAL_BASE_URL": "portal"}
-    result = _manage("check", **env)
-    assert result.returncode != 0
-    assert "ImproperlyConfigured: PORTAL_BASE_URL must be an http(s) address" in result.stderr
+    assert expected in result.stderr
 
 
 def test_prod_reads_the_base_url_without_a_trailing_slash():

@@ -31,6 +31,7 @@ from bench.common import (
     in_django,
     median_p95,
     redis_delete_prefix,
+    versus,
 )
 
 KEYPREFIX = "bench-routing:"
@@ -82,40 +83,25 @@ def _figures(result: dict, ctx: Context) -> list[Figure]:
     }
     ratio = routed / noop
     return [
-        Figure(
+        versus(
             "routing",
             "applications routed/s, median of runs",
             routed,
+            noop,
             "/s",
-            baseline=noop,
-            ratio=ratio,
             target=f">= {THROUGHPUT_TARGET} x no-op tasks/s",
             met=ratio >= THROUGHPUT_TARGET,
             extra=extra,
         ),
-        Figure(
-            "routing",
-            "applications routed/s, p95 of runs",
-            routed95,
-            "/s",
-            baseline=noop95,
-            ratio=routed95 / noop95,
-        ),
-        Figure(
-            "routing",
-            "commit -> 3 cases visible, median",
-            lat_med * 1000,
-            "ms",
-            baseline=rt_med * 1000,
-            ratio=lat_med / rt_med,
-        ),
-        Figure(
+        versus("routing", "applications routed/s, p95 of runs", routed95, noop95, "/s"),
+        versus("routing", "commit -> 3 cases visible, median", lat_med, rt_med, "ms", scale=1000),
+        versus(
             "routing",
             "commit -> 3 cases visible, p95",
-            lat95 * 1000,
+            lat95,
+            rt95,
             "ms",
-            baseline=rt95 * 1000,
-            ratio=lat95 / rt95,
+            scale=1000,
             target=f"< {LATENCY_TARGET:g} x no-op round trip p95",
             met=lat95 / rt95 < LATENCY_TARGET,
         ),

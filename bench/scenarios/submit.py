@@ -27,6 +27,7 @@ from bench.common import (
     in_django,
     median_p95,
     redis_delete_prefix,
+    versus,
 )
 from bench.scenarios._portal import CREATE_BODY
 
@@ -118,55 +119,25 @@ def _figures(portal_runs: list[dict], baseline_runs: list[dict], ctx: Context) -
         "errors": sum(r["errors"] for r in portal_runs + baseline_runs),
     }
     return [
-        Figure(
+        versus(
             "submit",
             "submissions/s (create+submit), median of runs",
             portal_tp,
+            base_tp,
             "/s",
-            baseline=base_tp,
-            ratio=ratio,
             target=f">= {TARGET} x baseline creates/s",
             met=ratio >= TARGET,
             extra=extra,
         ),
-        Figure(
-            "submit",
-            "submissions/s, p95 of runs",
-            portal_tp95,
-            "/s",
-            baseline=base_tp95,
-            ratio=portal_tp95 / base_tp95,
+        versus("submit", "submissions/s, p95 of runs", portal_tp95, base_tp95, "/s"),
+        versus(
+            "submit", "requests/s (2 per submission), median of runs", 2 * portal_tp, base_tp, "/s"
         ),
-        Figure(
-            "submit",
-            "requests/s (2 per submission), median of runs",
-            2 * portal_tp,
-            "/s",
-            baseline=base_tp,
-            ratio=2 * ratio,
-        ),
-        Figure(
-            "submit",
-            "submission latency median (median of runs)",
-            portal_med[0] * 1000,
-            "ms",
-            baseline=base_med[0] * 1000,
-            ratio=portal_med[0] / base_med[0],
-        ),
-        Figure(
-            "submit",
-            "submission latency p95 (median of runs)",
-            portal_lat[0] * 1000,
-            "ms",
-            baseline=base_lat[0] * 1000,
-            ratio=portal_lat[0] / base_lat[0],
-        ),
-        Figure(
-            "submit",
-            "submission latency p95 (p95 of runs)",
-            portal_lat[1] * 1000,
-            "ms",
-            baseline=base_lat[1] * 1000,
-            ratio=portal_lat[1] / base_lat[1],
-        ),
+    ] + [
+        versus("submit", f"submission latency {name}", portal[n], base[n], "ms", scale=1000)
+        for name, portal, base, n in (
+            ("median (median of runs)", portal_med, base_med, 0),
+            ("p95 (median of runs)", portal_lat, base_lat, 0),
+            ("p95 (p95 of runs)", portal_lat, base_lat, 1),
+        )
     ]

@@ -179,14 +179,8 @@ def test_a_lead_made_clerk_or_a_department_closed_kills_the_tokens():
     assert not works(key)
     key = issue(membership.user)
     department = membership.department
-    actions.department_update(
-        actor=None,
-        department=department,
-        name=department.name,
-        contact_email=department.contact_email,
-        contact_phone=department.contact_phone,
-        active=False,
-    )
+    unchanged = {f: getattr(department, f) for f in ("name", "contact_email", "contact_phone")}
+    actions.department_update(actor=None, department=department, active=False, **unchanged)
     assert not works(key)
 
 

@@ -22,9 +22,7 @@ from io import StringIO
 
 import pytest
 from django.apps import apps
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit import presenters
@@ -35,8 +33,7 @@ from privacy import crypto
 from privacy.crypto import DecryptionError
 from services import actions as services
 from services.models import Attachment
-from services.selectors import versions_published_for
-from tests.factories import ApplicationFactory, UserFactory
+from tests.factories import ApplicationFactory, UserFactory, api_for, newborn_draft
 from workflows import actions, routing
 from workflows import selectors as workbench
 from workflows.models import Case, CaseNote, InformationRequest
@@ -67,12 +64,6 @@ def user(email: str) -> User:
     return User.objects.get(email=email)
 
 
-def api_for(who: User | str) -> APIClient:
-    api = APIClient()
-    api.force_authenticate(who if isinstance(who, User) else user(who))
-    return api
-
-
 @pytest.fixture
 def free_text_written(demo):
     """A question, a reply, a note, a reveal and an approval on the tax case; a rejection on the
@@ -87,15 +78,7 @@ def free_text_written(demo):
     actions.case_approve(case=tax, actor=clerk, note=APPROVE)
     household_clerk = user("clerk.household-registration@demo.gov")
     actions.case_reject(case=household, actor=household_clerk, reason=REASON)
-    draft = services.application_create(
-        citizen=application.citizen, versions=versions_published_for(slugs=["newborn"])
-    )
-    services.attachment_upload(
-        application=draft,
-        actor=application.citizen,
-        field_key="birth.certificate",
-        upload=SimpleUploadedFile(FILE_NAME, PDF, content_type="application/pdf"),
-    )
+    draft, _attachment = newborn_draft(application.citizen, file_name=FILE_NAME, content=PDF)
     return application, Case.objects.get(pk=tax.pk), Case.objects.get(pk=household.pk), draft
 
 

@@ -6,37 +6,25 @@ import io
 
 import pytest
 from django.test import Client
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit.actions import audit_seal
 from audit.models import AuditEvent
-from tests.factories import ApplicationFactory
+from tests.factories import api_for, case_and_clerk
 from workflows import actions
 
 pytestmark = pytest.mark.django_db
 
 
-def api_for(email_or_user):
-    user = (
-        email_or_user if isinstance(email_or_user, User) else User.objects.get(email=email_or_user)
-    )
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
-
-
 @pytest.fixture
 def worked_tax_case(demo):
-    application = ApplicationFactory(routed=True)
-    case = application.cases.get(step="tax")
-    clerk = User.objects.get(email="clerk.tax@demo.gov")
+    case, clerk = case_and_clerk()
     actions.case_read_record(case=case, actor=clerk, fields=["applicant.national_id"])
     actions.case_reveal(
         case=case, actor=clerk, fields=["applicant.national_id"], purpose="Matching the tax record"
     )
     actions.case_approve(case=case, actor=clerk, note="ok")
-    return application, case
+    return case.application, case
 
 
 def test_supervisor_searches_by_target_actor_and_action(worked_tax_case):
@@ -58,11 +46,8 @@ def test_verify_endpoint(worked_tax_case):
 
 def test_application_history_spans_every_department(worked_tax_case):
     application, _case = worked_tax_case
-    rows = (
-        api_for("admin@demo.gov")
-        .get(f"/api/v1/audit/applications/{application.reference}/history/")
-        .json()
-    )
+    history = f"/api/v1/audit/applications/{application.reference}/history/"
+    rows = api_for("admin@demo.gov").get(history).json()
     actions_seen = [r["action"] for r in rows["results"]]
     assert actions_seen[0] == "application.create"
     assert {"application.submit", "case.create", "case.approve", "pii.reveal"} <= set(actions_seen)

@@ -3,8 +3,10 @@ Chinese, shows no English user-interface text. Allowed: what people typed (names
 addresses, answers, references, the slugs of departments and services: `World.typed`, each
 value where it stands whole), digits, data that is not words (masked values, identifiers such as
 field keys and slugs with a dot, colon or underscore, codes and digests, a password hasher's
-code, the admin's raw JSON on lines of its own), the language switcher's own names of the
-languages (English is called "English"), and the few abbreviations in `ALLOWED`.
+code, the admin's raw JSON on lines of its own, and what a page marks as not to be translated
+with the HTML attribute `translate="no"`, such as the audit log's target references), the
+language switcher's own names of the languages (English is called "English"), and the few
+abbreviations in `ALLOWED`.
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019-]*[A-Za-z]|[A-Za-z]")
 # visible text (labels of icons, placeholders, button values). The language switcher's options
 # are each language's own name, on purpose.
 _READ = """() => {
-  const skip = Array.from(document.querySelectorAll('select[name=language]'));
+  // The language switcher names each language in itself; identifiers the page marks as not to
+  // be translated (translate="no", the HTML attribute for codes such as audit targets) are data.
+  const skip = Array.from(document.querySelectorAll('select[name=language], [translate=no]'));
   skip.forEach(el => el.setAttribute('hidden', ''));
   const texts = [document.title, document.body.innerText];
   const named = '[aria-label], [title], [placeholder], img[alt], input[type=submit], '

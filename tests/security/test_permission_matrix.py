@@ -30,10 +30,9 @@ from accounts.models import User
 from audit.models import AuditEvent
 from services import actions as service_actions
 from services.models import Application, Attachment
-from services.selectors import versions_published_for
 from tests.data import LI_WEI_MOVING as MOVING
 from tests.data import NEWBORN, PDF
-from tests.factories import submit_moving
+from tests.factories import newborn_draft, submit_moving
 from workflows import actions as workflow_actions
 from workflows import routing
 from workflows.models import Case, CaseNote, InformationRequest
@@ -211,13 +210,8 @@ def _certificate() -> SimpleUploadedFile:
 
 
 def _newborn_draft(citizen: User) -> Application:
-    application = service_actions.application_create(
-        citizen=citizen,
-        versions=versions_published_for(slugs=["newborn"]),
-        answers={**NEWBORN, "child.date_of_birth": "2025-06-01"},
-    )
-    service_actions.attachment_upload(
-        application=application, actor=citizen, field_key="birth.certificate", upload=_certificate()
+    application, _attachment = newborn_draft(
+        citizen, answers={**NEWBORN, "child.date_of_birth": "2025-06-01"}
     )
     return Application.objects.get(pk=application.pk)
 
@@ -397,6 +391,52 @@ def _upload(w: World) -> dict:
     return {"field": "birth.certificate", "file": _certificate()}
 
 
+def _pending_step(w: World, role: str, entry: Entry) -> tuple[list[str], list[str]]:
+    """`no_answers` where the case is shown."""
+    return no_answers(w, role, entry) if entry.expect[role].status == 200 else ([], [])
+
+
+def _case_reads(*, api: bool) -> list[Entry]:
+    """A case, on its page or through the API; a step that waits for another department shows
+    the case, not the citizen's values; a reference that does not exist answers like a foreign
+    one."""
+    prefix = "/api/v1/cases" if api else "/workbench/cases"
+    return [
+        Entry("GET", f"{prefix}/{{household}}/", case_read(api=api)),
+        Entry(
+            "GET",
+            f"{prefix}/{{newborn_household}}/",
+            case_read(api=api),
+            shows=_pending_step,
+            note="a pending step",
+        ),
+        Entry("GET", f"{prefix}/C-2222-2222/", nobody(api=api)),
+    ]
+
+
+def _case_decisions(*, api: bool) -> list[Entry]:
+    """The decisions on the household case, through the API or on the workbench pages: the
+    same for both but the answers (a page redirects, a refusal too; the API answers 200, and
+    409 when refused) and the note's path."""
+    prefix = "/api/v1/cases/{household}" if api else "/workbench/cases/{household}"
+    accepted, declined = (done(), refused(409)) if api else (done(302), refused(302))
+
+    def decision(action: str, clerk: Expect = accepted, lead: Expect = accepted, **more) -> Entry:
+        expect = case_decision(api=api, clerk=clerk, lead=lead)
+        return Entry("POST", f"{prefix}/{action}/", expect, **more)
+
+    return [
+        decision("claim"),
+        decision("release", lead=declined, prepare=claimed_by_clerk),
+        decision("approve", data={"note": ""}),
+        decision("reject", data={"reason": "The new address does not exist."}),
+        decision("request-info", data={"message": "Please send the rental contract."}),
+        decision("notes" if api else "note", data={"text": "Called the landlord."}),
+        decision("assign", clerk=FORBIDDEN, data=ASSIGN),
+        decision("reveal", clerk=done(200), lead=done(200), data=REVEAL, shows=revealed),
+    ]
+
+
 MATRIX: list[Entry] = [
     # Public pages and endpoints.
     Entry("GET", "/", public(ok(200)), shows=home_page),
@@ -573,70 +613,13 @@ MATRIX: list[Entry] = [
         data={"national_id": "{national_id}"},
         shows=inbox,
     ),
-    # A case, on its page (a reference that does not exist answers like a foreign one).
-    Entry("GET", "/workbench/cases/{household}/", case_read(api=False)),
-    Entry(
-        "GET",
-        "/workbench/cases/{newborn_household}/",
-        case_read(api=False),
-        shows=lambda w, role, e: (
-            no_answers(w, role, e) if e.expect[role].status == 200 else ([], [])
-        ),
-        note="a pending step",
-    ),
-    Entry("GET", "/workbench/cases/C-2222-2222/", nobody(api=False)),
-    Entry(
-        "POST",
-        "/workbench/cases/{household}/claim/",
-        case_decision(api=False, clerk=done(302), lead=done(302)),
-    ),
-    Entry(
-        "POST",
-        "/workbench/cases/{household}/release/",
-        case_decision(api=False, clerk=done(302), lead=refused(302)),
-        prepare=claimed_by_clerk,
-    ),
-    Entry(
-        "POST",
-        "/workbench/cases/{household}/approve/",
-        case_decision(api=False, clerk=done(302), lead=done(302)),
-        data={"note": ""},
-    ),
+    # A case, on its page.
+    *_case_reads(api=False),
+    *_case_decisions(api=False),
     Entry(
         "GET",
         "/workbench/cases/{household}/reject/",
         case_decision(api=False, clerk=ok(200), lead=ok(200)),
-    ),
-    Entry(
-        "POST",
-        "/workbench/cases/{household}/reject/",
-        case_decision(api=False, clerk=done(302), lead=done(302)),
-        data={"reason": "The new address does not exist."},
-    ),
-    Entry(
-        "POST",
-        "/workbench/cases/{household}/request-info/",
-        case_decision(api=False, clerk=done(302), lead=done(302)),
-        data={"message": "Please send the rental contract."},
-    ),
-    Entry(
-        "POST",
-        "/workbench/cases/{household}/note/",
-        case_decision(api=False, clerk=done(302), lead=done(302)),
-        data={"text": "Called the landlord."},
-    ),
-    Entry(
-        "POST",
-        "/workbench/cases/{household}/assign/",
-        case_decision(api=False, clerk=FORBIDDEN, lead=done(302)),
-        data=ASSIGN,
-    ),
-    Entry(
-        "POST",
-        "/workbench/cases/{household}/reveal/",
-        case_decision(api=False, clerk=done(200), lead=done(200)),
-        data=REVEAL,
-        shows=revealed,
     ),
     # A case's file: the department that handles the field (and supervisors, administrators).
     Entry(
@@ -655,17 +638,7 @@ MATRIX: list[Entry] = [
         staff=(CIVIL, HOUSEHOLD),
     ),
     # A case, through the API.
-    Entry("GET", "/api/v1/cases/{household}/", case_read(api=True)),
-    # A step that waits for another department: the case, not the citizen's values.
-    Entry(
-        "GET",
-        "/api/v1/cases/{newborn_household}/",
-        case_read(api=True),
-        shows=lambda w, role, e: (
-            no_answers(w, role, e) if e.expect[role].status == 200 else ([], [])
-        ),
-        note="a pending step",
-    ),
+    *_case_reads(api=True),
     Entry(
         "POST",
         "/api/v1/cases/{newborn_household}/reveal/",
@@ -673,55 +646,7 @@ MATRIX: list[Entry] = [
         data=REVEAL,
         note="a pending step",
     ),
-    Entry("GET", "/api/v1/cases/C-2222-2222/", nobody(api=True)),
-    Entry(
-        "POST",
-        "/api/v1/cases/{household}/claim/",
-        case_decision(api=True, clerk=done(), lead=done()),
-    ),
-    Entry(
-        "POST",
-        "/api/v1/cases/{household}/release/",
-        case_decision(api=True, clerk=done(), lead=refused(409)),
-        prepare=claimed_by_clerk,
-    ),
-    Entry(
-        "POST",
-        "/api/v1/cases/{household}/request-info/",
-        case_decision(api=True, clerk=done(), lead=done()),
-        data={"message": "Please send the rental contract."},
-    ),
-    Entry(
-        "POST",
-        "/api/v1/cases/{household}/approve/",
-        case_decision(api=True, clerk=done(), lead=done()),
-        data={"note": ""},
-    ),
-    Entry(
-        "POST",
-        "/api/v1/cases/{household}/reject/",
-        case_decision(api=True, clerk=done(), lead=done()),
-        data={"reason": "The new address does not exist."},
-    ),
-    Entry(
-        "POST",
-        "/api/v1/cases/{household}/reveal/",
-        case_decision(api=True, clerk=done(), lead=done()),
-        data=REVEAL,
-        shows=revealed,
-    ),
-    Entry(
-        "POST",
-        "/api/v1/cases/{household}/notes/",
-        case_decision(api=True, clerk=done(), lead=done()),
-        data={"text": "Called the landlord."},
-    ),
-    Entry(
-        "POST",
-        "/api/v1/cases/{household}/assign/",
-        case_decision(api=True, clerk=FORBIDDEN, lead=done()),
-        data=ASSIGN,
-    ),
+    *_case_decisions(api=True),
     # The admin site: administrators only (a sample; every `admin/` pattern is declared below).
     Entry("GET", "/admin/", admin_only(ok(200))),
     Entry("GET", "/admin/services/application/", admin_only(ok(200))),

@@ -6,15 +6,13 @@ from io import StringIO
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from privacy import crypto
-from services import actions
 from services.models import Attachment
-from services.selectors import attachment_content, versions_published_for
+from services.selectors import attachment_content
 from tests.data import K1, K2
-from tests.factories import UserFactory
+from tests.factories import UserFactory, newborn_draft
 
 pytestmark = pytest.mark.django_db
 
@@ -23,16 +21,8 @@ PDF = b"%PDF-1.4\n% " + MARKER + b"\n%%EOF\n"
 
 
 def upload(citizen=None, content=PDF):
-    citizen = citizen or UserFactory()
-    draft = actions.application_create(
-        citizen=citizen, versions=versions_published_for(slugs=["newborn"])
-    )
-    return actions.attachment_upload(
-        application=draft,
-        actor=citizen,
-        field_key="birth.certificate",
-        upload=SimpleUploadedFile("certificate.pdf", content, content_type="application/pdf"),
-    )
+    _draft, attachment = newborn_draft(citizen or UserFactory(), content=content)
+    return attachment
 
 
 def stored_files(media):

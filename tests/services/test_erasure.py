@@ -14,7 +14,6 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -31,7 +30,7 @@ from services.constants import ApplicationStatus
 from services.models import Application, Attachment
 from services.selectors import versions_published_for
 from tests.data import LI_WEI_MOVING as MOVING
-from tests.factories import UserFactory
+from tests.factories import UserFactory, newborn_draft
 from tests.support import need
 from workflows import actions as engine
 from workflows import routing
@@ -99,15 +98,7 @@ def closed(demo, media):
     application = actions.application_create(
         citizen=citizen, versions=versions_published_for(slugs=["moving-house"]), answers=answers
     )
-    newborn = actions.application_create(
-        citizen=citizen, versions=versions_published_for(slugs=["newborn"])
-    )
-    actions.attachment_upload(
-        application=newborn,
-        actor=citizen,
-        field_key="birth.certificate",
-        upload=SimpleUploadedFile(FREE_TEXT["file name"], PDF, content_type="application/pdf"),
-    )
+    newborn, _attachment = newborn_draft(citizen, file_name=FREE_TEXT["file name"], content=PDF)
     actions.application_submit(application=application, actor=citizen)
     routing.advance(application_id=application.pk)
     # The tax clerk asks, the citizen replies, the clerk notes, reveals and approves; the

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from services import actions
 from services.models import Application
 from services.selectors import versions_published_for
-from tests.factories import UserFactory
+from tests.factories import UserFactory, newborn_draft
 
 pytestmark = pytest.mark.django_db
 
@@ -16,16 +16,7 @@ PDF = b"%PDF-1.4\n%%EOF\n"
 
 @pytest.fixture
 def draft(demo):
-    citizen = UserFactory()
-    application = actions.application_create(
-        citizen=citizen, versions=versions_published_for(slugs=["newborn"])
-    )
-    actions.attachment_upload(
-        application=application,
-        actor=citizen,
-        field_key="birth.certificate",
-        upload=SimpleUploadedFile("cert.pdf", PDF, content_type="application/pdf"),
-    )
+    application, _attachment = newborn_draft(UserFactory(), file_name="cert.pdf", content=PDF)
     return application
 
 

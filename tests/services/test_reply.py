@@ -3,13 +3,11 @@ back to the clerk. Refusals: another citizen, no open question, answers the depa
 not see, empty replies."""
 
 import pytest
-from rest_framework.test import APIClient
 
-from accounts.models import User
 from audit.models import AuditEvent
 from services.actions import application_answers
 from services.models import Application
-from tests.factories import ApplicationFactory, UserFactory
+from tests.factories import UserFactory, api_for, case_and_clerk
 from workflows import actions, routing
 from workflows.models import Case
 
@@ -18,20 +16,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def asked(demo):
-    application = ApplicationFactory(routed=True)
-    case = application.cases.get(step="tax")
-    clerk = User.objects.get(email="clerk.tax@demo.gov")
+    case, clerk = case_and_clerk()
+    application = case.application
     actions.case_request_info(
         case=case, actor=clerk, message="Please confirm the date of your move."
     )
     routing.advance(application_id=application.pk)
     return application, case
-
-
-def api_for(user):
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
 
 
 def test_the_question_shows_in_the_api_and_on_the_page(asked, client):

@@ -12,7 +12,7 @@ from accounts.models import Department, User
 from audit.models import AuditEvent
 from services import actions as service_actions
 from services.models import Application
-from tests.factories import submit_moving
+from tests.factories import api_for, submit_moving
 from workflows import actions, deadlines, notifications, routing
 from workflows.models import Case, Incident
 
@@ -23,6 +23,10 @@ def route(application):
     routing.advance(application_id=application.pk)
     application.refresh_from_db()
     return {c.step: c for c in application.cases.all()}
+
+
+def statuses(cases):
+    return {step: case.status for step, case in cases.items()}
 
 
 def clerk_of(slug):
@@ -38,11 +42,7 @@ def test_submit_asks_for_routing_in_the_same_transaction(demo):
 def test_routing_opens_independent_steps_and_makes_dependents_wait(demo):
     application = submit_moving(school=True)
     cases = route(application)
-    assert {k: c.status for k, c in cases.items()} == {
-        "household": "open",
-        "tax": "open",
-        "school": "pending",
-    }
+    assert statuses(cases) == {"household": "open", "tax": "open", "school": "pending"}
     assert application.status == "in_progress"
     assert application.routing_requested_at is None
     household = cases["household"]
@@ -86,11 +86,7 @@ def test_rejection_cancels_dependents_and_completes(demo):
     )
     actions.case_approve(case=cases["tax"], actor=clerk_of("tax"))
     cases = route(application)
-    assert {k: c.status for k, c in cases.items()} == {
-        "household": "rejected",
-        "tax": "approved",
-        "school": "cancelled",
-    }
+    assert statuses(cases) == {"household": "rejected", "tax": "approved", "school": "cancelled"}
     assert application.status == "completed"
 
 
@@ -117,11 +113,7 @@ def test_withdrawal_cancels_open_and_pending_cases(demo):
     actions.case_approve(case=cases["tax"], actor=clerk_of("tax"))
     service_actions.application_withdraw(application=application, actor=application.citizen)
     cases = route(application)
-    assert {k: c.status for k, c in cases.items()} == {
-        "household": "cancelled",
-        "tax": "approved",
-        "school": "cancelled",
-    }
+    assert statuses(cases) == {"household": "cancelled", "tax": "approved", "school": "cancelled"}
     assert application.status == "withdrawn"
 
 
@@ -252,17 +244,17 @@ def test_two_workers_advancing_at_once_make_no_duplicates(demo, require_postgres
 
 
 def test_citizen_sees_each_departments_part_on_the_page_and_in_the_api(demo, client):
-    from rest_framework.test import APIClient
-
     application = submit_moving(school=True)
     route(application)
     client.force_login(application.citizen)
     body = client.get(f"/applications/{application.reference}/").content.decode()
     assert "Household Registration" in body and "Tax Bureau" in body and "Education Bureau" in body
     assert "Waiting for another department" in body and "decision due by" in body
-    api = APIClient()
-    api.force_authenticate(application.citizen)
-    cases = api.get(f"/api/v1/applications/{application.reference}/").json()["cases"]
+    cases = (
+        api_for(application.citizen)
+        .get(f"/api/v1/applications/{application.reference}/")
+        .json()["cases"]
+    )
     assert {(c["department"], c["step"], c["status"]) for c in cases} == {
         ("household-registration", "household", "open"),
         ("tax", "tax", "open"),

@@ -16,17 +16,15 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit.models import AuditEvent
 from services import actions as service_actions
-from services.selectors import versions_published_for
 from services.validators import make_national_id
 from tests.data import LI_WEI_MOVING as MOVING
 from tests.data import NEWBORN, PDF
-from tests.factories import ApplicationFactory, UserFactory
+from tests.factories import ApplicationFactory, UserFactory, api_for, newborn_draft
 from workflows import actions, routing
 from workflows.models import Case
 
@@ -39,12 +37,6 @@ SEARCH = "/api/v1/cases/search/"
 
 def user(email: str) -> User:
     return User.objects.get(email=email)
-
-
-def api_for(email: str) -> APIClient:
-    api = APIClient()
-    api.force_authenticate(user(email))
-    return api
 
 
 def status_of(case: Case) -> tuple[str, int | None]:
@@ -151,16 +143,8 @@ def newborn(demo, settings, tmp_path):
     could, so the file is one it will need once it opens."""
     settings.MEDIA_ROOT = tmp_path / "private-media"
     citizen = UserFactory()
-    application = service_actions.application_create(
-        citizen=citizen,
-        versions=versions_published_for(slugs=["newborn"]),
-        answers={**NEWBORN, "child.date_of_birth": "2025-06-01"},
-    )
-    service_actions.attachment_upload(
-        application=application,
-        actor=citizen,
-        field_key="birth.certificate",
-        upload=SimpleUploadedFile("certificate.pdf", PDF, content_type="application/pdf"),
+    application, _attachment = newborn_draft(
+        citizen, answers={**NEWBORN, "child.date_of_birth": "2025-06-01"}
     )
     service_actions.application_submit(application=application, actor=citizen)
     routing.advance(application_id=application.pk)

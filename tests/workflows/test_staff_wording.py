@@ -12,11 +12,10 @@ import re
 
 import pytest
 from django.utils import translation
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit.constants import AuditAction, event_name
-from tests.factories import ApplicationFactory
+from tests.factories import api_for, case_and_clerk
 from workflows import actions
 from workflows.selectors import shown_values
 
@@ -25,25 +24,14 @@ pytestmark = pytest.mark.django_db
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
 
 
-def api_for(email_or_user) -> APIClient:
-    user = (
-        email_or_user if isinstance(email_or_user, User) else User.objects.get(email=email_or_user)
-    )
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
-
-
 @pytest.fixture
 def revealed_tax_case(demo):
-    application = ApplicationFactory(routed=True)
-    case = application.cases.get(step="tax")
-    clerk = User.objects.get(email="clerk.tax@demo.gov")
+    case, clerk = case_and_clerk()
     actions.case_claim(case=case, actor=clerk)
     actions.case_reveal(
         case=case, actor=clerk, fields=["applicant.national_id"], purpose="Matching the tax record"
     )
-    return application, case
+    return case.application, case
 
 
 def text_of(page: str) -> str:

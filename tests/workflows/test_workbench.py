@@ -4,12 +4,11 @@ fields, personal values masked until revealed with a purpose (audited), decision
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.purposes import is_sealed_purpose, purpose_of
-from tests.factories import submit_moving
+from tests.factories import api_for, submit_moving
 from workflows import actions, routing
 from workflows.models import Case
 
@@ -18,12 +17,6 @@ pytestmark = pytest.mark.django_db
 
 def user(email):
     return User.objects.get(email=email)
-
-
-def api_for(email):
-    api = APIClient()
-    api.force_authenticate(user(email))
-    return api
 
 
 def test_clerk_inbox_lists_only_their_departments_cases_with_counts(routed):
@@ -163,15 +156,21 @@ def test_only_leads_assign_and_only_within_the_department(routed):
     assert done.json()["assignee"] == "clerk.tax@demo.gov"
 
 
+def every_page(api, url: str) -> list[dict]:
+    """The results of a cursor-paged list, following `next` to the last page."""
+    results = []
+    while url:
+        body = api.get(url).json()
+        results += body["results"]
+        url = body["next"]
+    return results
+
+
 def test_inbox_pages_by_due_date_with_a_cursor_and_constant_queries(demo):
     for _ in range(7):
         routing.advance(application_id=submit_moving().pk)
     api = api_for("clerk.tax@demo.gov")
-    seen, url = [], "/api/v1/cases/?page_size=3"
-    while url:
-        body = api.get(url).json()
-        seen += [(c["due_at"], c["reference"]) for c in body["results"]]
-        url = body["next"]
+    seen = [(c["due_at"], c["reference"]) for c in every_page(api, "/api/v1/cases/?page_size=3")]
     assert len(seen) == 7 and len({r for _, r in seen}) == 7
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
@@ -194,12 +193,8 @@ def test_cases_without_a_due_date_come_last_across_pages(demo):
         actor=user("clerk.household-registration@demo.gov"),
     )
     routing.advance(application_id=opened.application_id)
-    api = api_for("clerk.education@demo.gov")
-    seen, url = [], "/api/v1/cases/?page_size=1"
-    while url:
-        body = api.get(url).json()
-        seen += [(c["reference"], c["due_at"]) for c in body["results"]]
-        url = body["next"]
+    pages = every_page(api_for("clerk.education@demo.gov"), "/api/v1/cases/?page_size=1")
+    seen = [(c["reference"], c["due_at"]) for c in pages]
     assert [due is None for _, due in seen] == [False, True, True]
     assert [r for r, _ in seen[1:]] == [c.reference for c in waiting if c.pk != opened.pk]
 
