@@ -43,7 +43,7 @@ gettext:
 	fi
 
 # Folders makemessages never reads: the virtualenv, runtime state, benchmarks and tests.
-MESSAGES_IGNORE := -i .venv -i var -i bench -i tests -i node_modules -i build -i locale-notes
+MESSAGES_IGNORE := -i .venv -i var -i bench -i tests -i node_modules -i build
 # The compiled catalogs are committed (docs/translation.md); this rebuilds them from the .po files.
 compilemessages: $(BIN)/.installed gettext
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py compilemessages -v 0 \

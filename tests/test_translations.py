@@ -30,7 +30,7 @@ from tests.support import ROOT
 CATALOG = ROOT / "config" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 COMPILED = CATALOG.with_suffix(".mo")
 # What `make messages` gives makemessages (Makefile: MESSAGES_IGNORE).
-IGNORE = [".venv", "var", "bench", "tests", "node_modules", "build", "locale-notes"]
+IGNORE = [".venv", "var", "bench", "tests", "node_modules", "build"]
 # Every package of the project (each top-level folder with an __init__.py), tests and bench aside.
 SOURCES = sorted(
     p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name not in {"tests", "bench"}
