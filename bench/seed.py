@@ -205,7 +205,7 @@ def _citizens_chunk(bounds: tuple[int, int]) -> int:
     with conn.transaction(), conn.cursor() as cur:
         with cur.copy(
             "COPY accounts_user (id, password, is_superuser, email, full_name, staff_role, "
-            "is_staff, is_active, date_joined) FROM STDIN"
+            "is_staff, is_active, date_joined, language) FROM STDIN"
         ) as copy:
             for i in range(start, stop):
                 facts = _citizen_facts(i)
@@ -220,6 +220,7 @@ def _citizens_chunk(bounds: tuple[int, int]) -> int:
                         False,
                         True,
                         joined + dt.timedelta(minutes=i % 500_000),
+                        "",  # no language chosen: pages follow the browser
                     )
                 )
         with cur.copy(
@@ -475,6 +476,7 @@ def _applications_chunk(bounds: tuple[int, int]) -> int:
                 plan.citizen_base + citizen,
                 last,
                 completed,
+                "[]",  # submitted applications: the task list is behind them
             )
         )
         links.append((app_id, version.id))
@@ -491,7 +493,7 @@ def _applications_chunk(bounds: tuple[int, int]) -> int:
         with cur.copy(
             "COPY services_application (id, reference, status, answers, national_id_index, "
             "created_at, updated_at, submitted_at, withdrawn_at, citizen_id, routed_at, "
-            "completed_at) FROM STDIN"
+            "completed_at, sections_done) FROM STDIN"
         ) as copy:
             for row in apps:
                 copy.write_row(row)
