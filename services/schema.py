@@ -81,10 +81,20 @@ def _condition_holds(
     return applies.get(source, True) and answers.get(source) == condition["equals"]
 
 
-def applicable_keys(fields: list[MergedField], answers: Mapping[str, Any]) -> dict[str, bool]:
-    """Which fields apply given the answers (a condition on a field that does not apply fails)."""
+def applicable_keys(
+    fields: list[MergedField], answers: Mapping[str, Any], *, unanswered_may_hold: bool = False
+) -> dict[str, bool]:
+    """Which fields apply given the answers (a condition on a field that does not apply fails).
+    With `unanswered_may_hold`, which fields apply now or may still apply: a condition whose
+    question is not answered yet may still hold (the task list counts those)."""
     applies: dict[str, bool] = {}
     by_key = {f.key: f for f in fields}
+
+    def holds(condition: Condition) -> bool:
+        value = answers.get(condition["field"])
+        if unanswered_may_hold and value in (None, ""):
+            return True
+        return value == condition["equals"]
 
     def resolve(key: str, seen: frozenset[str]) -> bool:
         if key in applies:
@@ -98,7 +108,7 @@ def applicable_keys(fields: list[MergedField], answers: Mapping[str, Any]) -> di
             source = condition["field"]
             if source in seen:  # a cycle of conditions never applies
                 continue
-            if resolve(source, seen | {key}) and answers.get(source) == condition["equals"]:
+            if resolve(source, seen | {key}) and holds(condition):
                 result = True
                 break
         applies[key] = result

@@ -68,33 +68,7 @@ def _answered(value: Any) -> bool:
 def possible_keys(fields: list[MergedField], answers: Mapping[str, Any]) -> dict[str, bool]:
     """Which fields apply now or may still apply: a condition whose question is not answered
     yet may still hold."""
-    by_key = {f.key: f for f in fields}
-    possible: dict[str, bool] = {}
-
-    def resolve(key: str, seen: frozenset[str]) -> bool:
-        if key in possible:
-            return possible[key]
-        merged = by_key.get(key)
-        if merged is None or merged.always_applies:
-            possible[key] = True
-            return True
-        result = False
-        for condition in merged.conditions:
-            source = condition["field"]
-            if source in seen:
-                continue
-            value = answers.get(source)
-            if resolve(source, seen | {key}) and (
-                not _answered(value) or value == condition["equals"]
-            ):
-                result = True
-                break
-        possible[key] = result
-        return result
-
-    for merged in fields:
-        resolve(merged.key, frozenset())
-    return possible
+    return applicable_keys(fields, answers, unanswered_may_hold=True)
 
 
 def uses_task_list(fields: list[MergedField]) -> bool:
