@@ -28,19 +28,19 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# Installs Debian packages $(1) where that is possible (root + apt), else prints $(2): the
+# chromium, gettext and pdf-fonts targets below call it only for what is missing.
+apt_install = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	echo "Installing Debian's $(strip $(1))"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+	else echo "$(2)"; fi
+
 install: $(BIN)/.installed pdf-fonts compilemessages
 
 # GNU gettext (msgfmt, msgmerge, xgettext) for compiling and updating the translation catalogs;
 # installed only where missing and possible (root + apt), like Chromium below.
 gettext:
-	@if ! command -v msgfmt >/dev/null; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "Installing Debian's gettext for the translation catalogs"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
-		else \
-			echo "msgfmt not found: install Debian's gettext package to compile the catalogs."; \
-		fi; \
-	fi
+	@command -v msgfmt >/dev/null || { $(call apt_install,gettext,msgfmt not found: install Debian's gettext package to compile the catalogs.); }
 
 # Folders makemessages never reads: the virtualenv, runtime state, benchmarks and tests.
 MESSAGES_IGNORE := -i .venv -i var -i bench -i tests -i node_modules -i build
@@ -66,14 +66,7 @@ run: setup
 
 # Debian's Chromium for the browser tests; installed only where missing and possible (root + apt).
 chromium:
-	@if [ ! -x "$(CHROMIUM)" ]; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "Installing Debian's chromium for the browser tests"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-		else \
-			echo "Chromium not found at $(CHROMIUM): browser tests will be skipped (install Debian's chromium package)."; \
-		fi; \
-	fi
+	@[ -x "$(CHROMIUM)" ] || { $(call apt_install,chromium,Chromium not found at $(CHROMIUM): browser tests will be skipped (install Debian's chromium package).); }
 
 # What WeasyPrint needs to draw the receipts (receipts/render.py): Pango, and Debian's Noto CJK
 # fonts so Chinese text is set and can be extracted again. Installed only where missing and
@@ -85,13 +78,8 @@ pdf-fonts:
 	ldconfig -p 2>/dev/null | grep -q "libpango-1.0.so" || missing="$$missing libpango-1.0-0"; \
 	ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so" || missing="$$missing libpangoft2-1.0-0"; \
 	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "Installing for the PDF receipts:$$missing"; \
-			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } \
-				|| echo "Could not install$$missing: receipts cannot be drawn until they are."; \
-		else \
-			echo "Missing for the PDF receipts:$$missing (install these Debian packages)."; \
-		fi; \
+		$(call apt_install,$$missing,Missing for the PDF receipts:$$missing (install these Debian packages).) \
+			|| echo "Could not install$$missing: receipts cannot be drawn until they are."; \
 	fi
 
 test: install chromium gettext pdf-fonts
