@@ -30,6 +30,25 @@ def _group_name(slug: str) -> str:
     return f"department:{slug}"
 
 
+def _lead_group_name(slug: str) -> str:
+    return f"department:{slug}:leads"
+
+
+def department_groups_sync(*, user: User, department: Department, role: str | None) -> None:
+    """Put the user in the department's groups their role calls for (`role` None: out of
+    both). The one place memberships decide anything about access: everything else reads the
+    object permissions these groups were granted (docs/permissions.md)."""
+    if role is None:
+        user.groups.remove(*[g for g in (department.group, department.lead_group) if g])
+        return
+    user.groups.add(department.group)
+    if department.lead_group is not None:
+        if role == MembershipRole.LEAD:
+            user.groups.add(department.lead_group)
+        else:
+            user.groups.remove(department.lead_group)
+
+
 @transaction.atomic
 def department_create(
     *,
@@ -47,6 +66,7 @@ def department_create(
             _("A department with the slug “%(slug)s” already exists.") % {"slug": slug}
         )
     group, _created = Group.objects.get_or_create(name=_group_name(slug))
+    lead_group, _created = Group.objects.get_or_create(name=_lead_group_name(slug))
     department = Department.objects.create(
         slug=slug,
         name=name,
@@ -54,6 +74,7 @@ def department_create(
         contact_phone=contact_phone,
         translations=translations or {},
         group=group,
+        lead_group=lead_group,
     )
     audit_record(
         action=AuditAction.DEPARTMENT_CREATE,
@@ -128,7 +149,7 @@ def membership_grant(
         membership.save(update_fields=["role"])
         if previous == MembershipRole.LEAD:
             tokens_revoke_all(actor=actor, user=user, reason="role_lost")
-    user.groups.add(department.group)
+    department_groups_sync(user=user, department=department, role=role)
     audit_record(
         action=AuditAction.MEMBERSHIP_GRANT,
         actor=actor,
@@ -150,7 +171,7 @@ def membership_revoke(*, actor: User | None, membership: Membership) -> None:
         details={"user": user.pk, "role": membership.role},
     )
     membership.delete()
-    user.groups.remove(department.group)
+    department_groups_sync(user=user, department=department, role=None)
     tokens_revoke_all(actor=actor, user=user, reason="role_lost")
 
 

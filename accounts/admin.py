@@ -99,6 +99,7 @@ class DepartmentAdmin(JsonExamples, admin.ModelAdmin):
                     translations=obj.translations,
                 )
                 obj.pk, obj.group_id = created.pk, created.group_id
+                obj.lead_group_id = created.lead_group_id
         except actions.AccountError as exc:
             messages.error(request, str(exc))
 

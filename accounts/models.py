@@ -122,8 +122,12 @@ class Department(NamedBySlug):
         blank=True,
         help_text=_('Per language: {"en": {"name": "…"}}'),
     )
-    # Object permissions on this department's cases are granted to this group.
+    # Object permissions on this department's cases are granted to these groups: `group` holds
+    # every member (clerks and leads), `lead_group` the leads only (docs/permissions.md).
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="department")
+    lead_group = models.OneToOneField(
+        Group, on_delete=models.PROTECT, related_name="led_department", null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("department")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .constants import MembershipRole
 from .models import ApiToken, Department, Membership, User
@@ -15,13 +15,32 @@ def departments_active() -> QuerySet[Department]:
 def departments_for_user(
     *, user: User, roles: tuple[str, ...] | None = None
 ) -> QuerySet[Department]:
-    """The active departments in which the user holds a role (all roles by default)."""
+    """The active departments whose groups the user is in (all of them, or those where the
+    user holds one of `roles`): the groups, kept in step with memberships, decide."""
     if not user.is_authenticated:
         return Department.objects.none()
-    memberships = Membership.objects.filter(user=user)
-    if roles:
-        memberships = memberships.filter(role__in=roles)
-    return departments_active().filter(pk__in=memberships.values("department_id"))
+    groups = user.groups.all()
+    if roles is None or MembershipRole.CLERK in roles:
+        return departments_active().filter(group__in=groups)
+    if MembershipRole.LEAD in roles:
+        return departments_active().filter(lead_group__in=groups)
+    return Department.objects.none()
+
+
+def department_roles(*, user: User) -> dict[int, str]:
+    """{department id: "lead" or "clerk"} for the active departments whose groups the user is
+    in (one query)."""
+    if not user.is_authenticated:
+        return {}
+    roles: dict[int, str] = {}
+    groups = set(user.groups.values_list("pk", flat=True))
+    for pk, leads in (
+        Department.objects.filter(active=True)
+        .filter(Q(group__in=groups) | Q(lead_group__in=groups))
+        .values_list("pk", "lead_group_id")
+    ):
+        roles[pk] = MembershipRole.LEAD if leads in groups else MembershipRole.CLERK
+    return roles
 
 
 def memberships_for_user(*, user: User) -> QuerySet[Membership]:
@@ -32,21 +51,8 @@ def memberships_for_user(*, user: User) -> QuerySet[Membership]:
     )
 
 
-def user_is_lead_of(*, user: User, department: Department) -> bool:
-    return Membership.objects.filter(
-        user=user, department=department, role=MembershipRole.LEAD
-    ).exists()
-
-
 def user_by_email(*, email: str) -> User | None:
     return User.objects.filter(email__iexact=email.strip()).first()
-
-
-def department_members(*, department_id: int) -> QuerySet[User]:
-    """The active staff of one department (whom a lead can assign a case to)."""
-    return User.objects.filter(memberships__department_id=department_id, is_active=True).order_by(
-        "email"
-    )
 
 
 def tokens_for_owner(*, user: User) -> QuerySet[ApiToken]:

@@ -64,6 +64,14 @@ class AuditAction(models.TextChoices):
     RECEIPT_ISSUE = "receipt.issue", _("Receipt issued")
     LETTER_ISSUE = "letter.issue", _("Decision letter issued")
     RECEIPT_VERIFY = "receipt.verify", _("Receipt or letter verified")
+    CASE_SHARE = "case.share", _("Case shared for an opinion")
+    CASE_SHARE_REVOKE = "case.share_revoke", _("Case sharing withdrawn")
+    CASE_SHARE_EXPIRE = "case.share_expire", _("Case sharing ended")
+    CASE_OPINION = "case.opinion", _("Opinion given on a shared case")
+    DELEGATION_CREATE = "delegation.create", _("Work delegated to a colleague")
+    DELEGATION_REVOKE = "delegation.revoke", _("Delegation withdrawn")
+    REPRESENTATION_GRANT = "representation.grant", _("Representative authorised")
+    REPRESENTATION_REVOKE = "representation.revoke", _("Representative's authorisation revoked")
 
 
 def event_name(action: str) -> str:

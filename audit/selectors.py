@@ -12,8 +12,6 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 
-from core.roles import Role
-
 from .chain import (
     BODY_DIGEST_SQL,
     BODY_FIELDS,
@@ -296,7 +294,9 @@ def _person(field: str, value: str) -> Q:
 
 
 def can_audit(user: User) -> bool:
-    return user.is_authenticated and user.primary_role in (Role.SUPERVISOR, Role.ADMIN)
+    """Searches and reads the whole audit log: the model-wide `audit.view_auditevent`
+    permission (supervisors through their role, administrators as superusers)."""
+    return bool(user.is_authenticated and user.is_active and user.has_perm("audit.view_auditevent"))
 
 
 def audit_search(

@@ -274,6 +274,13 @@ class Application(models.Model):
         verbose_name_plural = _("applications")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["citizen", "-created_at"], name="application_citizen_idx")]
+        # Granted to a citizen's representative (docs/permissions.md); the owner holds them all
+        # by owning the application. `view_application` is Django's default.
+        permissions = [
+            ("act_on_application", _("Can reply and upload files for an application")),
+            ("withdraw_application", _("Can withdraw an application")),
+            ("erase_application", _("Can erase an application's personal data")),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -355,3 +362,61 @@ class ApplicationGroupObjectPermission(GroupObjectPermissionBase):
     class Meta(GroupObjectPermissionBase.Meta):
         verbose_name = _("application permission of a group")
         verbose_name_plural = _("application permissions of groups")
+
+
+class Representation(models.Model):
+    """A citizen's authorisation for another citizen to view and act on one application: reply
+    to information requests and upload files, and withdraw or erase it only when given those
+    rights. The rights themselves are object permissions on the application (guardian);
+    this row records who gave them, when, and when they were taken back."""
+
+    application = models.ForeignKey(
+        Application,
+        verbose_name=_("application"),
+        on_delete=models.CASCADE,
+        related_name="representations",
+    )
+    principal = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applicant"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    representative = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("representative"),
+        on_delete=models.PROTECT,
+        related_name="representations",
+    )
+    may_withdraw = models.BooleanField(_("may withdraw"), default=False)
+    may_erase = models.BooleanField(_("may erase"), default=False)
+    created_at = models.DateTimeField(_("authorised"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("representative")
+        verbose_name_plural = _("representatives")
+        ordering = ["created_at", "id"]
+        constraints = [
+            # One standing authorisation per person and application (a new one after revoking).
+            models.UniqueConstraint(
+                fields=["application", "representative"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_active_representation",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.representative_id} for {self.application_id}"
+
+    @property
+    def audit_ref(self) -> str:
+        return f"{self.application.reference}:{self.representative_id}"

@@ -6,8 +6,8 @@ Routing (`advance`, batches, the sweeper, incidents) is in `routing`; due dates 
 scan in `deadlines`.
 
 Over 400 lines: every act here locks the case the same way (`_locked_case`, in the order routing
-takes the rows) and checks the actor the same way (`_member`); keeping them in one module keeps
-those two rules in one place.
+takes the rows) and checks the actor the same way (`_allowed`, on the object permissions of
+workflows.permissions); keeping them in one module keeps those two rules in one place.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from guardian.shortcuts import assign_perm
 
-from accounts.models import Department, Membership, User
+from accounts.models import Department, User
+from accounts.selectors import department_roles
 from audit.actions import audit_record
 from audit.constants import AuditAction
 from audit.purposes import application_scope, purpose_seal
@@ -30,8 +30,8 @@ from services.errors import InvalidInput, WrongState
 from services.models import Application
 from services.selectors import application_answers, dictionary
 
-from . import selectors
-from .constants import ACTIVE_CASE_STATES, CaseStatus
+from . import permissions, selectors
+from .constants import ACTIVE_CASE_STATES, FINAL_CASE_STATES, CaseStatus
 from .models import Case, CaseNote, InformationRequest
 
 # --- Case decisions (the workbench's actions call these) ---
@@ -47,19 +47,30 @@ class CaseForbidden(CaseError):
     status = 403
 
 
-def _member(actor: User, case: Case) -> Membership:
-    """The actor's membership of the case's department: only its staff act on a case, and never
-    on their own application (separation of duties)."""
-    membership = Membership.objects.filter(
-        user=actor, department_id=case.department_id, department__active=True
-    ).first()
-    if membership is None:
+def _allowed(actor: User, case: Case, need: str = permissions.ACT) -> permissions.CaseAccess:
+    """The actor's access to the case, if it holds `need` (workflows.permissions): only those
+    the case's object permissions allow act on it, and never on their own application
+    (separation of duties)."""
+    access = permissions.case_access(user=actor, case=case)
+    if need not in access.perms:
+        if need == permissions.ASSIGN and access.can_act:
+            raise CaseForbidden(_("Only a lead of the department can assign cases."))
         raise CaseForbidden(_("Only the staff of this case's department can act on it."))
     if selectors.is_own_case(user=actor, case=case):
         raise CaseForbidden(
             _("This is your own application: a colleague of your department must handle it.")
         )
-    return membership
+    return access
+
+
+def _as(access: permissions.CaseAccess) -> dict[str, Any]:
+    """What an audit event records of the access an act used: the role, and on whose behalf
+    when a delegation lent it."""
+    on_behalf = access.on_behalf_of
+    return {
+        "role": access.department_role or None,
+        "details": {"on_behalf_of": on_behalf.pk} if on_behalf is not None else {},
+    }
 
 
 def _locked_case(case: Case) -> Case:
@@ -77,21 +88,29 @@ def _locked_case(case: Case) -> Case:
 
 
 def _transition(
-    *, case: Case, actor: User, action: AuditAction, to: str, details: dict[str, Any]
+    *,
+    case: Case,
+    actor: User,
+    access: permissions.CaseAccess,
+    action: AuditAction,
+    to: str,
+    details: dict[str, Any],
 ) -> Case:
     previous = case.status
     case.status, case.updated_at = to, timezone.now()
     fields = ["status", "updated_at", "assignee", "decision_note", "decided_at"]
     case.save(update_fields=fields)
-    role = _member(actor, case).role
+    if to in FINAL_CASE_STATES:
+        permissions.revoke_on_close([case])
+    acted = _as(access)
     audit_record(
         action=action,
         actor=actor,
-        role=role,
+        role=acted["role"],
         target=case,
         subject=case.application.citizen,
         department=case.department,
-        details={"from": previous, "to": to, **details},
+        details={"from": previous, "to": to, **details, **acted["details"]},
     )
     request_routing(application=case.application)
     return case
@@ -100,7 +119,7 @@ def _transition(
 @transaction.atomic
 def case_claim(*, case: Case, actor: User) -> Case:
     case = _locked_case(case)
-    _member(actor, case)
+    access = _allowed(actor, case)
     if case.status not in (CaseStatus.OPEN, CaseStatus.IN_PROGRESS):
         raise CaseError(_("Only an open case can be claimed."))
     if case.assignee_id and case.assignee_id != actor.pk:
@@ -110,33 +129,48 @@ def case_claim(*, case: Case, actor: User) -> Case:
         # nothing, so it records nothing: repeated claims must not flood the audit log.
         return case
     case.assignee = actor
-    assign_perm("workflows.change_case", actor, case)
     return _transition(
-        case=case, actor=actor, action=AuditAction.CASE_CLAIM, to=CaseStatus.IN_PROGRESS, details={}
+        case=case,
+        actor=actor,
+        access=access,
+        action=AuditAction.CASE_CLAIM,
+        to=CaseStatus.IN_PROGRESS,
+        details={},
     )
 
 
-def _decide(case: Case, actor: User) -> Case:
+def _someone_else(case: Case, actor: User, access: permissions.CaseAccess) -> bool:
+    """The case is assigned to another member of staff, whom the actor does not cover for."""
+    covering = access.on_behalf_of is not None and case.assignee_id == access.on_behalf_of.pk
+    return bool(case.assignee_id) and case.assignee_id != actor.pk and not covering
+
+
+def _decide(case: Case, actor: User) -> tuple[Case, permissions.CaseAccess]:
     case = _locked_case(case)
-    _member(actor, case)
+    access = _allowed(actor, case)
     if case.status == CaseStatus.PENDING:
         raise CaseError(_("This case waits for another department and cannot be decided yet."))
     if case.status not in ACTIVE_CASE_STATES:
         raise CaseError(_("This case is already closed."))
-    if case.assignee_id and case.assignee_id != actor.pk:
+    if _someone_else(case, actor, access):
         raise CaseError(_("Someone else is working on this case."))
-    return case
+    return case, access
 
 
 @transaction.atomic
 def case_approve(*, case: Case, actor: User, note: str = "") -> Case:
-    case = _decide(case, actor)
+    case, access = _decide(case, actor)
     if case.status == CaseStatus.AWAITING_CITIZEN:
         raise CaseError(_("This case waits for the citizen's answer."))
     case.assignee, case.decided_at = actor, timezone.now()
     case.decision_note = seal_text(note.strip(), aad=case.sealed_text_aad("decision_note"))
     return _transition(
-        case=case, actor=actor, action=AuditAction.CASE_APPROVE, to=CaseStatus.APPROVED, details={}
+        case=case,
+        actor=actor,
+        access=access,
+        action=AuditAction.CASE_APPROVE,
+        to=CaseStatus.APPROVED,
+        details={},
     )
 
 
@@ -144,11 +178,16 @@ def case_approve(*, case: Case, actor: User, note: str = "") -> Case:
 def case_reject(*, case: Case, actor: User, reason: str) -> Case:
     if not reason or not reason.strip():
         raise CaseError(_("Give the reason for the rejection."))
-    case = _decide(case, actor)
+    case, access = _decide(case, actor)
     case.assignee, case.decided_at = actor, timezone.now()
     case.decision_note = seal_text(reason.strip(), aad=case.sealed_text_aad("decision_note"))
     return _transition(
-        case=case, actor=actor, action=AuditAction.CASE_REJECT, to=CaseStatus.REJECTED, details={}
+        case=case,
+        actor=actor,
+        access=access,
+        action=AuditAction.CASE_REJECT,
+        to=CaseStatus.REJECTED,
+        details={},
     )
 
 
@@ -156,7 +195,7 @@ def case_reject(*, case: Case, actor: User, reason: str) -> Case:
 def case_request_info(*, case: Case, actor: User, message: str) -> Case:
     if not message or not message.strip():
         raise CaseError(_("Write what you need from the citizen."))
-    case = _decide(case, actor)
+    case, access = _decide(case, actor)
     if case.status == CaseStatus.AWAITING_CITIZEN:
         raise CaseError(_("This case already waits for the citizen's answer."))
     case.assignee = actor
@@ -167,6 +206,7 @@ def case_request_info(*, case: Case, actor: User, message: str) -> Case:
     return _transition(
         case=case,
         actor=actor,
+        access=access,
         action=AuditAction.CASE_REQUEST_INFO,
         to=CaseStatus.AWAITING_CITIZEN,
         details={},
@@ -231,14 +271,19 @@ def case_citizen_replied(
 def case_release(*, case: Case, actor: User) -> Case:
     """Give a claimed case back to the department's queue."""
     case = _locked_case(case)
-    _member(actor, case)
+    access = _allowed(actor, case)
     if case.status != CaseStatus.IN_PROGRESS:
         raise CaseError(_("Only a case in progress can be released."))
-    if case.assignee_id != actor.pk:
+    if _someone_else(case, actor, access) or not case.assignee_id:
         raise CaseError(_("Only the clerk working on the case can release it."))
     case.assignee = None
     return _transition(
-        case=case, actor=actor, action=AuditAction.CASE_RELEASE, to=CaseStatus.OPEN, details={}
+        case=case,
+        actor=actor,
+        access=access,
+        action=AuditAction.CASE_RELEASE,
+        to=CaseStatus.OPEN,
+        details={},
     )
 
 
@@ -246,9 +291,8 @@ def case_release(*, case: Case, actor: User) -> Case:
 def case_assign(*, case: Case, actor: User, assignee: User) -> Case:
     """A lead gives a case to a clerk of the same department (or takes it back)."""
     case = _locked_case(case)
-    if _member(actor, case).role != "lead":
-        raise CaseForbidden(_("Only a lead of the department can assign cases."))
-    if not Membership.objects.filter(user=assignee, department_id=case.department_id).exists():
+    access = _allowed(actor, case, permissions.ASSIGN)
+    if permissions.ACT not in permissions.granted(user=assignee, case=case):
         raise InvalidInput(
             _("Assign to a member of this department."), errors={"assignee": [_("Not a member.")]}
         )
@@ -264,7 +308,7 @@ def case_assign(*, case: Case, actor: User, assignee: User) -> Case:
     to = CaseStatus.IN_PROGRESS if case.status == CaseStatus.OPEN else case.status
     case.status = to
     case.save(update_fields=["assignee", "status", "updated_at"])
-    assign_perm("workflows.change_case", assignee, case)
+    acted = _as(access)
     audit_record(
         action=AuditAction.CASE_ASSIGN,
         actor=actor,
@@ -272,7 +316,7 @@ def case_assign(*, case: Case, actor: User, assignee: User) -> Case:
         target=case,
         subject=case.application.citizen,
         department=case.department,
-        details={"assignee": assignee.pk, "previous_assignee": previous},
+        details={"assignee": assignee.pk, "previous_assignee": previous, **acted["details"]},
     )
     request_routing(application=case.application)
     return case
@@ -292,7 +336,7 @@ def case_assign_to_email(*, case: Case, actor: User, email: str) -> Case:
 @transaction.atomic
 def case_note_add(*, case: Case, actor: User, text: str) -> Any:
     case = _locked_case(case)
-    membership = _member(actor, case)
+    access = _allowed(actor, case)
     if case.application.erased_at is not None:  # erasure emptied the notes; none comes back
         raise CaseError(_("The personal data of this application was erased."))
     text = (text or "").strip()
@@ -306,13 +350,14 @@ def case_note_add(*, case: Case, actor: User, text: str) -> Any:
     note = CaseNote.objects.create(case=case, author=actor, text="")
     note.text = seal_text(text, aad=note.sealed_text_aad("text"))
     note.save(update_fields=["text"])
+    acted = _as(access)
     audit_record(
         action=AuditAction.CASE_NOTE,
         actor=actor,
-        role=membership.role,
+        role=acted["role"],
         target=case,
         department=case.department,
-        details={"note": note.pk},
+        details={"note": note.pk, **acted["details"]},
     )
     return note
 
@@ -331,11 +376,11 @@ def case_read_record(*, case: Case, actor: User, fields: list[str]) -> None:
     """A staff member viewed the case's personal fields (masked): a `pii.read` event."""
     if not fields:
         return
-    membership = Membership.objects.filter(user=actor, department_id=case.department_id).first()
+    access = selectors.access_of(user=actor, case=case)
     audit_record(
         action=AuditAction.PII_READ,
         actor=actor,
-        role=membership.role if membership else None,
+        role=access.department_role or None,
         target=case,
         subject=case.application.citizen,
         department=case.department,
@@ -345,9 +390,15 @@ def case_read_record(*, case: Case, actor: User, fields: list[str]) -> None:
 
 @transaction.atomic
 def case_reveal(*, case: Case, actor: User, fields: list[str], purpose: str) -> dict[str, Any]:
-    """Unmask personal values of the case's own fields for a stated purpose (`pii.reveal`)."""
+    """Unmask personal values of the case's own fields for a stated purpose (`pii.reveal`):
+    its department's staff (`change_case`), or a consultee for the fields shared with them."""
     case = _locked_case(case)
-    membership = _member(actor, case)
+    access = permissions.case_access(user=actor, case=case)
+    if not access.is_consultee:
+        access = _allowed(actor, case)
+    elif selectors.is_own_case(user=actor, case=case):
+        access = _allowed(actor, case)  # refuses, saying why
+    shown = access.fields if access.fields is not None else case.fields
     purpose = (purpose or "").strip()
     errors: dict[str, list[str]] = {}
     if len(purpose) < 10:
@@ -356,7 +407,7 @@ def case_reveal(*, case: Case, actor: User, fields: list[str], purpose: str) -> 
         errors["fields"] = [_("Choose the fields to reveal.")]
     else:
         catalogue = dictionary()
-        foreign = [f for f in fields if f not in case.fields]
+        foreign = [f for f in fields if f not in shown]
         if foreign:
             errors["fields"] = [
                 _("This case does not use: %(f)s.") % {"f": ", ".join(map(str, foreign))}
@@ -373,10 +424,11 @@ def case_reveal(*, case: Case, actor: User, fields: list[str], purpose: str) -> 
     if case.application.erased_at is not None:
         raise CaseError(_("The personal data of this application was erased."))
     answers = application_answers(case.application)
+    acted = _as(access)
     audit_record(
         action=AuditAction.PII_REVEAL,
         actor=actor,
-        role=membership.role,
+        role=acted["role"],
         target=case,
         subject=case.application.citizen,
         department=case.department,
@@ -384,7 +436,7 @@ def case_reveal(*, case: Case, actor: User, fields: list[str], purpose: str) -> 
         purpose=purpose_seal(
             scope=application_scope(case.application.reference), target=case, text=purpose
         ),
-        details={"fields": sorted(set(fields))},
+        details={"fields": sorted(set(fields)), **acted["details"]},
     )
     return {f: answers.get(f) for f in fields}
 
@@ -397,11 +449,7 @@ def case_search_record(*, actor: User, cases: list[Case]) -> list[Any]:
     itself is never recorded. A citizen (who finds no case) records nothing."""
     if not actor.is_portal_staff:
         return []
-    roles = dict(
-        Membership.objects.filter(user=actor, department__active=True).values_list(
-            "department_id", "role"
-        )
-    )
+    roles = department_roles(user=actor)
     found: dict[tuple[int, int | None], list[Case]] = {}
     for case in cases:
         mine = case.department_id if case.department_id in roles else None

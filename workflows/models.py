@@ -93,6 +93,12 @@ class Case(models.Model):
             # Deadline scans (sla_scan).
             models.Index(fields=["status", "due_at"], name="case_status_due_idx"),
         ]
+        # Object permissions (docs/permissions.md): `view_case` reads the step's fields, masked;
+        # `change_case` acts (claim, decide, ask, note, reveal); these two more:
+        permissions = [
+            ("assign_case", _("Can assign a case to a member of staff")),
+            ("consult_case", _("Can read a shared case's chosen fields and give an opinion")),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -205,6 +211,15 @@ class InformationRequest(models.Model):
     # Field keys the citizen changed with the reply (names only: values live in the answers).
     changed_fields = models.JSONField(default=list, blank=True)
     replied_at = models.DateTimeField(_("replied"), null=True, blank=True)
+    # Who sent the reply: the applicant, or a representative acting for them.
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("replied by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
 
     class Meta:
         verbose_name = _("information request")
@@ -257,3 +272,180 @@ class CaseNote(models.Model):
     @property
     def text_plain(self) -> str:
         return open_text(self.text, aad=self.sealed_text_aad("text"))
+
+
+class Consultation(models.Model):
+    """One case shared read-only with another department or one named official, for a stated
+    reason and until an optional end: they see only `fields` (masked, revealed with a purpose)
+    and may give opinions. Access is the `consult_case` object permission on the case, granted to
+    the department's group or the official; this row says why, which fields, and until when, and
+    an expired or revoked row grants nothing even before beat removes its permission."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="consultations"
+    )
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("shared by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Exactly one of the two: a department (its group) or one official.
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("department consulted"),
+        on_delete=models.PROTECT,
+        related_name="consultations",
+        null=True,
+        blank=True,
+    )
+    official = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("official consulted"),
+        on_delete=models.PROTECT,
+        related_name="consultations",
+        null=True,
+        blank=True,
+    )
+    # Sealed (privacy/freetext.py), bound to the row's id: read `reason_plain`.
+    reason = models.TextField(_("reason"))
+    fields = models.JSONField(_("fields shared"), default=list)
+    created_at = models.DateTimeField(_("shared"), default=timezone.now)
+    expires_at = models.DateTimeField(_("ends"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    # Set when the permission was removed (revoked, expired and swept, or the case closed).
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(department__isnull=True, official__isnull=False)
+                | models.Q(department__isnull=False, official__isnull=True),
+                name="consultation_one_consultee",
+            )
+        ]
+        indexes = [models.Index(fields=["ended_at", "expires_at"], name="consultation_open_idx")]
+
+    def __str__(self) -> str:
+        return f"consultation {self.pk} on {self.case_id}"
+
+    @property
+    def audit_ref(self) -> str:
+        return f"{self.case.reference}:{self.pk}"
+
+    def sealed_text_aad(self, column: str) -> str:
+        return f"consultation:{self.pk}:{column}"
+
+    @property
+    def reason_plain(self) -> str:
+        return open_text(self.reason, aad=self.sealed_text_aad("reason"))
+
+
+class Opinion(models.Model):
+    """A consultee's opinion on a shared case; shown on the case's timeline."""
+
+    consultation = models.ForeignKey(
+        Consultation,
+        verbose_name=_("consultation"),
+        on_delete=models.CASCADE,
+        related_name="opinions",
+    )
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="opinions")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Sealed (privacy/freetext.py), bound to the row's id: read `text_plain`.
+    text = models.TextField(_("opinion"))
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("opinion")
+        verbose_name_plural = _("opinions")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"opinion on {self.case_id}"
+
+    def sealed_text_aad(self, column: str) -> str:
+        return f"opinion:{self.pk}:{column}"
+
+    @property
+    def text_plain(self) -> str:
+        return open_text(self.text, aad=self.sealed_text_aad("text"))
+
+
+class DelegationScope(models.TextChoices):
+    CASES = "cases", _("Their cases")
+    ROLE = "role", _("Their whole role in the department")
+
+
+class Delegation(models.Model):
+    """A lead lets one member of a department cover for another for a period: the delegate
+    acts, under their own name, with the permissions the absent member holds on their assigned
+    cases (`cases`) or on all the department's cases (`role`); the audit says on whose behalf."""
+
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="delegations",
+    )
+    delegator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("absent member"),
+        on_delete=models.PROTECT,
+        related_name="delegations_given",
+    )
+    delegate = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("delegate"),
+        on_delete=models.PROTECT,
+        related_name="delegations_received",
+    )
+    scope = models.CharField(
+        _("scope"), max_length=10, choices=DelegationScope.choices, default=DelegationScope.CASES
+    )
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("delegated by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delegation")
+        verbose_name_plural = _("delegations")
+        ordering = ["-starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="delegation_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(delegator=models.F("delegate")),
+                name="delegation_not_to_self",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["delegate", "ends_at"], name="delegation_delegate_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delegator_id} -> {self.delegate_id}"
+
+    @property
+    def audit_ref(self) -> str:
+        return f"{self.department.slug}:{self.pk}"

@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.constants import MembershipRole
+from accounts.models import User
 from core.i18n import language_for
 from services.models import Application
 
@@ -74,12 +74,8 @@ def case_breached(*, case_id: int) -> None:
     case = _case(case_id)
     if case is None:
         return
-    leads = [
-        m.user
-        for m in case.department.memberships.filter(
-            role=MembershipRole.LEAD, user__is_active=True
-        ).select_related("user")
-    ]
+    group = case.department.lead_group_id
+    leads = list(User.objects.filter(groups=group, is_active=True)) if group else []
     if not leads:
         return
     # One message per language, each to the leads who read that language.

@@ -19,7 +19,6 @@ import logging
 import os
 import socket
 import traceback as tb
-from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -40,14 +39,13 @@ from services.constants import ApplicationStatus
 from services.models import Application
 from services.selectors import application_answers
 
+from . import permissions
 from .constants import FINAL_CASE_STATES, CaseStatus
 from .deadlines import start_clock
 from .engine import Plan, plan, steps_of
-from .models import Case, CaseGroupObjectPermission, Incident, WorkerHeartbeat
+from .models import Case, Incident, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
-
-CASE_PERMISSIONS = ("workflows.view_case", "workflows.change_case")
 
 
 def heartbeat_record(*, queue: str, hostname: str | None = None) -> WorkerHeartbeat:
@@ -203,12 +201,15 @@ def _apply(applications: list[Application], *, woken: int | None) -> dict[int, P
     # One insert for all the new cases, one for their grants (assign_perm costs six queries a
     # grant), one update for the changed cases, one insert for the audit events.
     Case.objects.bulk_create([case for _a, _key, case in created])
-    _grant_department(case for _a, _key, case in created)
+    permissions.grant_department(case for _a, _key, case in created)
     if changed:
         Case.objects.bulk_update(
             [case for _a, _p, case in changed],
             ["status", "opened_at", "due_at", "decided_at", "updated_at"],
         )
+    permissions.revoke_on_close(
+        [case for _a, _key, case in created] + [case for _a, _p, case in changed]
+    )
     events = [
         (
             application.pk,
@@ -340,32 +341,6 @@ def _record(events: list[tuple[int, dict[str, Any]]], *, woken: int | None) -> N
             audit_record_many(others)
         finally:
             reset_context(token)
-
-
-def _grant_department(cases: Iterable[Case]) -> None:
-    """Give each new case's department group its CASE_PERMISSIONS on the case (guardian's direct
-    foreign key table), in one statement that also looks the permissions up."""
-    pairs = [(case.pk, case.department.group_id) for case in cases]
-    if not pairs:
-        return
-    codenames = [p.split(".", 1)[1] for p in CASE_PERMISSIONS]
-    grants = CaseGroupObjectPermission._meta.db_table
-    # Rows as UNION ALL, which PostgreSQL and SQLite both read (SQLite cannot name VALUES columns).
-    rows = " UNION ALL ".join(["SELECT %s AS case_id, %s AS group_id"] * len(pairs))
-    marks = ", ".join(["%s"] * len(codenames))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {grants} (permission_id, group_id, content_object_id) "  # noqa: S608
-            "SELECT p.id, v.group_id, v.case_id FROM auth_permission AS p "
-            "JOIN django_content_type AS t ON t.id = p.content_type_id "
-            f"CROSS JOIN ({rows}) AS v "
-            f"WHERE t.app_label = 'workflows' AND t.model = 'case' AND p.codename IN ({marks}) "
-            "ON CONFLICT DO NOTHING",
-            [x for pair in pairs for x in pair] + codenames,
-        )
-        # New cases have no grants yet, so fewer rows means a permission does not exist.
-        if cursor.rowcount != len(pairs) * len(codenames):
-            raise RuntimeError("the case permissions are missing: run migrate")
 
 
 def incident_record(

@@ -22,9 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
 
-from accounts.constants import StaffRole
-from accounts.models import Membership, User
-from accounts.selectors import department_members
+from accounts.models import User
 from audit.constants import event_name
 from audit.models import AuditEvent
 from services.answers import APPLICANT_NATIONAL_ID, is_sealed_field, national_id_index
@@ -32,6 +30,7 @@ from services.fields import kind_for
 from services.models import Application, ServiceVersion
 from services.selectors import application_answers, dictionary
 
+from . import permissions
 from .constants import ACTIVE_CASE_STATES, CaseStatus
 from .models import Case, InformationRequest, WorkerHeartbeat
 
@@ -50,31 +49,36 @@ def heartbeat_last_seen() -> dt.datetime | None:
 
 
 def cases_for_user(*, user: User) -> QuerySet[Case]:
-    """Every case the user may see: their departments' (clerk, lead), all (supervisor, admin)."""
-    if not user.is_authenticated or not user.is_active:
-        return Case.objects.none()
-    # `primary_role` would query the memberships for a clerk; portal-wide roles are on the user.
-    if user.is_superuser or user.staff_role in (StaffRole.SUPERVISOR, StaffRole.ADMIN):
-        return Case.objects.all()
-    # The department ids first (one small query), then a filter by them: with the ids known,
-    # PostgreSQL reads a department's cases in due-date order from an index and stops after a
-    # page; behind a subquery it fetched and sorted the department's whole backlog first.
-    departments = list(
-        Membership.objects.filter(user=user, department__active=True).values_list(
-            "department_id", flat=True
-        )
-    )
-    return Case.objects.filter(department_id__in=departments)
+    """Every case the user may read in full (workflows.permissions.visible_cases): the inbox."""
+    return permissions.visible_cases(user=user)
 
 
 def case_for_user(*, user: User, reference: str) -> Case | None:
-    """One case the user may see, or None (callers answer 404: references are not confirmed)."""
-    return (
-        cases_for_user(user=user)
-        .select_related("application__citizen", "department", "version__service", "assignee")
+    """One case the user may see (in full, or the fields a consultation shares), or None
+    (callers answer 404: references are not confirmed). The answer of the one check,
+    `permissions.case_access`, stays on the case as `case.access`."""
+    if not user.is_authenticated or not isinstance(reference, str) or len(reference) > 20:
+        return None
+    case = (
+        Case.objects.select_related(
+            "application__citizen", "department", "version__service", "assignee"
+        )
         .filter(reference=reference)
         .first()
     )
+    if case is None:
+        return None
+    access = permissions.case_access(user=user, case=case)
+    if not access.can_view:
+        return None
+    case.access = access
+    return case
+
+
+def access_of(*, user: User, case: Case) -> permissions.CaseAccess:
+    """The case's access for this user: the one `case_for_user` found, else checked now."""
+    access = getattr(case, "access", None)
+    return access if access is not None else permissions.case_access(user=user, case=case)
 
 
 @dataclass(frozen=True)
@@ -267,31 +271,41 @@ def values_withheld(*, user: User, case: Case) -> str:
 
 
 def assignee_choices(*, case: Case) -> QuerySet[User]:
-    """Whom a lead may give the case to: the department's staff except its applicant."""
-    return department_members(department_id=case.department_id).exclude(
-        pk=case.application.citizen_id
+    """Whom a lead may give the case to: the active users of the department's group (which
+    holds `change_case` on it) except its applicant."""
+    return (
+        User.objects.filter(groups=case.department.group_id, is_active=True)
+        .exclude(pk=case.application.citizen_id)
+        .order_by("email")
     )
 
 
-def case_attachment(*, case: Case, token: str) -> Any:
-    """A file of one of the case's fields, or None. Whether this user may download it now is
-    `values_withheld`."""
-    return case.application.attachments.filter(token=token, field_key__in=case.fields).first()
+def visible_fields(*, user: User, case: Case) -> list[str]:
+    """The case's fields this user may see: all the step's, or those a consultation shares."""
+    shared = access_of(user=user, case=case).fields
+    return list(case.fields) if shared is None else [k for k in case.fields if k in shared]
+
+
+def case_attachment(*, case: Case, token: str, user: User) -> Any:
+    """A file of one of the case's fields this user may see, or None. Whether they may
+    download it now is `values_withheld`."""
+    keys = visible_fields(user=user, case=case)
+    return case.application.attachments.filter(token=token, field_key__in=keys).first()
 
 
 def case_view(*, case: Case, user: User) -> dict[str, Any]:
-    """What staff see of a case: its fields only, personal values masked, files by name; no
-    answers at all while the values are withheld from this user (`values_withheld`)."""
+    """What staff see of a case: its fields only (a consultee: the fields shared with them),
+    personal values masked, files by name; no answers at all while the values are withheld from
+    this user (`values_withheld`)."""
     withheld = values_withheld(user=user, case=case)
     if withheld:
         return {"rows": [], "personal_fields": [], "withheld": withheld}
+    keys = visible_fields(user=user, case=case)
     catalogue = dictionary()
     answers = application_answers(case.application)
-    attachments = {
-        a.field_key: a for a in case.application.attachments.filter(field_key__in=case.fields)
-    }
+    attachments = {a.field_key: a for a in case.application.attachments.filter(field_key__in=keys)}
     rows, personal = [], []
-    for key in case.fields:
+    for key in keys:
         definition = catalogue.get(key)
         if definition is None:
             continue

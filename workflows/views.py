@@ -147,7 +147,7 @@ def _render_case(
     status: int = 400,
 ):
     view = actions.case_read(case=case, user=request.user)
-    membership = request.user.memberships.filter(department_id=case.department_id).first()
+    access = selectors.access_of(user=request.user, case=case)
     own = selectors.is_own_case(user=request.user, case=case)
     return render(
         request,
@@ -163,8 +163,10 @@ def _render_case(
             "timeline": selectors.case_timeline(case=case),
             "siblings": selectors.sibling_cases(case=case),
             # Staff act on their department's cases, never on their own application.
-            "membership": None if own else membership,
-            "is_lead": not own and membership is not None and membership.role == "lead",
+            "can_act": not own and access.can_act,
+            "can_reveal": not own and (access.can_act or access.is_consultee),
+            "is_lead": not own and access.can_assign,
+            "access": access,
             "colleagues": selectors.assignee_choices(case=case),
             "question": case.information_requests.filter(replied_at__isnull=True).first(),
         },
@@ -184,8 +186,8 @@ def case_reject(request: HttpRequest, reference: str) -> HttpResponse:
     rejects. Staff who read the case but may not decide it (supervisors, the clerk's own
     application) get 403; a case that can no longer be rejected says why and changes nothing."""
     case = _case(request, reference)
-    membership = request.user.memberships.filter(department_id=case.department_id).first()
-    if membership is None or selectors.is_own_case(user=request.user, case=case):
+    access = selectors.access_of(user=request.user, case=case)
+    if not access.can_act or selectors.is_own_case(user=request.user, case=case):
         raise PermissionDenied(_("Only the department's staff decide its cases."))
     errors: dict[str, list[str]] = {}
     reason, status = "", 200
@@ -262,7 +264,7 @@ def case_action(request: HttpRequest, reference: str, action: str) -> HttpRespon
 def case_file(request: HttpRequest, reference: str, token: str) -> HttpResponse:
     """A file of one of the case's fields, for the department's staff; the download is audited."""
     case = _case(request, reference)
-    attachment = selectors.case_attachment(case=case, token=token)
+    attachment = selectors.case_attachment(case=case, token=token, user=request.user)
     if attachment is None:
         raise Http404
     withheld = selectors.values_withheld(user=request.user, case=case)
