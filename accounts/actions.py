@@ -38,6 +38,7 @@ def department_groups_sync(*, user: User, department: Department, role: str | No
     """Put the user in the department's groups their role calls for (`role` None: out of
     both). The one place memberships decide anything about access: everything else reads the
     object permissions these groups were granted (docs/permissions.md)."""
+    user.forget_roles()
     if role is None:
         user.groups.remove(*[g for g in (department.group, department.lead_group) if g])
         return

@@ -82,13 +82,33 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name or self.email
 
     @cached_property
-    def membership_roles(self) -> frozenset[str]:
-        """The department roles this user holds (one query, cached per request)."""
+    def group_ids(self) -> frozenset[int]:
+        """The user's groups (one query, cached per request): object permissions are granted
+        to groups, and `membership_roles` is read from them."""
         if not self.pk:
             return frozenset()
-        return frozenset(
-            self.memberships.filter(department__active=True).values_list("role", flat=True)
-        )
+        return frozenset(self.groups.values_list("pk", flat=True))
+
+    @cached_property
+    def membership_roles(self) -> frozenset[str]:
+        """The department roles this user holds, read from the groups of active departments
+        they are in (the groups memberships keep in step; one query, cached per request)."""
+        groups = self.group_ids
+        if not groups:
+            return frozenset()
+        roles = set()
+        for _pk, leads in (
+            Department.objects.filter(active=True)
+            .filter(models.Q(group_id__in=groups) | models.Q(lead_group_id__in=groups))
+            .values_list("pk", "lead_group_id")
+        ):
+            roles.add(MembershipRole.LEAD if leads in groups else MembershipRole.CLERK)
+        return frozenset(roles)
+
+    def forget_roles(self) -> None:
+        """Drop what was cached about the user's groups and roles (after changing them)."""
+        for name in ("group_ids", "membership_roles", "primary_role"):
+            self.__dict__.pop(name, None)
 
     @cached_property
     def primary_role(self) -> str:

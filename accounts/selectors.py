@@ -33,7 +33,7 @@ def department_roles(*, user: User) -> dict[int, str]:
     if not user.is_authenticated:
         return {}
     roles: dict[int, str] = {}
-    groups = set(user.groups.values_list("pk", flat=True))
+    groups = user.group_ids
     for pk, leads in (
         Department.objects.filter(active=True)
         .filter(Q(group__in=groups) | Q(lead_group__in=groups))
