@@ -1,7 +1,8 @@
 """Reads of the workflow engine, scoped to who is asking.
 
-Lists are filtered by a join on the asker's memberships (one SQL query, whatever the number of
-cases), never by loading rows and checking them one by one.
+Lists are filtered by a join on the object permissions of the asker's groups
+(workflows.permissions: one SQL query, whatever the number of cases), never by loading rows and
+checking them one by one.
 """
 
 from __future__ import annotations
