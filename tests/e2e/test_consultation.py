@@ -69,7 +69,9 @@ def test_a_clerk_consults_another_department_then_decides(browser, live_server, 
     assert "Approve" not in shown and "Internal note" not in shown
     answers = consultee.locator("section[aria-labelledby=answers-title] dt")
     assert answers.count() == 2  # only the two fields shared
-    consultee.get_by_role("textbox", name="Your opinion").fill("No business is registered at that address.")
+    consultee.get_by_role("textbox", name="Your opinion").fill(
+        "No business is registered at that address."
+    )
     consultee.get_by_role("button", name="Add opinion").click()
     assert "Your opinion was added." in consultee.locator("main").inner_text()
 
