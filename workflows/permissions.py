@@ -10,8 +10,8 @@ read from object permissions on the case (django-guardian's direct foreign-key t
 
 Routing grants `view_case` and `change_case` to the department's group and `assign_case` to its
 leads' group; closing the case takes `assign_case` back and ends its consultations. Memberships
-decide only who is in those groups (`accounts.actions.department_groups_sync`). Supervisors read every case through the
-model-wide `workflows.view_case` permission their portal-wide role carries
+decide only who is in those groups (`accounts.actions.department_groups_sync`). Supervisors read
+every case through the model-wide `workflows.view_case` permission their portal-wide role carries
 (`accounts.backends.StaffRoleBackend`); nobody acts on a case through a model-wide permission.
 docs/permissions.md has the table.
 """
