@@ -284,7 +284,7 @@ PAGES: list[Page] = [
     Page("withdraw", "services:application-withdraw", "citizen", "submitted.reference"),
     Page("erase", "services:application-erase", "citizen", "submitted.reference"),
     Page("profile", "services:profile", "citizen"),
-    Page("data-access", "audit:data-access", "citizen"),
+    Page("data-access", "audit:data-access", "citizen", needs=("shared",)),
     Page("tokens", "tokens", "citizen"),
     Page("account", "account_email", "citizen"),
     Page("password-change", "account_change_password", "citizen"),
