@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from core.roles import Role
 from core.translations import translated
 
-from .constants import event_name
+from .constants import AuditAction, event_name
 from .models import AuditEvent
 from .purposes import PurposeReader
 from .signing import event_authentic, mac_checker
@@ -123,10 +123,40 @@ def _fields(event: AuditEvent) -> list:
 def access_rows(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
     events = list(events)
     purposes = PurposeReader().prefetch(events)
-    return [access_row(e, purposes) for e in events]
+    consultees = Consultees(events)
+    return [access_row(e, purposes, consultees) for e in events]
 
 
-def access_row(event: AuditEvent, purposes: PurposeReader | None = None) -> dict[str, Any]:
+class Consultees:
+    """The names of those a case was shared with (`case.share` names a department by its slug
+    or an official by their id): a department in the reader's language, an official by name;
+    each kind read in one query for a page of events."""
+
+    def __init__(self, events: Iterable[AuditEvent]) -> None:
+        shares = [e.details or {} for e in events if e.action == AuditAction.CASE_SHARE]
+        slugs = {d.get("consultee_department") for d in shares} - {None}
+        ids = {d.get("consultee_official") for d in shares} - {None}
+        # The department model, as the audit event's own foreign key names it (a layer above).
+        departments = AuditEvent._meta.get_field("actor_department").related_model
+        self.departments = {
+            d.slug: translated(d, "name") for d in departments.objects.filter(slug__in=slugs)
+        }
+        self.officials = {u.pk: person_name(u) for u in get_user_model().objects.filter(pk__in=ids)}
+
+    def name(self, details: dict[str, Any]) -> str | None:
+        slug, official = details.get("consultee_department"), details.get("consultee_official")
+        if slug is not None:
+            return self.departments.get(slug, slug)
+        if official is not None:
+            return self.officials.get(official) or _("an official")
+        return None
+
+
+def access_row(
+    event: AuditEvent,
+    purposes: PurposeReader | None = None,
+    consultees: Consultees | None = None,
+) -> dict[str, Any]:
     """What a citizen sees of a read of their data: who (staff name or email), which department
     (its name in the citizen's language), which facts (their labels, as the citizen's forms
     name them), why."""
@@ -144,4 +174,10 @@ def access_row(event: AuditEvent, purposes: PurposeReader | None = None) -> dict
         "field_labels": field_labels(_fields(event), staff=False),
         **_purpose(event, purposes),
         "case": event.target_ref if event.target_type == "workflows.case" else None,
+        # A case shared for an opinion: with whom (a department's name or an official's).
+        "shared_with": (consultees or Consultees([event])).name(event.details or {})
+        if event.action == AuditAction.CASE_SHARE
+        else None,
+        # A read or reveal by someone the case was shared with (workflows.consultations).
+        "consulted": bool((event.details or {}).get("consultations")),
     }

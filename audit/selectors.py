@@ -44,7 +44,14 @@ def register_application_part(events_of: Callable[[str], Q]) -> None:
 
 # Staff reads of a citizen's personal data, shown on their "who looked at my data": views,
 # reveals, and finding them by their national ID.
-PII_ACTIONS = (AuditAction.PII_READ, AuditAction.PII_REVEAL, AuditAction.PII_SEARCH)
+# What "who looked at my data" lists: reads, reveals, searches, and the sharing of a case for
+# an opinion (with whom, why), after which the consultee's own reads follow.
+PII_ACTIONS = (
+    AuditAction.PII_READ,
+    AuditAction.PII_REVEAL,
+    AuditAction.PII_SEARCH,
+    AuditAction.CASE_SHARE,
+)
 _CONFIGURED = object()  # "read the exported checkpoints from the configured folder"
 
 

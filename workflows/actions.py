@@ -377,15 +377,27 @@ def case_read_record(*, case: Case, actor: User, fields: list[str]) -> None:
     if not fields:
         return
     access = selectors.access_of(user=actor, case=case)
+    department, consulted = _reader(case, access)
     audit_record(
         action=AuditAction.PII_READ,
         actor=actor,
         role=access.department_role or None,
         target=case,
         subject=case.application.citizen,
-        department=case.department,
-        details={"fields": sorted(fields), "masked": True},
+        department=department,
+        details={"fields": sorted(fields), "masked": True, **consulted},
     )
+
+
+def _reader(case: Case, access: permissions.CaseAccess) -> tuple[Department | None, dict]:
+    """The department a read of the case is recorded under, and what the audit's details add:
+    a consultee reads as their own department (none when consulted in person), naming the
+    consultations that let them."""
+    if not access.is_consultee:
+        return case.department, {}
+    from .consultations import consultee_department
+
+    return consultee_department(access), {"consultations": [c.pk for c in access.consultations]}
 
 
 @transaction.atomic
@@ -425,18 +437,19 @@ def case_reveal(*, case: Case, actor: User, fields: list[str], purpose: str) -> 
         raise CaseError(_("The personal data of this application was erased."))
     answers = application_answers(case.application)
     acted = _as(access)
+    department, consulted = _reader(case, access)
     audit_record(
         action=AuditAction.PII_REVEAL,
         actor=actor,
         role=acted["role"],
         target=case,
         subject=case.application.citizen,
-        department=case.department,
+        department=department,
         # Sealed under the application's data key, which erasure destroys (audit/purposes.py).
         purpose=purpose_seal(
             scope=application_scope(case.application.reference), target=case, text=purpose
         ),
-        details={"fields": sorted(set(fields)), **acted["details"]},
+        details={"fields": sorted(set(fields)), **acted["details"], **consulted},
     )
     return {f: answers.get(f) for f in fields}
 
@@ -496,4 +509,6 @@ def application_cases_erase(*, application: Application) -> int:
         .update(message="", reply="")
     )
     changed += CaseNote.objects.filter(case__in=cases).exclude(text="").update(text="")
-    return changed
+    from .consultations import application_consultations_erase
+
+    return changed + application_consultations_erase(cases=cases)

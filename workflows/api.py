@@ -45,16 +45,18 @@ def _case(request: Request, reference: str) -> Case:
 
 def case_detail_data(case: Case, user: User) -> dict:
     view = actions.case_read(case=case, user=user)
+    # A consultee: the shared fields only (case_view), no internal notes, no decision note.
+    consultee = selectors.access_of(user=user, case=case).is_consultee
     return {
         **CaseListItemOutput(case).data,
         "answers": view["rows"],
         "answers_withheld": view["withheld"],
-        "timeline": selectors.case_timeline(case=case),
+        "timeline": selectors.case_timeline(case=case, consultee=consultee),
         "other_departments": [
             {"department": c.department.slug, "step": c.step, "status": c.status}
             for c in selectors.sibling_cases(case=case)
         ],
-        "decision_note": case.decision_note_plain,
+        "decision_note": "" if consultee else case.decision_note_plain,
     }
 
 

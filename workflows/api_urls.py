@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, citizen
+from . import api, citizen, consultation_api
 
 urlpatterns = [
     path(
@@ -11,6 +11,9 @@ urlpatterns = [
     path("cases/", api.CaseListApi.as_view(), name="api-cases"),
     # Before `cases/<reference>/`, which would take "search" for a reference.
     path("cases/search/", api.CaseSearchApi.as_view(), name="api-cases-search"),
+    path(
+        "cases/consulted/", consultation_api.ConsultedListApi.as_view(), name="api-cases-consulted"
+    ),
     path("cases/<str:reference>/", api.CaseDetailApi.as_view(), name="api-case"),
     path("cases/<str:reference>/claim/", api.CaseClaimApi.as_view(), name="api-case-claim"),
     path("cases/<str:reference>/release/", api.CaseReleaseApi.as_view(), name="api-case-release"),
@@ -24,4 +27,19 @@ urlpatterns = [
     path("cases/<str:reference>/reveal/", api.CaseRevealApi.as_view(), name="api-case-reveal"),
     path("cases/<str:reference>/notes/", api.CaseNoteApi.as_view(), name="api-case-notes"),
     path("cases/<str:reference>/assign/", api.CaseAssignApi.as_view(), name="api-case-assign"),
+    path(
+        "cases/<str:reference>/share/",
+        consultation_api.CaseShareApi.as_view(),
+        name="api-case-share",
+    ),
+    path(
+        "cases/<str:reference>/consultations/<int:pk>/revoke/",
+        consultation_api.CaseShareRevokeApi.as_view(),
+        name="api-case-share-revoke",
+    ),
+    path(
+        "cases/<str:reference>/opinions/",
+        consultation_api.CaseOpinionApi.as_view(),
+        name="api-case-opinions",
+    ),
 ]

@@ -134,9 +134,11 @@ def _open_for(user: User, now: dt.datetime) -> Q:
     consultee = Q(official_id=user.pk) | Q(
         department__group_id__in=_group_ids(user), department__active=True
     )
+    # A case that closed ends its consultations at once (beat then removes their grants).
     return (
         Q(ended_at__isnull=True, revoked_at__isnull=True)
         & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        & ~Q(case__status__in=FINAL_CASE_STATES)
         & consultee
     )
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import Department, User
 from audit.constants import event_name
 from audit.models import AuditEvent
 from services.answers import APPLICANT_NATIONAL_ID, is_sealed_field, national_id_index
@@ -335,6 +335,7 @@ TIMELINE_NAMES = {
     "question": gettext_lazy("Question to the citizen"),
     "reply": gettext_lazy("The citizen's reply"),
     "note": gettext_lazy("Internal note"),
+    "opinion": gettext_lazy("Opinion"),
 }
 
 
@@ -360,10 +361,12 @@ def shown_values(values: dict[str, Any]) -> dict[str, str]:
     return shown
 
 
-def case_timeline(*, case: Case) -> list[dict[str, Any]]:
-    """Decisions, questions, replies and internal notes, oldest first (their text opened; once
-    the application was erased, the emptied texts say so). `kind` is the code (an audit action,
-    or question, reply, note) and `by` an email; `name` and `by_name` are what people read."""
+def case_timeline(*, case: Case, consultee: bool = False) -> list[dict[str, Any]]:
+    """Decisions, questions, replies, internal notes and consultees' opinions, oldest first
+    (their text opened; once the application was erased, the emptied texts say so). `kind` is
+    the code (an audit action, or question, reply, note, opinion) and `by` an email; `name` and
+    `by_name` are what people read. A consultee (`consultee=True`) sees no internal note and
+    not the texts exchanged with the citizen: only the fields shared with them."""
     erased = case.application.erased_at is not None
 
     def shown(text: str) -> str:
@@ -379,33 +382,53 @@ def case_timeline(*, case: Case) -> list[dict[str, Any]]:
             "text": "",
         }
         for e in AuditEvent.objects.filter(target_type="workflows.case", target_ref=case.reference)
-        .exclude(action__in=["pii.read"])
+        .exclude(action__in=["pii.read", *(["case.note"] if consultee else [])])
         .select_related("actor")
     ]
-    for request in case.information_requests.select_related("asked_by"):
+    for opinion in case.opinions.select_related("author"):
         events.append(
+            {
+                "at": opinion.created_at,
+                "kind": "opinion",
+                "name": str(TIMELINE_NAMES["opinion"]),
+                "by": opinion.author.email,
+                "by_name": _person(opinion.author),
+                "text": shown(opinion.text_plain),
+            }
+        )
+    # A consultee reads that questions were asked and answered, not what was said.
+    events += _exchanges(case, shown, full=not consultee)
+    return sorted(events, key=lambda e: e["at"])
+
+
+def _exchanges(case: Case, shown, *, full: bool = True) -> list[dict[str, Any]]:
+    """The questions to the citizen and their replies (their texts only when `full`), and the
+    internal notes of a case (only when `full`)."""
+    found: list[dict[str, Any]] = []
+    for request in case.information_requests.select_related("asked_by"):
+        found.append(
             {
                 "at": request.asked_at,
                 "kind": "question",
                 "name": str(TIMELINE_NAMES["question"]),
                 "by": request.asked_by.email,
                 "by_name": _person(request.asked_by),
-                "text": shown(request.message_plain),
+                "text": shown(request.message_plain) if full else "",
             }
         )
         if request.replied_at:
-            events.append(
+            found.append(
                 {
                     "at": request.replied_at,
                     "kind": "reply",
                     "name": str(TIMELINE_NAMES["reply"]),
                     "by": "citizen",
                     "by_name": gettext("The citizen"),
-                    "text": shown(request.reply_plain),
+                    "text": shown(request.reply_plain) if full else "",
                 }
             )
-    for note in case.notes.select_related("author"):
-        events.append(
+    for note in case.notes.select_related("author") if full else ():
+        found.append(
             {
                 "at": note.created_at,
                 "kind": "note",
@@ -415,7 +438,7 @@ def case_timeline(*, case: Case) -> list[dict[str, Any]]:
                 "text": shown(note.text_plain),
             }
         )
-    return sorted(events, key=lambda e: e["at"])
+    return found
 
 
 def sibling_cases(*, case: Case) -> list[Case]:
@@ -439,3 +462,45 @@ def open_information_requests(application: Application) -> list:
         .select_related("case__department")
         .order_by("asked_at")
     )
+
+
+# --- Consultations (workflows.consultations) ------------------------------------------------
+
+
+def consulted_for_user(*, user: User, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """The "consulted" tab: each case shared with the user (or a department of theirs) by an
+    open consultation, with why (the reason opened), by whom and until when; by due date."""
+    now = now or timezone.now()
+    cases = with_step_names(
+        list(
+            permissions.consulted_cases(user=user, now=now)
+            .select_related("department", "version__service", "application")
+            .defer(*LIST_DEFERRED)
+            .order_by(F("due_at").asc(nulls_last=True), "id")[:SEARCH_LIMIT]
+        )
+    )
+    rows = []
+    for case in cases:
+        for consultation in permissions.open_consultations(user=user, case=case, now=now):
+            rows.append({"case": case, "consultation": consultation})
+    return rows
+
+
+def case_consultations(*, case: Case) -> list[Any]:
+    """The consultations of a case, newest first, for its department's staff."""
+    return list(
+        case.consultations.select_related("department", "official", "shared_by", "revoked_by")
+        .prefetch_related("opinions")
+        .order_by("-created_at", "-id")
+    )
+
+
+def share_departments(*, case: Case) -> list[Any]:
+    """The departments a case may be shared with: the active ones but its own."""
+    return list(Department.objects.filter(active=True).exclude(pk=case.department_id))
+
+
+def case_field_choices(*, case: Case) -> list[tuple[str, str]]:
+    """The step's fields as (key, staff label), for choosing which ones to share."""
+    catalogue = dictionary()
+    return [(key, catalogue[key].staff_label_translated) for key in case.fields if key in catalogue]

@@ -12,7 +12,7 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.db import DatabaseError
 
-from . import deadlines, notifications, routing
+from . import consultations, deadlines, notifications, routing
 
 
 class RoutingTask(Task):
@@ -60,6 +60,12 @@ def maintenance_sweep_routing() -> int:
 @shared_task(acks_late=True, ignore_result=True)
 def maintenance_sla_scan() -> dict:
     return deadlines.sla_scan()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def maintenance_expire_consultations() -> int:
+    """Scheduled by beat: end the consultations past their end and those of closed cases."""
+    return consultations.consultations_expire()
 
 
 @shared_task(

@@ -21,7 +21,7 @@ from services.selectors import attachment_content
 from services.validators import is_valid_national_id
 
 from . import actions, selectors
-from .constants import CaseStatus
+from .constants import FINAL_CASE_STATES, CaseStatus
 from .filters import ACTIVE, InboxQuery, parse_inbox_query
 from .models import Case
 
@@ -160,7 +160,7 @@ def _render_case(
             "revealed": revealed or {},
             "errors": errors or {},
             "has_errors": bool(errors),  # the page's title starts with "Error: "
-            "timeline": selectors.case_timeline(case=case),
+            "timeline": selectors.case_timeline(case=case, consultee=access.is_consultee),
             "siblings": selectors.sibling_cases(case=case),
             # Staff act on their department's cases, never on their own application.
             "can_act": not own and access.can_act,
@@ -168,10 +168,26 @@ def _render_case(
             "is_lead": not own and access.can_assign,
             "access": access,
             "colleagues": selectors.assignee_choices(case=case),
-            "question": case.information_requests.filter(replied_at__isnull=True).first(),
+            "question": None
+            if access.is_consultee
+            else case.information_requests.filter(replied_at__isnull=True).first(),
+            **_consultation_context(case, access, own),
         },
         status=status if errors else 200,
     )
+
+
+def _consultation_context(case: Case, access, own: bool) -> dict:
+    """What the case page shows of consultations: the consultee's opinion form; the sharing
+    form and the case's consultations for its department's staff (workflows.consultations)."""
+    can_share = not own and access.can_act and case.status not in FINAL_CASE_STATES
+    return {
+        "is_consultee": not own and access.is_consultee,
+        "can_share": can_share,
+        "consultations": selectors.case_consultations(case=case) if access.can_act else [],
+        "share_departments": selectors.share_departments(case=case) if can_share else [],
+        "share_fields": selectors.case_field_choices(case=case) if can_share else [],
+    }
 
 
 @login_required

@@ -390,6 +390,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 120},
     },
+    # Ends the consultations past their end (already refused at read time) and those of
+    # closed cases, removing the consultee's permission.
+    "expire-consultations": {
+        "task": "workflows.tasks.maintenance_expire_consultations",
+        "schedule": env_int("CONSULTATION_EXPIRY_SECONDS", 300),
+        "options": {"expires": 600},
+    },
 }
 # --- Workflow engine ------------------------------------------------------------------------
 WORKFLOW_HOLIDAY_COUNTRY = env_str("WORKFLOW_HOLIDAY_COUNTRY", "CN")

@@ -130,6 +130,23 @@ class World:
         return self.submitted.cases.get(step="tax")
 
     @cached_property
+    def shared(self):
+        """The household case of `submitted`, shared with the demo tax clerk's department for an
+        opinion (the clerk's "consulted" list, and the case as a consultee sees it)."""
+        from accounts.models import Department, User
+        from workflows import consultations
+
+        case = self.submitted.cases.get(step="household")
+        consultations.case_share(
+            case=case,
+            actor=User.objects.get(email="clerk.household-registration@demo.gov"),
+            department=Department.objects.get(slug="tax"),
+            reason="请确认新地址没有欠税记录",
+            fields=list(case.fields[:3]),
+        )
+        return case
+
+    @cached_property
     def recovery_codes(self):
         """Recovery codes of the demo tax clerk (the demo seeds TOTP only)."""
         from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
@@ -267,7 +284,7 @@ PAGES: list[Page] = [
     Page("withdraw", "services:application-withdraw", "citizen", "submitted.reference"),
     Page("erase", "services:application-erase", "citizen", "submitted.reference"),
     Page("profile", "services:profile", "citizen"),
-    Page("data-access", "audit:data-access", "citizen"),
+    Page("data-access", "audit:data-access", "citizen", needs=("shared",)),
     Page("tokens", "tokens", "citizen"),
     Page("account", "account_email", "citizen"),
     Page("password-change", "account_change_password", "citizen"),
@@ -280,6 +297,8 @@ PAGES: list[Page] = [
     Page("workbench", "workflows:inbox", "clerk"),
     Page("case", "workflows:case", "clerk", "case.reference"),
     Page("reject", "workflows:case-reject", "clerk", "case.reference"),
+    Page("consulted", "workflows:consulted", "clerk", needs=("shared",)),
+    Page("case-consulted", "workflows:case", "clerk", "shared.reference"),
     Page("catalog", "services:catalog", "clerk"),
     Page("tokens", "tokens", "clerk"),
     Page("account", "account_email", "clerk"),
@@ -365,6 +384,9 @@ NOT_PAGES: dict[str, str] = {
     "workflows:inbox-search": "POST only (the search form of the workbench)",
     "workflows:case-file": "file download",
     "workflows:case-action": "POST only (the decision buttons of the case page)",
+    "workflows:case-share": "POST only (the sharing form of the case page)",
+    "workflows:case-share-revoke": "POST only (a button on the case page)",
+    "workflows:case-opinion": "POST only (the consultee's opinion form on the case page)",
     "audit:export": "CSV download",
     "account_request_reauthentication_code": "sign-in by emailed code is not enabled (404)",
     "account_confirm_reauthentication_code": "sign-in by emailed code is not enabled (404)",
@@ -411,6 +433,10 @@ NOT_PAGES.update(
             "api-case-reveal",
             "api-case-notes",
             "api-case-assign",
+            "api-cases-consulted",
+            "api-case-share",
+            "api-case-share-revoke",
+            "api-case-opinions",
             "api-audit-events",
             "api-audit-verify",
             "api-audit-history",

@@ -12,6 +12,7 @@ permitted decision does not disturb the next check.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,9 +25,10 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
+from django.utils import timezone
 
 from accounts import actions as account_actions
-from accounts.models import User
+from accounts.models import Department, User
 from audit.models import AuditEvent
 from services import actions as service_actions
 from services.models import Application, Attachment
@@ -34,8 +36,8 @@ from tests.data import LI_WEI_MOVING as MOVING
 from tests.data import NEWBORN, PDF
 from tests.factories import newborn_draft, submit_moving
 from workflows import actions as workflow_actions
-from workflows import routing
-from workflows.models import Case, CaseNote, InformationRequest
+from workflows import consultations, routing
+from workflows.models import Case, CaseNote, Consultation, InformationRequest, Opinion
 
 pytestmark = pytest.mark.django_db
 
@@ -48,11 +50,16 @@ ROLES = (
     "lead",  # a lead of the case's department
     "supervisor",
     "admin",
+    # A clerk of a department without cases here (market regulation) with whom the household
+    # case is shared for an opinion (and the tax case, expired; another one, withdrawn).
+    "consultee",
 )
 SIGNED_IN = ROLES[1:]
 NOT_OWNER = ROLES[2:]
 HOUSEHOLD, TAX = "household-registration", "tax"
 CIVIL = "civil-registry"
+MARKET = "market-regulation"  # the consultee's department
+STAFF = ("clerk", "other_clerk", "lead", "supervisor", "admin", "consultee")
 NATIONAL_ID = MOVING["applicant.national_id"]  # of every moving-house application below
 
 
@@ -105,8 +112,9 @@ def owner_only(owner: Expect, *, api: bool) -> dict[str, Expect]:
     )
 
 
-def case_read(*, api: bool) -> dict[str, Expect]:
-    """A case: its department's staff, supervisors and administrators read; others get 404."""
+def case_read(*, api: bool, consultee: Expect = NOT_FOUND) -> dict[str, Expect]:
+    """A case: its department's staff, supervisors and administrators read; others get 404
+    (those it is shared with read it too: `consultee`)."""
     readers = ok(200)
     return {
         "anonymous": UNAUTH if api else LOGIN,
@@ -117,14 +125,17 @@ def case_read(*, api: bool) -> dict[str, Expect]:
         "lead": readers,
         "supervisor": readers,
         "admin": readers,
+        "consultee": consultee,
     }
 
 
-def case_decision(*, api: bool, clerk: Expect, lead: Expect) -> dict[str, Expect]:
+def case_decision(
+    *, api: bool, clerk: Expect, lead: Expect, consultee: Expect = NOT_FOUND
+) -> dict[str, Expect]:
     """A decision on a case: its department's staff only. Supervisors and administrators read
-    but do not decide: 403, from the API and from the pages."""
+    but do not decide: 403, from the API and from the pages; so does a consultee."""
     readers_refused = FORBIDDEN
-    return case_read(api=api) | {
+    return case_read(api=api, consultee=consultee) | {
         "clerk": clerk,
         "lead": lead,
         "supervisor": readers_refused,
@@ -135,7 +146,7 @@ def case_decision(*, api: bool, clerk: Expect, lead: Expect) -> dict[str, Expect
 def staff_only() -> dict[str, Expect]:
     """A workbench page: any staff member; citizens get 404."""
     return {"anonymous": LOGIN, "owner": NOT_FOUND, "other_citizen": NOT_FOUND} | dict.fromkeys(
-        ("clerk", "other_clerk", "lead", "supervisor", "admin"), ok(200)
+        STAFF, ok(200)
     )
 
 
@@ -186,6 +197,9 @@ class World:
     case_departments: dict[str, str] = field(default_factory=dict)  # reference -> department
     open_cases: set[str] = field(default_factory=set)
     moving_cases: set[str] = field(default_factory=set)
+    share: int = 0  # the open consultation of `household` with the consultee's department
+    expired_share: int = 0  # of `tax`, past its end (not swept: refused at read time)
+    revoked_share: int = 0  # of `foreign_household`, withdrawn
 
     @property
     def owner_applications(self) -> list[str]:
@@ -236,7 +250,9 @@ def _build() -> World:
     foreign_draft = _newborn_draft(citizen2)
     cases = Case.objects.select_related("department")
     owner_token = account_actions.token_issue(actor=None, user=citizen).token.pk
+    shares = _shares(moving_cases, foreign_cases)
     return World(
+        **shares,
         owner_token=owner_token,
         owner_id=citizen.pk,
         moving=moving.reference,
@@ -256,6 +272,37 @@ def _build() -> World:
         open_cases={c.reference for c in cases if c.status == "open"},
         moving_cases={c.reference for c in cases.filter(application__in=[moving, foreign])},
     )
+
+
+def _shares(moving_cases: dict[str, Case], foreign_cases: dict[str, Case]) -> dict[str, int]:
+    """The consultee's department is consulted on the household case (open), the tax case
+    (past its end) and the other citizen's household case (withdrawn)."""
+    market = Department.objects.get(slug=MARKET)
+
+    def shared(case: Case, **more) -> Consultation:
+        return consultations.case_share(
+            case=case,
+            actor=User.objects.get(email=f"clerk.{case.department.slug}@demo.gov"),
+            department=market,
+            reason="Is the new address a registered business premises?",
+            fields=["applicant.national_id", "move.date"],
+            **more,
+        )
+
+    expired = shared(moving_cases["tax"], expires_at=timezone.now() + dt.timedelta(days=1))
+    Consultation.objects.filter(pk=expired.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=3),
+        expires_at=timezone.now() - dt.timedelta(days=1),
+    )
+    revoked = shared(foreign_cases["household"])
+    consultations.case_share_revoke(
+        consultation=revoked, actor=User.objects.get(email=f"clerk.{HOUSEHOLD}@demo.gov")
+    )
+    return {
+        "share": shared(moving_cases["household"]).pk,
+        "expired_share": expired.pk,
+        "revoked_share": revoked.pk,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -300,6 +347,7 @@ def _departments_of(role: str, entry: Entry, w: World) -> set[str]:
         "other_clerk": {other},
         "supervisor": set(w.case_departments.values()),
         "admin": set(w.case_departments.values()),
+        "consultee": {MARKET},
     }.get(role, set())
 
 
@@ -335,6 +383,29 @@ def home_page(w: World, role: str, entry: Entry) -> tuple[list[str], list[str]]:
     if role == "owner":
         return w.owner_applications, w.foreign_applications
     return [], w.owner_applications
+
+
+def consulted_listed(w: World, role: str, entry: Entry) -> tuple[list[str], list[str]]:
+    """The consultee's "consulted" list shows the case shared with them, not those whose
+    sharing ended (past its end, withdrawn); nobody else's lists any."""
+    ended = [w.tax, w.foreign_household]
+    return ([w.household], ended) if role == "consultee" else ([], [w.household, *ended])
+
+
+def consultee_sees_the_shared_fields(
+    w: World, role: str, entry: Entry
+) -> tuple[list[str], list[str]]:
+    """A consultee reads the fields shared with them (the national ID, masked, and the move's
+    date), never the others."""
+    if role != "consultee":
+        return [], []
+    if entry.api:
+        return ['"applicant.national_id"', '"move.date"'], [
+            '"move.new_address"',
+            '"applicant.address"',
+            w.national_id,
+        ]
+    return ['value="applicant.national_id"'], [MOVING["move.new_address"], w.national_id]
 
 
 def revealed(w: World, role: str, entry: Entry) -> tuple[list[str], list[str]]:
@@ -402,7 +473,12 @@ def _case_reads(*, api: bool) -> list[Entry]:
     one."""
     prefix = "/api/v1/cases" if api else "/workbench/cases"
     return [
-        Entry("GET", f"{prefix}/{{household}}/", case_read(api=api)),
+        Entry(
+            "GET",
+            f"{prefix}/{{household}}/",
+            case_read(api=api, consultee=ok(200)),
+            shows=consultee_sees_the_shared_fields,
+        ),
         Entry(
             "GET",
             f"{prefix}/{{newborn_household}}/",
@@ -421,8 +497,14 @@ def _case_decisions(*, api: bool) -> list[Entry]:
     prefix = "/api/v1/cases/{household}" if api else "/workbench/cases/{household}"
     accepted, declined = (done(), refused(409)) if api else (done(302), refused(302))
 
-    def decision(action: str, clerk: Expect = accepted, lead: Expect = accepted, **more) -> Entry:
-        expect = case_decision(api=api, clerk=clerk, lead=lead)
+    def decision(
+        action: str,
+        clerk: Expect = accepted,
+        lead: Expect = accepted,
+        consultee: Expect = FORBIDDEN,
+        **more,
+    ) -> Entry:
+        expect = case_decision(api=api, clerk=clerk, lead=lead, consultee=consultee)
         return Entry("POST", f"{prefix}/{action}/", expect, **more)
 
     return [
@@ -433,7 +515,74 @@ def _case_decisions(*, api: bool) -> list[Entry]:
         decision("request-info", data={"message": "Please send the rental contract."}),
         decision("notes" if api else "note", data={"text": "Called the landlord."}),
         decision("assign", clerk=FORBIDDEN, data=ASSIGN),
-        decision("reveal", clerk=done(200), lead=done(200), data=REVEAL, shows=revealed),
+        decision(
+            "reveal",
+            clerk=done(200),
+            lead=done(200),
+            consultee=done(200),  # the national ID is one of the fields shared with them
+            data=REVEAL,
+            shows=revealed,
+        ),
+    ]
+
+
+SHARE = {
+    "department": "education",
+    "reason": "Does the school have a place for the children?",
+    "fields": ["move.date"],
+}
+
+
+def _consultations(*, api: bool) -> list[Entry]:
+    """Sharing the household case, withdrawing a sharing, and a consultee's opinion: only the
+    case's department shares and withdraws (a page redirects, the API answers 201/200, and 409
+    for a sharing already withdrawn); only the consultee gives an opinion."""
+    prefix = "/api/v1/cases" if api else "/workbench/cases"
+    accepted, created, declined = (
+        (done(200), done(201), refused(409)) if api else (done(302), done(302), refused(302))
+    )
+    return [
+        Entry(
+            "POST",
+            f"{prefix}/{{household}}/share/",
+            case_decision(api=api, clerk=created, lead=created, consultee=FORBIDDEN),
+            data=SHARE,
+        ),
+        Entry(
+            "POST",
+            f"{prefix}/{{household}}/consultations/{{share}}/revoke/",
+            case_decision(api=api, clerk=accepted, lead=accepted, consultee=FORBIDDEN),
+        ),
+        Entry(
+            "POST",
+            f"{prefix}/{{foreign_household}}/consultations/{{revoked_share}}/revoke/",
+            case_decision(api=api, clerk=declined, lead=declined),
+            note="a withdrawn share",
+        ),
+        Entry(
+            "POST",
+            f"{prefix}/{{household}}/{'opinions' if api else 'opinion'}/",
+            case_decision(api=api, clerk=FORBIDDEN, lead=FORBIDDEN, consultee=created),
+            data={"text": "No business is registered at the new address."},
+        ),
+        Entry(
+            "POST",
+            f"{prefix}/{{tax}}/{'opinions' if api else 'opinion'}/",
+            case_decision(api=api, clerk=FORBIDDEN, lead=FORBIDDEN),
+            data={"text": "Too late."},
+            staff=(TAX, HOUSEHOLD),
+            note="an expired share",
+        ),
+        Entry(
+            "GET",
+            f"{prefix}/{{tax}}/",
+            case_read(api=api),
+            staff=(TAX, HOUSEHOLD),
+            note="an expired share",
+        ),
+        Entry(
+            "GET", f"{prefix}/{{foreign_household}}/", case_read(api=api), note="a withdrawn share"
+        ),
     ]
 
 
@@ -588,15 +737,13 @@ MATRIX: list[Entry] = [
     Entry(
         "GET",
         "/workbench/?q={national_id}",
-        staff_only()
-        | dict.fromkeys(("clerk", "other_clerk", "lead", "supervisor", "admin"), ok(400)),
+        staff_only() | dict.fromkeys(STAFF, ok(400)),
         shows=nothing_listed,
     ),
     Entry(
         "POST",
         "/workbench/search/",
-        staff_only()
-        | dict.fromkeys(("clerk", "other_clerk", "lead", "supervisor", "admin"), ok(302)),
+        staff_only() | dict.fromkeys(STAFF, ok(302)),
         data={"national_id": "{national_id}"},
     ),
     Entry("GET", "/api/v1/cases/", signed_in(ok(200), api=True), shows=inbox),
@@ -616,10 +763,13 @@ MATRIX: list[Entry] = [
     # A case, on its page.
     *_case_reads(api=False),
     *_case_decisions(api=False),
+    # Consultation: the cases shared with the asker, sharing, withdrawing, opinions.
+    Entry("GET", "/workbench/consulted/", staff_only(), shows=consulted_listed),
+    *_consultations(api=False),
     Entry(
         "GET",
         "/workbench/cases/{household}/reject/",
-        case_decision(api=False, clerk=ok(200), lead=ok(200)),
+        case_decision(api=False, clerk=ok(200), lead=ok(200), consultee=FORBIDDEN),
     ),
     # A case's file: the department that handles the field (and supervisors, administrators).
     Entry(
@@ -647,6 +797,8 @@ MATRIX: list[Entry] = [
         note="a pending step",
     ),
     *_case_decisions(api=True),
+    Entry("GET", "/api/v1/cases/consulted/", signed_in(ok(200), api=True), shows=consulted_listed),
+    *_consultations(api=True),
     # The admin site: administrators only (a sample; every `admin/` pattern is declared below).
     Entry("GET", "/admin/", admin_only(ok(200))),
     Entry("GET", "/admin/services/application/", admin_only(ok(200))),
@@ -679,6 +831,7 @@ def _user(role: str, entry: Entry) -> User | None:
         "lead": f"lead.{department}@demo.gov",
         "supervisor": "supervisor@demo.gov",
         "admin": "admin@demo.gov",
+        "consultee": f"clerk.{MARKET}@demo.gov",
     }[role]
     return User.objects.get(email=email) if email else None
 
@@ -694,6 +847,8 @@ def _snapshot() -> tuple:
         CaseNote.objects.count(),
         list(InformationRequest.objects.order_by("pk").values_list("pk", "replied_at")),
         AuditEvent.objects.filter(action="pii.reveal").count(),
+        list(Consultation.objects.order_by("pk").values_list("pk", "revoked_at", "ended_at")),
+        Opinion.objects.count(),
     )
 
 
