@@ -27,7 +27,10 @@ from .models import Application, ApplicationUserObjectPermission
 
 VIEW, ACT = "view_application", "act_on_application"
 WITHDRAW, ERASE = "withdraw_application", "erase_application"
-ALL = frozenset({VIEW, ACT, WITHDRAW, ERASE})
+# Not a guardian permission: edit a draft, submit it, choose representatives. Only the owner
+# holds it (it is never granted).
+EDIT = "edit_application"
+ALL = frozenset({VIEW, ACT, WITHDRAW, ERASE, EDIT})
 # What every representative gets; `WITHDRAW` and `ERASE` only when the owner says so.
 REPRESENTATIVE_GRANTS = (VIEW, ACT)
 
@@ -59,7 +62,7 @@ class ApplicationAccess:
     @property
     def can_edit(self) -> bool:
         """Edit a draft, submit it, manage representatives: the owner alone."""
-        return self.is_owner
+        return EDIT in self.perms
 
     @property
     def is_representative(self) -> bool:
@@ -136,7 +139,9 @@ def grant(*, user: User, application: Application, codenames: Iterable[str]) -> 
     )
 
 
-def ungrant(*, user: User, application: Application, codenames: Iterable[str] = ALL) -> int:
+def ungrant(
+    *, user: User, application: Application, codenames: Iterable[str] = ALL - {EDIT}
+) -> int:
     """Remove these codenames (all by default) on the application from the user."""
     deleted, _rows = ApplicationUserObjectPermission.objects.filter(
         content_object_id=application.pk, user_id=user.pk, permission__codename__in=list(codenames)

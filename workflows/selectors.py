@@ -381,7 +381,8 @@ def case_timeline(*, case: Case) -> list[dict[str, Any]]:
         .exclude(action__in=["pii.read"])
         .select_related("actor")
     ]
-    for request in case.information_requests.select_related("asked_by"):
+    applicant = case.application.citizen_id
+    for request in case.information_requests.select_related("asked_by", "replied_by"):
         events.append(
             {
                 "at": request.asked_at,
@@ -393,13 +394,19 @@ def case_timeline(*, case: Case) -> list[dict[str, Any]]:
             }
         )
         if request.replied_at:
+            # A reply sent by a representative says so (services.permissions).
+            by_representative = request.replied_by_id not in (None, applicant)
             events.append(
                 {
                     "at": request.replied_at,
                     "kind": "reply",
                     "name": str(TIMELINE_NAMES["reply"]),
-                    "by": "citizen",
-                    "by_name": gettext("The citizen"),
+                    "by": request.replied_by.email if by_representative else "citizen",
+                    "by_name": gettext("Representative %(name)s for the citizen")
+                    % {"name": _person(request.replied_by)}
+                    if by_representative
+                    else gettext("The citizen"),
+                    "representative": by_representative,
                     "text": shown(request.reply_plain),
                 }
             )
