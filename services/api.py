@@ -30,6 +30,8 @@ from .serializers import (
     AttachmentOutput,
     ProfileInput,
     ProfileOutput,
+    RepresentativeInput,
+    RepresentativeOutput,
     ServiceOutput,
     StatusOutput,
 )
@@ -338,3 +340,79 @@ class ApplicationEraseApi(APIView):
             reason="citizen request",
         )
         return Response(StatusOutput(application).data)
+
+
+def _representative_data(representation) -> dict:
+    return {
+        "id": representation.pk,
+        "representative": representation.representative,
+        "may_withdraw": representation.may_withdraw,
+        "may_erase": representation.may_erase,
+        "rights": []
+        if representation.revoked_at
+        else permissions.rights(
+            may_withdraw=representation.may_withdraw, may_erase=representation.may_erase
+        ),
+        "created_at": representation.created_at,
+        "revoked_at": representation.revoked_at,
+    }
+
+
+class RepresentativesApi(APIView):
+    """The application's representatives: its owner lists and authorises them; a
+    representative sees their own authorisation."""
+
+    permission_classes = [IsAuthenticated]
+    may_conflict = True
+
+    @extend_schema(
+        responses=RepresentativeOutput(many=True),
+        summary="The application's representatives (ended authorisations too)",
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        application, access = application_with_access(request, reference)
+        rows = selectors.representation_history(application)
+        if not access.is_owner:
+            rows = [r for r in rows if r.representative_id == request.user.pk]
+        return Response(
+            RepresentativeOutput([_representative_data(r) for r in rows], many=True).data
+        )
+
+    @extend_schema(
+        request=RepresentativeInput,
+        responses={201: RepresentativeOutput},
+        summary="Authorise a citizen (email and national ID) to act on this application",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        application, _access = application_with_access(request, reference, permissions.EDIT)
+        payload = RepresentativeInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        representation = actions.representation_grant(
+            application=application, actor=request.user, **payload.validated_data
+        )
+        return Response(
+            RepresentativeOutput(_representative_data(representation)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class RepresentativeRevokeApi(APIView):
+    permission_classes = [IsAuthenticated]
+    may_conflict = True
+
+    @extend_schema(
+        request=None,
+        responses=RepresentativeOutput,
+        summary="Revoke an authorisation (the applicant), or step down (the representative)",
+    )
+    def post(self, request: Request, reference: str, pk: int) -> Response:
+        application, _access = application_with_access(request, reference)
+        representation = selectors.representation_of(
+            application=application, pk=pk, user=request.user
+        )
+        if representation is None:
+            raise Http404
+        representation = actions.representation_revoke(
+            representation=representation, actor=request.user
+        )
+        return Response(RepresentativeOutput(_representative_data(representation)).data)

@@ -69,6 +69,15 @@ class ApplicationAccess:
         return not self.is_owner and self.can_view
 
 
+def rights(*, may_withdraw: bool, may_erase: bool) -> list[str]:
+    """The codenames a representative is granted."""
+    return [
+        *REPRESENTATIVE_GRANTS,
+        *([WITHDRAW] if may_withdraw else []),
+        *([ERASE] if may_erase else []),
+    ]
+
+
 NO_ACCESS = ApplicationAccess()
 OWNER = ApplicationAccess(perms=ALL, is_owner=True)
 

@@ -44,12 +44,9 @@ def _representative(email: str, national_id: str) -> User:
 
 def rights_of(representation: Representation) -> list[str]:
     """The codenames a representation grants."""
-    rights = list(permissions.REPRESENTATIVE_GRANTS)
-    if representation.may_withdraw:
-        rights.append(permissions.WITHDRAW)
-    if representation.may_erase:
-        rights.append(permissions.ERASE)
-    return rights
+    return permissions.rights(
+        may_withdraw=representation.may_withdraw, may_erase=representation.may_erase
+    )
 
 
 @transaction.atomic
