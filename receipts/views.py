@@ -1,8 +1,9 @@
 """The PDFs for their owner, and the public verification pages.
 
 The PDFs: the citizen's own application, or one they represent its applicant on (another's or
-a missing one is a 404, as every page of an application), in the citizen's language. Verification is open to anyone holding a
-document: by its code (the QR code's address) or by uploading the file.
+a missing one is a 404, as every page of an application), in the reader's language.
+Verification is open to anyone holding a document: by its code (the QR code's address) or by
+uploading the file.
 """
 
 from __future__ import annotations
