@@ -1,8 +1,9 @@
 """The PDFs for their owner, and the public verification pages.
 
-The PDFs: the citizen's own application only (another's or a missing one is a 404, as every
-page of an application), in the citizen's language. Verification is open to anyone holding a
-document: by its code (the QR code's address) or by uploading the file.
+The PDFs: the citizen's own application, or one they represent its applicant on (another's or
+a missing one is a 404, as every page of an application), in the reader's language.
+Verification is open to anyone holding a document: by its code (the QR code's address) or by
+uploading the file.
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ from .forms import CodeForm, UploadForm
 
 
 def _own(request: HttpRequest, reference: str):
-    if "\x00" in reference:
+    """The application, for its owner and its representatives (`services.permissions`)."""
+    found = services_selectors.application_for(user=request.user, reference=reference)
+    if found is None:
         raise Http404
-    application = services_selectors.application_of_citizen(user=request.user, reference=reference)
-    if application is None:
-        raise Http404
-    return application
+    return found[0]
 
 
 def _pdf(pdf: bytes, filename: str) -> HttpResponse:

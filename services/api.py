@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
@@ -15,7 +16,8 @@ from rest_framework.views import APIView
 
 from core.api import Pagination
 
-from . import actions, catalog, hooks, selectors
+from . import actions, catalog, hooks, masking, permissions, selectors
+from .answers import is_sealed_field
 from .constants import ApplicationStatus
 from .models import Application
 from .schema import MergedField, form_schema
@@ -28,6 +30,8 @@ from .serializers import (
     AttachmentOutput,
     ProfileInput,
     ProfileOutput,
+    RepresentativeInput,
+    RepresentativeOutput,
     ServiceOutput,
     StatusOutput,
 )
@@ -45,11 +49,27 @@ def _list_data(application: Application, versions: list | None = None) -> dict:
     }
 
 
+def _masked(answers: dict) -> dict:
+    """Answers with their personal values masked, as a representative reads them."""
+    catalogue = selectors.dictionary()
+    return {
+        k: masking.mask(d, v)
+        if v is not None and (d := catalogue.get(k)) is not None and is_sealed_field(d)
+        else v
+        for k, v in answers.items()
+    }
+
+
 def detail_data(
-    application: Application, versions: list | None = None, *, created: bool = False
+    application: Application,
+    versions: list | None = None,
+    *,
+    created: bool = False,
+    masked: bool = False,
 ) -> dict:
-    """The detail of an own application; `versions` (with their services) when the caller has
-    them already, as the create endpoint does (`created`: a new draft, with no files yet)."""
+    """The detail of an application; `versions` (with their services) when the caller has
+    them already, as the create endpoint does (`created`: a new draft, with no files yet);
+    `masked`: personal values masked (a representative's read)."""
     if versions is None:
         versions = selectors.application_versions(application)
     else:
@@ -62,7 +82,9 @@ def detail_data(
         **_list_data(application, versions),
         "withdrawn_at": application.withdrawn_at,
         "receipt_url": receipt_url,
-        "answers": selectors.application_answers(application),
+        "answers": _masked(selectors.application_answers(application))
+        if masked
+        else selectors.application_answers(application),
         "form": catalog.current().schema(versions),
         "attachments": []
         if created
@@ -93,6 +115,23 @@ def detail_data(
             for r in questions
         ],
     }
+
+
+def application_with_access(
+    request: Request,
+    reference: str,
+    need: str = permissions.VIEW,
+    *,
+    for_update: bool = False,
+) -> tuple[Application, permissions.ApplicationAccess]:
+    """An application the user may see (their own, or one they represent its applicant on):
+    404 otherwise; 403 when they see it but lack `need` (`services.permissions`)."""
+    found = selectors.application_for(user=request.user, reference=reference, for_update=for_update)
+    if found is None:
+        raise Http404
+    if need not in found[1].perms:
+        raise PermissionDenied
+    return found
 
 
 def own_application(request: Request, reference: str, *, for_update: bool = False) -> Application:
@@ -163,17 +202,20 @@ class ApplicationDetailApi(APIView):
     permission_classes = [IsAuthenticated]
     may_conflict = True
 
-    @extend_schema(responses=ApplicationDetailOutput, summary="One of your applications")
+    @extend_schema(
+        responses=ApplicationDetailOutput,
+        summary="One of your applications, or one you act on for its applicant",
+    )
     def get(self, request: Request, reference: str) -> Response:
-        return Response(
-            ApplicationDetailOutput(detail_data(own_application(request, reference))).data
-        )
+        application, access = application_with_access(request, reference)
+        data = detail_data(application, masked=not access.is_owner)
+        return Response(ApplicationDetailOutput(data).data)
 
     @extend_schema(
         request=AnswersInput, responses=ApplicationDetailOutput, summary="Save answers of a draft"
     )
     def patch(self, request: Request, reference: str) -> Response:
-        application = own_application(request, reference)
+        application, _access = application_with_access(request, reference, permissions.EDIT)
         payload = AnswersInput(data=request.data)
         payload.is_valid(raise_exception=True)
         application = actions.application_update_answers(
@@ -191,14 +233,16 @@ class _ApplicationStatusApi(APIView):
     permission_classes = [IsAuthenticated]
     may_conflict = True
     move: staticmethod
+    need: str = permissions.EDIT  # the owner's alone unless a representative may be given it
 
     def post(self, request: Request, reference: str) -> Response:
-        # One query finds the citizen's application and locks it for the action.
+        # One query finds the application and locks it for the action; one more reads the
+        # asker's grants when they are not its owner.
         with transaction.atomic():
-            application = self.move(
-                application=own_application(request, reference, for_update=True),
-                actor=request.user,
+            application, _access = application_with_access(
+                request, reference, self.need, for_update=True
             )
+            application = self.move(application=application, actor=request.user)
         return Response(StatusOutput(application).data)
 
 
@@ -212,6 +256,7 @@ class ApplicationSubmitApi(_ApplicationStatusApi):
 
 class ApplicationWithdrawApi(_ApplicationStatusApi):
     move = staticmethod(actions.application_withdraw)
+    need = permissions.WITHDRAW
 
     @extend_schema(request=None, responses=StatusOutput, summary="Withdraw")
     def post(self, request: Request, reference: str) -> Response:
@@ -229,7 +274,8 @@ class AttachmentUploadApi(APIView):
         summary="Upload a file for a file field",
     )
     def post(self, request: Request, reference: str) -> Response:
-        application = own_application(request, reference)
+        # The owner (a draft), or a representative uploading a file a department asked for.
+        application, _access = application_with_access(request, reference, permissions.ACT)
         payload = AttachmentInput(data=request.data)
         payload.is_valid(raise_exception=True)
         attachment = actions.attachment_upload(
@@ -287,9 +333,86 @@ class ApplicationEraseApi(APIView):
         request=None, responses=StatusOutput, summary="Erase a closed application's personal data"
     )
     def post(self, request: Request, reference: str) -> Response:
+        application, _access = application_with_access(request, reference, permissions.ERASE)
         application = actions.application_erase(
-            application=own_application(request, reference),
+            application=application,
             actor=request.user,
             reason="citizen request",
         )
         return Response(StatusOutput(application).data)
+
+
+def _representative_data(representation) -> dict:
+    return {
+        "id": representation.pk,
+        "representative": representation.representative,
+        "may_withdraw": representation.may_withdraw,
+        "may_erase": representation.may_erase,
+        "rights": []
+        if representation.revoked_at
+        else permissions.rights(
+            may_withdraw=representation.may_withdraw, may_erase=representation.may_erase
+        ),
+        "created_at": representation.created_at,
+        "revoked_at": representation.revoked_at,
+    }
+
+
+class RepresentativesApi(APIView):
+    """The application's representatives: its owner lists and authorises them; a
+    representative sees their own authorisation."""
+
+    permission_classes = [IsAuthenticated]
+    may_conflict = True
+
+    @extend_schema(
+        responses=RepresentativeOutput(many=True),
+        summary="The application's representatives (ended authorisations too)",
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        application, access = application_with_access(request, reference)
+        rows = selectors.representation_history(application)
+        if not access.is_owner:
+            rows = [r for r in rows if r.representative_id == request.user.pk]
+        return Response(
+            RepresentativeOutput([_representative_data(r) for r in rows], many=True).data
+        )
+
+    @extend_schema(
+        request=RepresentativeInput,
+        responses={201: RepresentativeOutput},
+        summary="Authorise a citizen (email and national ID) to act on this application",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        application, _access = application_with_access(request, reference, permissions.EDIT)
+        payload = RepresentativeInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        representation = actions.representation_grant(
+            application=application, actor=request.user, **payload.validated_data
+        )
+        return Response(
+            RepresentativeOutput(_representative_data(representation)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class RepresentativeRevokeApi(APIView):
+    permission_classes = [IsAuthenticated]
+    may_conflict = True
+
+    @extend_schema(
+        request=None,
+        responses=RepresentativeOutput,
+        summary="Revoke an authorisation (the applicant), or step down (the representative)",
+    )
+    def post(self, request: Request, reference: str, pk: int) -> Response:
+        application, _access = application_with_access(request, reference)
+        representation = selectors.representation_of(
+            application=application, pk=pk, user=request.user
+        )
+        if representation is None:
+            raise Http404
+        representation = actions.representation_revoke(
+            representation=representation, actor=request.user
+        )
+        return Response(RepresentativeOutput(_representative_data(representation)).data)

@@ -28,6 +28,16 @@ urlpatterns = [
         api.ApplicationEraseApi.as_view(),
         name="api-application-erase",
     ),
+    path(
+        "applications/<str:reference>/representatives/",
+        api.RepresentativesApi.as_view(),
+        name="api-application-representatives",
+    ),
+    path(
+        "applications/<str:reference>/representatives/<int:pk>/revoke/",
+        api.RepresentativeRevokeApi.as_view(),
+        name="api-application-representative-revoke",
+    ),
     path("me/export/", api.MyDataExportApi.as_view(), name="api-my-data"),
     path("me/profile/", api.ProfileApi.as_view(), name="api-profile"),
 ]

@@ -8,4 +8,12 @@ from core.errors import InvalidInput, PortalError, WrongState
 
 ServiceError = PortalError
 
-__all__ = ["InvalidInput", "ServiceError", "WrongState"]
+
+class NotAllowed(PortalError):
+    """The actor may see the application but not do this (a representative without the right):
+    403."""
+
+    status = 403
+
+
+__all__ = ["InvalidInput", "NotAllowed", "ServiceError", "WrongState"]

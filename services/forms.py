@@ -105,3 +105,21 @@ class ServiceChoiceForm(forms.Form):
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["services"].choices = choices
+
+
+class RepresentativeForm(forms.Form):
+    """The applicant authorises another citizen on one application."""
+
+    email = forms.EmailField(label=_("Their email address"), max_length=254)
+    national_id = forms.CharField(
+        label=_("Their national ID"),
+        max_length=32,
+        help_text=_("As saved in their profile on this portal."),
+    )
+    may_withdraw = forms.BooleanField(label=_("May withdraw the application"), required=False)
+    may_erase = forms.BooleanField(
+        label=_("May erase the application's personal data"), required=False
+    )
+
+    def add_refusal(self, key: str, message: str) -> None:
+        self.add_error(key if key in self.fields else None, message)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import Department, User
@@ -25,9 +25,11 @@ from .models import (
     Attachment,
     CitizenProfile,
     FieldDefinition,
+    Representation,
     Service,
     ServiceVersion,
 )
+from .permissions import ApplicationAccess, application_access, represented_applications
 from .schema import MergedField
 
 # Re-exported: the middleware and the actions use them through the selectors.
@@ -148,6 +150,78 @@ def application_of_citizen(
     if for_update:
         application._locked_in = _transaction_token()
     return application
+
+
+def application_for(
+    *, user: User, reference: str, for_update: bool = False
+) -> tuple[Application, ApplicationAccess] | None:
+    """An application the user may see (their own, or one they represent someone on) with
+    what they may do with it (`services.permissions.application_access`), or None (callers
+    answer 404). With `for_update` the row is locked, as `application_of_citizen` locks it."""
+    if not user.is_authenticated or "\x00" in reference:
+        return None
+    applications = Application.objects.filter(reference=reference).select_related("citizen")
+    if for_update:
+        applications = applications.select_for_update(of=("self",)).order_by()
+    application = applications.first()
+    if application is None:
+        return None
+    access = application_access(user, application)
+    if not access.can_view:
+        return None
+    if for_update:
+        application._locked_in = _transaction_token()
+    return application, access
+
+
+def representations_of(application: Application) -> list[Representation]:
+    """The application's representatives now authorised, oldest first (for its owner)."""
+    return list(
+        application.representations.filter(revoked_at__isnull=True).select_related("representative")
+    )
+
+
+def representation_history(application: Application) -> list[Representation]:
+    """Every authorisation given on the application, ended ones too, newest first (the owner
+    and the representatives see them on the application's page)."""
+    return list(
+        application.representations.select_related("representative", "revoked_by").order_by(
+            "-created_at", "-id"
+        )
+    )
+
+
+def represented_by_user(*, user: User) -> QuerySet[Application]:
+    """The applications the user acts on for someone else, newest first, with the applicant."""
+    return (
+        represented_applications(user)
+        .select_related("citizen")
+        .prefetch_related(
+            Prefetch("versions", queryset=ServiceVersion.objects.select_related("service"))
+        )
+        .order_by("-created_at")
+    )
+
+
+def representation_of(*, application: Application, pk: int, user: User) -> Representation | None:
+    """One authorisation on the application that the user gave or holds, or None."""
+    return (
+        application.representations.filter(pk=pk)
+        .filter(Q(principal_id=user.pk) | Q(representative_id=user.pk))
+        .select_related("representative")
+        .first()
+    )
+
+
+def representations_given_to(*, user: User) -> QuerySet[Representation]:
+    """Every authorisation the user was given, ended ones too, newest first."""
+    if not user.is_authenticated:
+        return Representation.objects.none()
+    return (
+        Representation.objects.filter(representative=user)
+        .select_related("application", "principal", "revoked_by")
+        .order_by("-created_at", "-id")
+    )
 
 
 def _transaction_token() -> object:

@@ -88,3 +88,26 @@ class ProfileInput(StrictInput):
 class ProfileOutput(serializers.Serializer):
     facts = serializers.DictField()
     form = serializers.DictField()
+
+
+class RepresentativeInput(StrictInput):
+    email = serializers.EmailField(max_length=254)
+    national_id = serializers.CharField(
+        max_length=32, help_text="As saved in the representative's profile on this portal."
+    )
+    may_withdraw = serializers.BooleanField(required=False, default=False)
+    may_erase = serializers.BooleanField(required=False, default=False)
+
+
+class RepresentativeOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField(source="representative.email")
+    full_name = serializers.CharField(source="representative.full_name")
+    may_withdraw = serializers.BooleanField()
+    may_erase = serializers.BooleanField()
+    rights = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The object permissions granted on the application.",
+    )
+    created_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import representatives, views
 
 app_name = "services"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("services/", views.catalog, name="catalog"),
     path("profile/", views.profile, name="profile"),
     path("me/export.json", views.my_data, name="my-data"),
+    path("me/representing/", representatives.represented, name="represented"),
     path("applications/<str:reference>/erase/", views.application_erase, name="application-erase"),
     path("applications/<str:reference>/", views.application_detail, name="application-detail"),
     path(
@@ -43,5 +44,15 @@ urlpatterns = [
         "applications/<str:reference>/files/<str:token>/",
         views.attachment_download,
         name="attachment-download",
+    ),
+    path(
+        "applications/<str:reference>/representatives/",
+        representatives.representative_grant,
+        name="representative-grant",
+    ),
+    path(
+        "applications/<str:reference>/representatives/<int:pk>/revoke/",
+        representatives.representative_revoke,
+        name="representative-revoke",
     ),
 ]

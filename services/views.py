@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,12 +26,13 @@ from accounts.constants import Role
 from accounts.selectors import memberships_for_user
 from core.pages import attempt, attempt_in_form, outcome
 
-from . import actions, hooks, masking, selectors, tasklist
+from . import actions, hooks, masking, permissions, selectors, tasklist
 from .answers import is_sealed_field
 from .constants import ApplicationStatus
 from .fields import kind_for
-from .forms import SectionForm, ServiceChoiceForm, html_name
+from .forms import RepresentativeForm, SectionForm, ServiceChoiceForm, html_name
 from .models import Application
+from .permissions import ApplicationAccess
 from .schema import MergedField, required_keys
 
 _HOME_TEMPLATES = {
@@ -57,6 +59,19 @@ def own_application(request: HttpRequest, reference: str) -> Application:
     if application is None:
         raise Http404
     return application
+
+
+def application_with_access(
+    request: HttpRequest, reference: str, need: str = permissions.VIEW
+) -> tuple[Application, ApplicationAccess]:
+    """An application the user may see (their own, or one they represent its applicant on):
+    404 otherwise; 403 when they see it but lack `need` (`services.permissions`)."""
+    found = selectors.application_for(user=request.user, reference=reference)
+    if found is None:
+        raise Http404
+    if need not in found[1].perms:
+        raise PermissionDenied
+    return found
 
 
 def _return_to_review(request: HttpRequest) -> bool:
@@ -315,8 +330,9 @@ def application_review(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _submitted_application(request: HttpRequest, reference: str) -> Application:
-    """The owner's application once submitted (a draft has nothing submitted: 404)."""
-    application = own_application(request, reference)
+    """The application once submitted (a draft has nothing submitted: 404), for its owner and
+    its representatives."""
+    application, _access = application_with_access(request, reference)
     if application.submitted_at is None:
         raise Http404
     return application
@@ -353,8 +369,21 @@ def application_submitted_answers(request: HttpRequest, reference: str) -> HttpR
 
 @login_required
 def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    """Where the application stands: overall and, once routed, per department."""
-    application = own_application(request, reference)
+    """Where the application stands: overall and, once routed, per department; for its owner
+    and its representatives (each sees what they may do)."""
+    application, access = application_with_access(request, reference)
+    return detail_page(request, application, access)
+
+
+def detail_page(
+    request: HttpRequest,
+    application: Application,
+    access: ApplicationAccess,
+    *,
+    form: RepresentativeForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The application's page (a refused representative form is shown again on it)."""
     versions = selectors.application_versions(application)
     cases, questions = hooks.parts_of(application)
     receipt_url, letters = hooks.documents_of(application, cases)
@@ -370,14 +399,26 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "questions": questions,
             "receipt_url": receipt_url,
             "is_draft": application.status == ApplicationStatus.DRAFT,
+            "access": access,
+            "representatives": selectors.representations_of(application) if access.is_owner else [],
+            "representation_history": selectors.representation_history(application)
+            if access.is_owner
+            else [
+                r
+                for r in selectors.representation_history(application)
+                if r.representative_id == request.user.pk
+            ],
+            "representative_form": form
+            or (RepresentativeForm() if access.is_owner and not application.erased_at else None),
         },
+        status=status,
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
-    application = own_application(request, reference)
+    application, _access = application_with_access(request, reference, permissions.WITHDRAW)
     if request.method == "POST":
         attempt(
             request,
@@ -398,8 +439,9 @@ def application_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
 
 @login_required
 def attachment_download(request: HttpRequest, reference: str, token: str) -> FileResponse:
-    """The owner's own file; served with its sniffed type, as a download, never inline HTML."""
-    application = own_application(request, reference)
+    """A file of the application (for its owner and its representatives); served with its
+    sniffed type, as a download, never inline HTML."""
+    application, _access = application_with_access(request, reference)
     attachment = application.attachments.filter(token=token).first()
     if attachment is None:
         raise Http404
@@ -452,7 +494,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def application_erase(request: HttpRequest, reference: str) -> HttpResponse:
     """Erasing cannot be undone: GET asks on its own page, POST erases."""
-    application = own_application(request, reference)
+    application, _access = application_with_access(request, reference, permissions.ERASE)
     if request.method == "POST":
         attempt(
             request,

@@ -28,6 +28,7 @@ from services.actions import application_correct_answers, request_routing
 from services.answers import is_sealed_field
 from services.errors import InvalidInput, WrongState
 from services.models import Application
+from services.permissions import application_access
 from services.selectors import application_answers, dictionary
 
 from . import permissions, selectors
@@ -218,9 +219,12 @@ def case_citizen_replied(
     *, case: Case, citizen: User, message: str = "", answers: dict[str, Any] | None = None
 ) -> Case:
     """The citizen answers the open question: a message and/or corrected answers of the fields
-    this department sees. The case goes back to its clerk and the engine is asked to route."""
+    this department sees. The case goes back to its clerk and the engine is asked to route.
+    `citizen` is who replies: the applicant, or a representative holding `act_on_application`
+    (`services.permissions`); the question records them (`replied_by`)."""
     case = _locked_case(case)
-    if case.application.citizen_id != citizen.pk:
+    application = case.application
+    if not application_access(citizen, application).can_act:
         raise CaseError(_("This is not your application."))
     if case.status != CaseStatus.AWAITING_CITIZEN:
         raise CaseError(_("This department is not waiting for an answer from you."))
@@ -251,14 +255,16 @@ def case_citizen_replied(
         request.reply = seal_text(message, aad=request.sealed_text_aad("reply"))
         request.replied_at = timezone.now()
         request.changed_fields = sorted(answers)
-        request.save(update_fields=["reply", "replied_at", "changed_fields"])
+        request.replied_by = citizen
+        request.save(update_fields=["reply", "replied_at", "changed_fields", "replied_by"])
+    representative = {} if citizen.pk == application.citizen_id else {"representative": citizen.pk}
     audit_record(
         action=AuditAction.CASE_CITIZEN_REPLY,
         actor=citizen,
         target=case,
-        subject=citizen,
+        subject=application.citizen,
         department=case.department,
-        details={"from": previous, "to": case.status, "fields": sorted(answers)},
+        details={"from": previous, "to": case.status, "fields": sorted(answers), **representative},
     )
     request_routing(application=case.application)
     return case

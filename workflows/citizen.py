@@ -17,10 +17,11 @@ from rest_framework.views import APIView
 
 from core.api import StrictInput
 from core.pages import attempt
+from services import permissions
+from services.api import application_with_access as application_with_access_api
 from services.api import detail_data
-from services.api import own_application as own_application_api
 from services.serializers import ApplicationDetailOutput
-from services.views import own_application
+from services.views import application_with_access
 
 from .actions import case_citizen_replied
 
@@ -34,8 +35,9 @@ class ReplyInput(StrictInput):
 @login_required
 @require_http_methods(["POST"])
 def application_reply(request: HttpRequest, reference: str, case_reference: str) -> HttpResponse:
-    """The citizen answers a department's question (a message; corrections go through the API)."""
-    application = own_application(request, reference)
+    """The citizen, or their representative, answers a department's question (a message;
+    corrections go through the API)."""
+    application, _access = application_with_access(request, reference, permissions.ACT)
     case = application.cases.filter(reference=case_reference).first()
     if case is None:
         raise Http404
@@ -59,7 +61,7 @@ class ApplicationReplyApi(APIView):
         summary="Answer a department's question",
     )
     def post(self, request: Request, reference: str) -> Response:
-        application = own_application_api(request, reference)
+        application, access = application_with_access_api(request, reference, permissions.ACT)
         payload = ReplyInput(data=request.data)
         payload.is_valid(raise_exception=True)
         case = application.cases.filter(reference=payload.validated_data["case"]).first()
@@ -74,4 +76,5 @@ class ApplicationReplyApi(APIView):
             answers=payload.validated_data["answers"],
         )
         application.refresh_from_db()
-        return Response(ApplicationDetailOutput(detail_data(application)).data)
+        data = detail_data(application, masked=not access.is_owner)
+        return Response(ApplicationDetailOutput(data).data)

@@ -405,7 +405,8 @@ def _exchanges(case: Case, shown, *, full: bool = True) -> list[dict[str, Any]]:
     """The questions to the citizen and their replies (their texts only when `full`), and the
     internal notes of a case (only when `full`)."""
     found: list[dict[str, Any]] = []
-    for request in case.information_requests.select_related("asked_by"):
+    applicant = case.application.citizen_id
+    for request in case.information_requests.select_related("asked_by", "replied_by"):
         found.append(
             {
                 "at": request.asked_at,
@@ -417,13 +418,19 @@ def _exchanges(case: Case, shown, *, full: bool = True) -> list[dict[str, Any]]:
             }
         )
         if request.replied_at:
+            # A reply sent by a representative says so (services.permissions).
+            by_representative = request.replied_by_id not in (None, applicant)
             found.append(
                 {
                     "at": request.replied_at,
                     "kind": "reply",
                     "name": str(TIMELINE_NAMES["reply"]),
-                    "by": "citizen",
-                    "by_name": gettext("The citizen"),
+                    "by": request.replied_by.email if by_representative else "citizen",
+                    "by_name": gettext("Representative %(name)s for the citizen")
+                    % {"name": _person(request.replied_by)}
+                    if by_representative
+                    else gettext("The citizen"),
+                    "representative": by_representative,
                     "text": shown(request.reply_plain) if full else "",
                 }
             )

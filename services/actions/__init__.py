@@ -2,8 +2,8 @@
 
 One module per concern: `catalog` (services, versions, publishing, the data dictionary),
 `applications` (create, answers, submit, withdraw, the routing request), `attachments`,
-`profile` and `retention` (erasure, the retention sweep, the key-rotation batch of files). The
-refusals are in `services.errors`.
+`profile`, `representation` (representatives) and `retention` (erasure, the retention sweep,
+the key-rotation batch of files). The refusals are in `services.errors`.
 
 This package re-exports their public names, and the errors, so callers keep writing
 `from services import actions; actions.application_create(...)` and
@@ -12,7 +12,7 @@ This package re-exports their public names, and the errors, so callers keep writ
 names here are kept for the callers that still use them.
 """
 
-from ..errors import InvalidInput, ServiceError, WrongState
+from ..errors import InvalidInput, NotAllowed, ServiceError, WrongState
 from ..selectors import application_answers, application_form, profile_prefill
 from .applications import (
     MAX_ANSWERS_BYTES,
@@ -36,6 +36,7 @@ from .catalog import (
     service_version_update,
 )
 from .profile import personal_data_export_record, profile_update
+from .representation import representation_grant, representation_revoke
 from .retention import CLOSED_STATES, application_erase, erase_expired, rotate_attachments_batch
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "MAX_ANSWERS_BYTES",
     "SERVICE_ATTRS",
     "InvalidInput",
+    "NotAllowed",
     "ServiceError",
     "WrongState",
     "application_answers",
@@ -62,6 +64,8 @@ __all__ = [
     "personal_data_export_record",
     "profile_prefill",
     "profile_update",
+    "representation_grant",
+    "representation_revoke",
     "request_routing",
     "rotate_attachments_batch",
     "service_create",

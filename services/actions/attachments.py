@@ -1,5 +1,7 @@
 """Files of a draft: the type read from the content, the size and type rules of the field, the
-file sealed at rest, and the answer set to the file's token."""
+file sealed at rest, and the answer set to the file's token. Once submitted, a file can still be
+sent for a field a department's open question is about (by the applicant or a representative):
+it is stored, and the reply's corrected answers name its token."""
 
 from __future__ import annotations
 
@@ -20,10 +22,12 @@ from audit.constants import AuditAction
 from privacy import crypto
 from privacy.freetext import seal_text
 
+from .. import hooks
 from ..constants import ApplicationStatus
-from ..errors import InvalidInput, WrongState
+from ..errors import InvalidInput, NotAllowed, WrongState
 from ..fields import kind_for
 from ..models import Application, Attachment
+from ..permissions import application_access
 from ..selectors import application_answers, application_form
 from .applications import (
     _apply_patch,
@@ -52,10 +56,22 @@ def sniff_content_type(head: bytes) -> str | None:
 def attachment_upload(
     *, application: Application, actor: User, field_key: str, upload: UploadedFile
 ) -> Attachment:
-    """Store a file for a `file` field of a draft and set the answer to its token."""
+    """Store a file for a `file` field of a draft and set the answer to its token; or, once
+    submitted, a file for a field an open question is about (the reply names its token)."""
     application = _locked(application)
-    if application.status != ApplicationStatus.DRAFT:
-        raise WrongState(_("Files can only be added while the application is a draft."))
+    access = application_access(actor, application)
+    if not access.can_act:
+        raise NotAllowed(_("You cannot send files for this application."))
+    draft = application.status == ApplicationStatus.DRAFT
+    if draft and not access.can_edit:
+        raise NotAllowed(_("Only the applicant can change a draft."))
+    if not draft and not _asked_for(application, field_key):
+        raise WrongState(
+            _(
+                "Files can only be added while the application is a draft, or when a "
+                "department asks for them."
+            )
+        )
     fields = {f.key: f for f in application_form(application)}
     merged = fields.get(field_key)
     if merged is None or not kind_for(merged.definition.type).is_file:
@@ -93,21 +109,33 @@ def attachment_upload(
     attachment.key_id, sealed = crypto.encrypt_file(content, aad=attachment.aad)
     attachment.file.save(attachment.token, ContentFile(sealed), save=False)
     attachment.save()
-    for previous in old:  # a replaced file is deleted after the commit
-        transaction.on_commit(lambda f=previous.file: f.delete(save=False))
-        previous.delete()
-    values = _apply_patch(application_answers(application), {field_key: attachment.token})
-    _store_answers(application, values)
-    application.updated_at = timezone.now()
-    application.save(update_fields=["answers", "national_id_index", "updated_at"])
+    if draft:
+        for previous in old:  # a replaced file is deleted after the commit
+            transaction.on_commit(lambda f=previous.file: f.delete(save=False))
+            previous.delete()
+        values = _apply_patch(application_answers(application), {field_key: attachment.token})
+        _store_answers(application, values)
+        application.updated_at = timezone.now()
+        application.save(update_fields=["answers", "national_id_index", "updated_at"])
     audit_record(
         action=AuditAction.ATTACHMENT_UPLOAD,
         actor=actor,
         target=attachment,
         subject=application.citizen,
-        details={"field": field_key, "content_type": content_type, "size": len(content)},
+        details={
+            "field": field_key,
+            "content_type": content_type,
+            "size": len(content),
+            **({} if draft else {"after_submit": True}),
+        },
     )
     return attachment
+
+
+def _asked_for(application: Application, field_key: str) -> bool:
+    """Whether a department's open question on the application is about this field."""
+    _cases, questions = hooks.parts_of(application)
+    return any(field_key in (q.case.fields or []) for q in questions)
 
 
 @transaction.atomic

@@ -1,6 +1,8 @@
 """Permission matrix: every URL pattern of the project, for every role.
 
-A citizen's application answers only its owner (anyone else signed in gets 404, not 403); a case
+A citizen's application answers only its owner (anyone else signed in gets 404, not 403) and
+the representative the owner authorised on it (reading and replying; 403 for what needs a right
+they were not given; a revoked representative is anyone else again); a case
 answers the staff of its department, and supervisors and administrators read it but cannot
 decide it; lists show only what the asker may see. A URL pattern without an entry in `MATRIX`
 fails `test_every_url_pattern_has_a_matrix_entry`: a new URL must say who may use it.
@@ -12,6 +14,7 @@ permitted decision does not disturb the next check.
 
 from __future__ import annotations
 
+import datetime
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
@@ -31,9 +34,10 @@ from accounts import actions as account_actions
 from accounts.models import Department, User
 from audit.models import AuditEvent
 from services import actions as service_actions
-from services.models import Application, Attachment
+from services.models import Application, Attachment, Representation
+from services.validators import make_national_id
 from tests.data import LI_WEI_MOVING as MOVING
-from tests.data import NEWBORN, PDF
+from tests.data import NEWBORN, OTHER_NATIONAL_ID, PDF
 from tests.factories import newborn_draft, submit_moving
 from workflows import actions as workflow_actions
 from workflows import consultations, routing
@@ -45,6 +49,8 @@ ROLES = (
     "anonymous",
     "owner",  # the citizen whose applications are checked
     "other_citizen",
+    "representative",  # a citizen the owner authorised on `moving` (no withdraw or erase right)
+    "former_representative",  # a citizen whose authorisation on `moving` was revoked
     "clerk",  # a clerk of the case's department
     "other_clerk",  # a clerk of another department (one with a case on the same application)
     "lead",  # a lead of the case's department
@@ -61,6 +67,8 @@ CIVIL = "civil-registry"
 MARKET = "market-regulation"  # the consultee's department
 STAFF = ("clerk", "other_clerk", "lead", "supervisor", "admin", "consultee")
 NATIONAL_ID = MOVING["applicant.national_id"]  # of every moving-house application below
+# In the other citizen's profile (so the owner can authorise them).
+THIRD_ID = make_national_id("440305", datetime.date(1960, 5, 1), "123")
 
 
 # --- Expected answers ----------------------------------------------------------------------------
@@ -112,6 +120,15 @@ def owner_only(owner: Expect, *, api: bool) -> dict[str, Expect]:
     )
 
 
+def represented(owner: Expect, representative: Expect, *, api: bool) -> dict[str, Expect]:
+    """An application the owner authorised a representative on (`moving`): the owner, the
+    representative (what their rights allow; 403 for the rest), a 404 for everyone else."""
+    return owner_only(owner, api=api) | {"representative": representative}
+
+
+CITIZENS_NOT_OWNER = ("other_citizen", "representative", "former_representative")
+
+
 def case_read(*, api: bool, consultee: Expect = NOT_FOUND) -> dict[str, Expect]:
     """A case: its department's staff, supervisors and administrators read; others get 404
     (those it is shared with read it too: `consultee`)."""
@@ -119,7 +136,7 @@ def case_read(*, api: bool, consultee: Expect = NOT_FOUND) -> dict[str, Expect]:
     return {
         "anonymous": UNAUTH if api else LOGIN,
         "owner": NOT_FOUND,
-        "other_citizen": NOT_FOUND,
+        **dict.fromkeys(CITIZENS_NOT_OWNER, NOT_FOUND),
         "clerk": readers,
         "other_clerk": NOT_FOUND,
         "lead": readers,
@@ -145,9 +162,8 @@ def case_decision(
 
 def staff_only() -> dict[str, Expect]:
     """A workbench page: any staff member; citizens get 404."""
-    return {"anonymous": LOGIN, "owner": NOT_FOUND, "other_citizen": NOT_FOUND} | dict.fromkeys(
-        STAFF, ok(200)
-    )
+    citizens = dict.fromkeys(("owner", *CITIZENS_NOT_OWNER), NOT_FOUND)
+    return {"anonymous": LOGIN} | citizens | dict.fromkeys(STAFF, ok(200))
 
 
 def admin_only(admin: Expect) -> dict[str, Expect]:
@@ -194,6 +210,8 @@ class World:
     national_id: str = NATIONAL_ID
     owner_token: int = 0  # id of an API token of the owner
     owner_id: int = 0  # the owner's user id
+    representation_id: int = 0  # the representative's authorisation on `moving`
+    former_representation_id: int = 0  # the revoked one
     case_departments: dict[str, str] = field(default_factory=dict)  # reference -> department
     open_cases: set[str] = field(default_factory=set)
     moving_cases: set[str] = field(default_factory=set)
@@ -251,10 +269,13 @@ def _build() -> World:
     cases = Case.objects.select_related("department")
     owner_token = account_actions.token_issue(actor=None, user=citizen).token.pk
     shares = _shares(moving_cases, foreign_cases)
+    representation, former = _representatives(citizen, moving)
     return World(
         **shares,
         owner_token=owner_token,
         owner_id=citizen.pk,
+        representation_id=representation.pk,
+        former_representation_id=former.pk,
         moving=moving.reference,
         newborn=newborn.reference,
         draft=draft.reference,
@@ -303,6 +324,30 @@ def _shares(moving_cases: dict[str, Case], foreign_cases: dict[str, Case]) -> di
         "expired_share": expired.pk,
         "revoked_share": revoked.pk,
     }
+
+
+REPRESENTATIVES = {
+    "representative": ("representative@example.org", OTHER_NATIONAL_ID),
+    "former_representative": ("former.representative@example.org", "11010519491231002X"),
+}
+
+
+def _representatives(owner: User, moving: Application) -> tuple:
+    """The owner authorises one citizen on `moving` and revokes another; the other citizen
+    (citizen2) gets a national ID in their profile so the owner can authorise them too."""
+    made = []
+    for email, national_id in REPRESENTATIVES.values():
+        user = User.objects.create_user(email=email, password=None, full_name=email)
+        service_actions.profile_update(user=user, facts={"applicant.national_id": national_id})
+        made.append(
+            service_actions.representation_grant(
+                application=moving, actor=owner, email=email, national_id=national_id
+            )
+        )
+    citizen2 = User.objects.get(email="citizen2@demo.gov")
+    service_actions.profile_update(user=citizen2, facts={"applicant.national_id": THIRD_ID})
+    service_actions.representation_revoke(representation=made[1], actor=owner)
+    return made[0], made[1]
 
 
 @pytest.fixture(scope="module")
@@ -377,6 +422,17 @@ def applications_listed(w: World, role: str, entry: Entry) -> tuple[list[str], l
     if role == "other_citizen":
         return w.foreign_applications, w.owner_applications
     return [], w.owner_applications + w.foreign_applications
+
+
+def acting_for(w: World, role: str, entry: Entry) -> tuple[list[str], list[str]]:
+    """The applications the asker acts on: `moving` for its representative, never the
+    owner's others."""
+    others = [w.newborn, w.draft, *w.foreign_applications]
+    if role == "representative":
+        return [w.moving], others
+    if role == "former_representative":  # the ended authorisation is listed, as revoked
+        return [w.moving, "revoked"], others
+    return [], [w.moving, *others]
 
 
 def home_page(w: World, role: str, entry: Entry) -> tuple[list[str], list[str]]:
@@ -639,8 +695,12 @@ MATRIX: list[Entry] = [
     Entry("GET", "/me/data-access/", signed_in(ok(200), api=False)),
     Entry("GET", "/api/v1/me/export/", signed_in(done(200), api=True)),
     # Erasure of an open application is refused (409 / a message); others' are not found.
-    Entry("POST", "/api/v1/applications/{moving}/erase/", owner_only(refused(409), api=True)),
-    Entry("POST", "/applications/{moving}/erase/", owner_only(refused(302), api=False)),
+    Entry(
+        "POST",
+        "/api/v1/applications/{moving}/erase/",
+        represented(refused(409), FORBIDDEN, api=True),
+    ),
+    Entry("POST", "/applications/{moving}/erase/", represented(refused(302), FORBIDDEN, api=False)),
     Entry("GET", "/me/export.json", signed_in(done(200), api=False)),
     Entry("GET", "/api/v1/me/profile/", signed_in(ok(200), api=True)),
     Entry("GET", "/api/v1/applications/", signed_in(ok(200), api=True), shows=applications_listed),
@@ -651,7 +711,9 @@ MATRIX: list[Entry] = [
         data={"services": ["moving-house"]},
     ),
     # A citizen's application: the owner only.
-    Entry("GET", "/applications/{moving}/", owner_only(ok(200), api=False)),
+    # ... and the representative it authorised on `moving` (reads and replies; no right to
+    # withdraw or erase): 403 for what needs a right they were not given.
+    Entry("GET", "/applications/{moving}/", represented(ok(200), ok(200), api=False)),
     Entry("GET", "/applications/{draft}/form/", owner_only(ok(302), api=False)),
     Entry("GET", "/applications/{draft}/form/applicant/", owner_only(ok(200), api=False)),
     Entry(
@@ -662,23 +724,23 @@ MATRIX: list[Entry] = [
     ),
     Entry("GET", "/applications/{draft}/tasks/", owner_only(ok(200), api=False)),
     Entry("GET", "/applications/{draft}/review/", owner_only(ok(200), api=False)),
-    Entry("GET", "/applications/{moving}/confirmation/", owner_only(ok(200), api=False)),
-    Entry("GET", "/applications/{moving}/answers/", owner_only(ok(200), api=False)),
-    Entry("GET", "/applications/{moving}/erase/", owner_only(ok(200), api=False)),
+    Entry("GET", "/applications/{moving}/confirmation/", represented(ok(200), ok(200), api=False)),
+    Entry("GET", "/applications/{moving}/answers/", represented(ok(200), ok(200), api=False)),
+    Entry("GET", "/applications/{moving}/erase/", represented(ok(200), FORBIDDEN, api=False)),
     Entry("POST", "/applications/{draft}/review/", owner_only(done(302), api=False)),
-    Entry("GET", "/applications/{moving}/withdraw/", owner_only(ok(200), api=False)),
-    Entry("POST", "/applications/{moving}/withdraw/", owner_only(done(302), api=False)),
+    Entry("GET", "/applications/{moving}/withdraw/", represented(ok(200), FORBIDDEN, api=False)),
+    Entry("POST", "/applications/{moving}/withdraw/", represented(done(302), FORBIDDEN, api=False)),
     Entry("GET", "/applications/{draft}/files/{draft_file}/", owner_only(ok(200), api=False)),
     # ... and only the owner's own file, even under the owner's application.
     Entry("GET", "/applications/{draft}/files/{foreign_file}/", owner_only(NOT_FOUND, api=False)),
     # Its receipt and decision letters (PDF): the owner only; a draft has no receipt, an
     # undecided part no letter.
-    Entry("GET", "/applications/{moving}/receipt.pdf", owner_only(ok(200), api=False)),
+    Entry("GET", "/applications/{moving}/receipt.pdf", represented(ok(200), ok(200), api=False)),
     Entry("GET", "/applications/{draft}/receipt.pdf", owner_only(refused(409), api=False)),
     Entry(
         "GET",
         "/applications/{moving}/decisions/{tax}.pdf",
-        owner_only(ok(200), api=False),
+        represented(ok(200), ok(200), api=False),
         prepare=tax_approved,
     ),
     Entry(
@@ -690,7 +752,7 @@ MATRIX: list[Entry] = [
     Entry(
         "POST",
         "/applications/{moving}/cases/{household}/reply/",
-        owner_only(done(302), api=False),
+        represented(done(302), done(302), api=False),
         data={"message": "The move date is right."},
         prepare=question_asked,
     ),
@@ -701,7 +763,7 @@ MATRIX: list[Entry] = [
         data={"message": "Not my case."},
         note="a case of another application",
     ),
-    Entry("GET", "/api/v1/applications/{moving}/", owner_only(ok(200), api=True)),
+    Entry("GET", "/api/v1/applications/{moving}/", represented(ok(200), ok(200), api=True)),
     Entry(
         "PATCH",
         "/api/v1/applications/{draft}/",
@@ -709,7 +771,11 @@ MATRIX: list[Entry] = [
         data={"answers": {"birth.hospital": "Beijing Obstetrics and Gynecology Hospital"}},
     ),
     Entry("POST", "/api/v1/applications/{draft}/submit/", owner_only(done(200), api=True)),
-    Entry("POST", "/api/v1/applications/{moving}/withdraw/", owner_only(done(200), api=True)),
+    Entry(
+        "POST",
+        "/api/v1/applications/{moving}/withdraw/",
+        represented(done(200), FORBIDDEN, api=True),
+    ),
     Entry(
         "POST",
         "/api/v1/applications/{draft}/attachments/",
@@ -720,16 +786,52 @@ MATRIX: list[Entry] = [
     Entry(
         "POST",
         "/api/v1/applications/{moving}/reply/",
-        owner_only(done(200), api=True),
+        represented(done(200), done(200), api=True),
         data={"case": "{household}", "message": "The move date is right."},
         prepare=question_asked,
     ),
     Entry(
         "POST",
         "/api/v1/applications/{moving}/reply/",
-        owner_only(refused(400), api=True),
+        represented(refused(400), refused(400), api=True),
         data={"case": "{foreign_household}", "message": "Not my case."},
         note="a case of another application",
+    ),
+    # Representatives: the owner authorises and revokes; the representative reads their own
+    # authorisation and may step down; a revoked one is anyone else again.
+    Entry("GET", "/me/representing/", signed_in(ok(200), api=False), shows=acting_for),
+    Entry(
+        "POST",
+        "/applications/{moving}/representatives/",
+        represented(done(302), FORBIDDEN, api=False),
+        data={"email": "citizen2@demo.gov", "national_id": THIRD_ID},
+    ),
+    Entry(
+        "POST",
+        "/applications/{moving}/representatives/{representation_id}/revoke/",
+        represented(done(302), done(302), api=False),
+    ),
+    Entry(
+        "POST",
+        "/applications/{moving}/representatives/{former_representation_id}/revoke/",
+        owner_only(refused(302), api=False),
+        note="already revoked",
+    ),
+    Entry(
+        "GET",
+        "/api/v1/applications/{moving}/representatives/",
+        represented(ok(200), ok(200), api=True),
+    ),
+    Entry(
+        "POST",
+        "/api/v1/applications/{moving}/representatives/",
+        represented(done(201), FORBIDDEN, api=True),
+        data={"email": "citizen2@demo.gov", "national_id": THIRD_ID},
+    ),
+    Entry(
+        "POST",
+        "/api/v1/applications/{moving}/representatives/{representation_id}/revoke/",
+        represented(done(200), done(200), api=True),
     ),
     # The workbench: lists show the asker's departments' cases only.
     Entry("GET", "/workbench/", staff_only(), shows=inbox),
@@ -826,6 +928,8 @@ def _user(role: str, entry: Entry) -> User | None:
         "anonymous": None,
         "owner": "citizen@demo.gov",
         "other_citizen": "citizen2@demo.gov",
+        "representative": REPRESENTATIVES["representative"][0],
+        "former_representative": REPRESENTATIVES["former_representative"][0],
         "clerk": f"clerk.{department}@demo.gov",
         "other_clerk": f"clerk.{other}@demo.gov",
         "lead": f"lead.{department}@demo.gov",
@@ -849,6 +953,7 @@ def _snapshot() -> tuple:
         AuditEvent.objects.filter(action="pii.reveal").count(),
         list(Consultation.objects.order_by("pk").values_list("pk", "revoked_at", "ended_at")),
         Opinion.objects.count(),
+        list(Representation.objects.order_by("pk").values_list("pk", "revoked_at")),
     )
 
 
