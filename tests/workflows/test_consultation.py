@@ -300,6 +300,10 @@ def test_expiry_is_enforced_at_read_time_then_swept(case, clock):
 def test_a_closed_case_ends_its_consultations(case):
     share(case)
     actions.case_approve(case=case, actor=user(CLERK))
+    # At once, before any sweep: the read-time check wants an open case.
+    assert api_for(CONSULTEE).get(f"/api/v1/cases/{case.reference}/").status_code == 404
+    assert not permissions.consulted_cases(user=user(CONSULTEE)).filter(pk=case.pk).exists()
+    assert consultee_grants(case) == 1  # the row is still there until beat removes it
     assert consultations.consultations_expire() == 1
     assert consultee_grants(case) == 0
     assert api_for(CONSULTEE).get(f"/api/v1/cases/{case.reference}/").status_code == 404
