@@ -384,7 +384,7 @@ def case_read_record(*, case: Case, actor: User, fields: list[str]) -> None:
         target=case,
         subject=case.application.citizen,
         department=case.department,
-        details={"fields": sorted(fields), "masked": True},
+        details={"fields": sorted(fields), "masked": True, **_as(access)["details"]},
     )
 
 

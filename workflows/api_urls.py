@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, citizen
+from . import api, citizen, delegation_api
 
 urlpatterns = [
     path(
@@ -24,4 +24,10 @@ urlpatterns = [
     path("cases/<str:reference>/reveal/", api.CaseRevealApi.as_view(), name="api-case-reveal"),
     path("cases/<str:reference>/notes/", api.CaseNoteApi.as_view(), name="api-case-notes"),
     path("cases/<str:reference>/assign/", api.CaseAssignApi.as_view(), name="api-case-assign"),
+    path("delegations/", delegation_api.DelegationListApi.as_view(), name="api-delegations"),
+    path(
+        "delegations/<int:delegation_id>/revoke/",
+        delegation_api.DelegationRevokeApi.as_view(),
+        name="api-delegation-revoke",
+    ),
 ]
