@@ -309,7 +309,7 @@ def test_only_a_lead_of_the_department_delegates(cover, absent, lead, tax):
         ({"ends_at": 91 * DAY}, "ends_at"),
         ({"starts_at": 400 * DAY, "ends_at": 401 * DAY}, "starts_at"),
         ({"starts_at": "tomorrow"}, "starts_at"),
-        ({"ends_at": dt.datetime(2030, 1, 1)}, "ends_at"),  # naive: no time zone  # noqa: DTZ001
+        ({"ends_at": dt.datetime(2030, 1, 1)}, "ends_at"),  # naive: no time zone
     ],
 )
 def test_bad_input_is_refused_and_nothing_changes(change, field, cover, absent, lead, tax):
