@@ -12,6 +12,7 @@ permitted decision does not disturb the next check.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,18 +25,21 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
+from django.utils import timezone
 
 from accounts import actions as account_actions
-from accounts.models import User
+from accounts.constants import MembershipRole
+from accounts.models import Department, User
 from audit.models import AuditEvent
 from services import actions as service_actions
 from services.models import Application, Attachment
 from tests.data import LI_WEI_MOVING as MOVING
 from tests.data import NEWBORN, PDF
-from tests.factories import newborn_draft, submit_moving
+from tests.factories import TOTP_SECRET, newborn_draft, submit_moving
 from workflows import actions as workflow_actions
+from workflows import delegation as workflow_delegation
 from workflows import routing
-from workflows.models import Case, CaseNote, InformationRequest
+from workflows.models import Case, CaseNote, Delegation, InformationRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -46,10 +50,14 @@ ROLES = (
     "clerk",  # a clerk of the case's department
     "other_clerk",  # a clerk of another department (one with a case on the same application)
     "lead",  # a lead of the case's department
+    # A second clerk of the case's department who covers (workflows.delegation) for its clerk's
+    # cases and for its lead's whole role.
+    "delegate",
     "supervisor",
     "admin",
 )
 SIGNED_IN = ROLES[1:]
+STAFF = ("clerk", "other_clerk", "lead", "delegate", "supervisor", "admin")
 NOT_OWNER = ROLES[2:]
 HOUSEHOLD, TAX = "household-registration", "tax"
 CIVIL = "civil-registry"
@@ -115,18 +123,23 @@ def case_read(*, api: bool) -> dict[str, Expect]:
         "clerk": readers,
         "other_clerk": NOT_FOUND,
         "lead": readers,
+        "delegate": readers,
         "supervisor": readers,
         "admin": readers,
     }
 
 
-def case_decision(*, api: bool, clerk: Expect, lead: Expect) -> dict[str, Expect]:
+def case_decision(
+    *, api: bool, clerk: Expect, lead: Expect, delegate: Expect | None = None
+) -> dict[str, Expect]:
     """A decision on a case: its department's staff only. Supervisors and administrators read
-    but do not decide: 403, from the API and from the pages."""
+    but do not decide: 403, from the API and from the pages. The delegate answers as the clerk
+    unless said otherwise."""
     readers_refused = FORBIDDEN
     return case_read(api=api) | {
         "clerk": clerk,
         "lead": lead,
+        "delegate": clerk if delegate is None else delegate,
         "supervisor": readers_refused,
         "admin": readers_refused,
     }
@@ -135,7 +148,7 @@ def case_decision(*, api: bool, clerk: Expect, lead: Expect) -> dict[str, Expect
 def staff_only() -> dict[str, Expect]:
     """A workbench page: any staff member; citizens get 404."""
     return {"anonymous": LOGIN, "owner": NOT_FOUND, "other_citizen": NOT_FOUND} | dict.fromkeys(
-        ("clerk", "other_clerk", "lead", "supervisor", "admin"), ok(200)
+        STAFF, ok(200)
     )
 
 
@@ -183,6 +196,7 @@ class World:
     national_id: str = NATIONAL_ID
     owner_token: int = 0  # id of an API token of the owner
     owner_id: int = 0  # the owner's user id
+    delegation: int = 0  # id of the household clerk's delegation of their cases to the delegate
     case_departments: dict[str, str] = field(default_factory=dict)  # reference -> department
     open_cases: set[str] = field(default_factory=set)
     moving_cases: set[str] = field(default_factory=set)
@@ -221,8 +235,38 @@ def _routed(application: Application) -> dict[str, Case]:
     return {c.step: c for c in application.cases.all()}
 
 
+def _delegates() -> int:
+    """In each department, a second clerk (`delegate.<slug>@demo.gov`) covering for the clerk's
+    cases and the lead's role, for a week from an hour ago. The household clerk's delegation."""
+    now = timezone.now()
+    delegations = {}
+    for department in Department.objects.all():
+        slug = department.slug
+        cover = account_actions.user_create(
+            actor=None, email=f"delegate.{slug}@demo.gov", password=None, email_verified=True
+        )
+        account_actions.membership_grant(
+            actor=None, user=cover, department=department, role=MembershipRole.CLERK
+        )
+        account_actions.staff_totp_activate(actor=None, user=cover, secret=TOTP_SECRET)
+        lead = User.objects.get(email=f"lead.{slug}@demo.gov")
+        for absent, scope in ((f"clerk.{slug}@demo.gov", "cases"), (lead.email, "role")):
+            delegations[slug, scope] = workflow_delegation.delegation_create(
+                actor=lead,
+                department=department,
+                delegator=User.objects.get(email=absent),
+                delegate=cover,
+                scope=scope,
+                starts_at=now - dt.timedelta(hours=1),
+                ends_at=now + dt.timedelta(days=7),
+                now=now,
+            )
+    return delegations[HOUSEHOLD, "cases"].pk
+
+
 def _build() -> World:
     call_command("seed_demo", stdout=StringIO())
+    delegation = _delegates()
     citizen = User.objects.get(email="citizen@demo.gov")
     citizen2 = User.objects.get(email="citizen2@demo.gov")
     moving = submit_moving(citizen=citizen)
@@ -237,6 +281,7 @@ def _build() -> World:
     cases = Case.objects.select_related("department")
     owner_token = account_actions.token_issue(actor=None, user=citizen).token.pk
     return World(
+        delegation=delegation,
         owner_token=owner_token,
         owner_id=citizen.pk,
         moving=moving.reference,
@@ -297,6 +342,7 @@ def _departments_of(role: str, entry: Entry, w: World) -> set[str]:
     return {
         "clerk": {department},
         "lead": {department},
+        "delegate": {department},
         "other_clerk": {other},
         "supervisor": set(w.case_departments.values()),
         "admin": set(w.case_departments.values()),
@@ -345,6 +391,57 @@ def revealed(w: World, role: str, entry: Entry) -> tuple[list[str], list[str]]:
 
 
 # --- The matrix ----------------------------------------------------------------------------------
+
+
+def _new_delegation(w: World) -> dict:
+    """A lead's new delegation: the household clerk's whole role to the household lead."""
+    today = timezone.localdate()
+    return {
+        "department": HOUSEHOLD,
+        "delegator": f"clerk.{HOUSEHOLD}@demo.gov",
+        "delegate": f"lead.{HOUSEHOLD}@demo.gov",
+        "scope": "role",
+        "starts_at": today.isoformat(),
+        "ends_at": (today + dt.timedelta(days=2)).isoformat(),
+    }
+
+
+def _new_delegation_api(w: World) -> dict:
+    now = timezone.now()
+    return {
+        **_new_delegation(w),
+        "starts_at": now.isoformat(),
+        "ends_at": (now + dt.timedelta(days=2)).isoformat(),
+    }
+
+
+def delegation_create(*, api: bool) -> dict[str, Expect]:
+    """A new delegation: a lead of the department only; other staff (the delegate who covers
+    the lead's role too: lending case permissions does not lend delegating) get 403, citizens a
+    404 from the workbench's page and a 403 from the API."""
+    refused_ = FORBIDDEN if api else NOT_FOUND
+    return {
+        "anonymous": UNAUTH if api else LOGIN,
+        "owner": refused_,
+        "other_citizen": refused_,
+        "clerk": FORBIDDEN,
+        "other_clerk": FORBIDDEN,
+        "lead": done(201 if api else 302),
+        "delegate": FORBIDDEN,
+        "supervisor": FORBIDDEN,
+        "admin": FORBIDDEN,
+    }
+
+
+def delegation_revoke(*, api: bool) -> dict[str, Expect]:
+    """Withdrawing the household clerk's delegation: the clerk (the absent member) and the
+    lead; the delegate sees it but may not (403); whoever does not see it gets 404."""
+    accepted = done(200 if api else 302)
+    return nobody(api=api) | {
+        "clerk": accepted,
+        "lead": accepted,
+        "delegate": FORBIDDEN,
+    }
 
 
 @dataclass(frozen=True)
@@ -421,18 +518,26 @@ def _case_decisions(*, api: bool) -> list[Entry]:
     prefix = "/api/v1/cases/{household}" if api else "/workbench/cases/{household}"
     accepted, declined = (done(), refused(409)) if api else (done(302), refused(302))
 
-    def decision(action: str, clerk: Expect = accepted, lead: Expect = accepted, **more) -> Entry:
-        expect = case_decision(api=api, clerk=clerk, lead=lead)
+    def decision(
+        action: str,
+        clerk: Expect = accepted,
+        lead: Expect = accepted,
+        delegate: Expect | None = None,
+        **more,
+    ) -> Entry:
+        expect = case_decision(api=api, clerk=clerk, lead=lead, delegate=delegate)
         return Entry("POST", f"{prefix}/{action}/", expect, **more)
 
     return [
         decision("claim"),
+        # The delegate covers the clerk's cases: they release the clerk's.
         decision("release", lead=declined, prepare=claimed_by_clerk),
         decision("approve", data={"note": ""}),
         decision("reject", data={"reason": "The new address does not exist."}),
         decision("request-info", data={"message": "Please send the rental contract."}),
         decision("notes" if api else "note", data={"text": "Called the landlord."}),
-        decision("assign", clerk=FORBIDDEN, data=ASSIGN),
+        # The delegate covers the lead's role: they assign.
+        decision("assign", clerk=FORBIDDEN, delegate=accepted, data=ASSIGN),
         decision("reveal", clerk=done(200), lead=done(200), data=REVEAL, shows=revealed),
     ]
 
@@ -589,14 +694,18 @@ MATRIX: list[Entry] = [
         "GET",
         "/workbench/?q={national_id}",
         staff_only()
-        | dict.fromkeys(("clerk", "other_clerk", "lead", "supervisor", "admin"), ok(400)),
+        | dict.fromkeys(
+            ("clerk", "other_clerk", "lead", "delegate", "supervisor", "admin"), ok(400)
+        ),
         shows=nothing_listed,
     ),
     Entry(
         "POST",
         "/workbench/search/",
         staff_only()
-        | dict.fromkeys(("clerk", "other_clerk", "lead", "supervisor", "admin"), ok(302)),
+        | dict.fromkeys(
+            ("clerk", "other_clerk", "lead", "delegate", "supervisor", "admin"), ok(302)
+        ),
         data={"national_id": "{national_id}"},
     ),
     Entry("GET", "/api/v1/cases/", signed_in(ok(200), api=True), shows=inbox),
@@ -613,6 +722,13 @@ MATRIX: list[Entry] = [
         data={"national_id": "{national_id}"},
         shows=inbox,
     ),
+    # Delegations: every member sees those to and from them, a lead their department's.
+    Entry("GET", "/workbench/delegations/", staff_only()),
+    Entry("POST", "/workbench/delegations/", delegation_create(api=False), data=_new_delegation),
+    Entry("POST", "/workbench/delegations/{delegation}/revoke/", delegation_revoke(api=False)),
+    Entry("GET", "/api/v1/delegations/", signed_in(ok(200), api=True)),
+    Entry("POST", "/api/v1/delegations/", delegation_create(api=True), data=_new_delegation_api),
+    Entry("POST", "/api/v1/delegations/{delegation}/revoke/", delegation_revoke(api=True)),
     # A case, on its page.
     *_case_reads(api=False),
     *_case_decisions(api=False),
@@ -677,6 +793,7 @@ def _user(role: str, entry: Entry) -> User | None:
         "clerk": f"clerk.{department}@demo.gov",
         "other_clerk": f"clerk.{other}@demo.gov",
         "lead": f"lead.{department}@demo.gov",
+        "delegate": f"delegate.{department}@demo.gov",
         "supervisor": "supervisor@demo.gov",
         "admin": "admin@demo.gov",
     }[role]
@@ -694,6 +811,7 @@ def _snapshot() -> tuple:
         CaseNote.objects.count(),
         list(InformationRequest.objects.order_by("pk").values_list("pk", "replied_at")),
         AuditEvent.objects.filter(action="pii.reveal").count(),
+        list(Delegation.objects.order_by("pk").values_list("pk", "revoked_at")),
     )
 
 
