@@ -102,6 +102,10 @@ class DelegationListApi(ListAPIView):
         payload = DelegationInput(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
+        if not delegation.led_departments(user=request.user).exists():
+            raise delegation.DelegationForbidden(
+                _("Only a lead of the department can delegate its work.")
+            )
         department = Department.objects.filter(slug=data["department"], active=True).first()
         if department is None:
             raise InvalidInput(
