@@ -45,8 +45,10 @@ def _case(request: Request, reference: str) -> Case:
 
 def case_detail_data(case: Case, user: User) -> dict:
     view = actions.case_read(case=case, user=user)
+    behalf = selectors.access_of(user=user, case=case).on_behalf_of
     return {
         **CaseListItemOutput(case).data,
+        "on_behalf_of": behalf.email if behalf is not None else None,
         "answers": view["rows"],
         "answers_withheld": view["withheld"],
         "timeline": selectors.case_timeline(case=case),

@@ -173,6 +173,9 @@ def test_the_case_page_and_the_inbox_tell_the_delegate(client, claimed, cover, a
     )
     inbox = client.get("/workbench/").content.decode()
     assert "data-covering" in inbox and "data-covered" in inbox
+    detail = api_for(cover).get(f"/api/v1/cases/{claimed.reference}/").json()
+    assert detail["on_behalf_of"] == absent.email
+    assert api_for(cover).get(f"/api/v1/cases/{other.reference}/").json()["on_behalf_of"] is None
     covered = api_for(cover).get("/api/v1/cases/?assignee=delegated").json()["results"]
     assert [c["reference"] for c in covered] == [claimed.reference]
     # Without a delegation the filter lists nothing (not every case).
