@@ -425,3 +425,21 @@ def test_page_lists_creates_and_withdraws(client, cover, absent, lead, tax):
 def test_citizens_do_not_see_the_page(client, demo):
     client.force_login(user("citizen@demo.gov"))
     assert client.get("/workbench/delegations/").status_code == 404
+
+
+def test_the_audit_pages_and_export_name_the_absent_colleague(
+    client, claimed, cover, absent, lead, tax
+):
+    delegate(lead, tax, absent, cover)
+    actions.case_approve(case=claimed, actor=cover)
+    client.force_login(user("supervisor@demo.gov"))
+    line = f"Wang Fang on behalf of {absent.full_name}"
+    search = client.get("/audit/", {"action": "case.approve"}).content.decode()
+    assert line in search
+    reference = claimed.application.reference
+    assert line in client.get(f"/audit/applications/{reference}/").content.decode()
+    export = b"".join(client.get("/audit/export.csv", {"action": "case.approve"})).decode()
+    header, *rows = export.splitlines()
+    assert header.endswith("on_behalf_of_name") and rows[0].endswith(absent.full_name)
+    api = api_for("supervisor@demo.gov").get("/api/v1/audit/events/?action=case.approve").json()
+    assert api["results"][0]["on_behalf_of"] == absent.email
