@@ -35,6 +35,14 @@ class AuditEventOutput(serializers.Serializer):
     actor_name = serializers.CharField(
         help_text="The actor's name, else email; “System” (translated) for the portal itself."
     )
+    on_behalf_of = serializers.EmailField(
+        allow_null=True,
+        help_text="The absent colleague the actor acted for under a delegation (else null).",
+    )
+    on_behalf_of_name = serializers.CharField(allow_null=True)
+    actor_line = serializers.CharField(
+        help_text="What people read: the actor's name, or “X on behalf of Y” (translated)."
+    )
     role = serializers.CharField(allow_blank=True)
     role_label = serializers.CharField(
         help_text="The role in the request's language; “System” (translated) for the portal."
@@ -68,6 +76,14 @@ class DataAccessOutput(serializers.Serializer):
     at = serializers.DateTimeField()
     staff = serializers.CharField(allow_null=True)
     staff_id = serializers.IntegerField(allow_null=True)
+    on_behalf_of = serializers.EmailField(
+        allow_null=True,
+        help_text="The absent colleague the member of staff acted for (a delegation), or null.",
+    )
+    on_behalf_of_name = serializers.CharField(allow_null=True)
+    actor_line = serializers.CharField(
+        help_text="What people read: the staff member's name, or “X on behalf of Y”."
+    )
     department = serializers.CharField(allow_null=True)
     department_name = serializers.CharField(
         allow_null=True, help_text="The department's name in the request's language."

@@ -67,6 +67,50 @@ def _system() -> str:
     return _("System")
 
 
+def _behalf_id(event: AuditEvent) -> int | None:
+    """The user an event's actor acted on behalf of (a delegation lent the access): the id in
+    `details.on_behalf_of`, or None."""
+    pk = (event.details or {}).get("on_behalf_of")
+    return pk if isinstance(pk, int) and not isinstance(pk, bool) else None
+
+
+class BehalfReader:
+    """The absent colleagues events were recorded on behalf of, read in one query for a page
+    of events (`prefetch`), or one at a time (an export's stream)."""
+
+    def __init__(self) -> None:
+        self._users: dict[int, Any] = {}
+
+    def prefetch(self, events: Iterable[AuditEvent]) -> BehalfReader:
+        wanted = {pk for pk in map(_behalf_id, events) if pk is not None} - set(self._users)
+        if wanted:
+            self._users.update(get_user_model().objects.in_bulk(wanted))
+        return self
+
+    def user(self, event: AuditEvent) -> Any:
+        pk = _behalf_id(event)
+        if pk is None:
+            return None
+        if pk not in self._users:
+            self._users[pk] = get_user_model().objects.filter(pk=pk).first()
+        return self._users[pk]
+
+
+def _behalf(event: AuditEvent, behalf: BehalfReader | None) -> dict[str, Any]:
+    """Who the actor acted for: their email and name, and what people read, "X on behalf of
+    Y" (the actor's name alone when they acted in their own right)."""
+    absent = (behalf or BehalfReader()).user(event)
+    actor = person_name(event.actor) or _system()
+    if absent is None:
+        return {"on_behalf_of": None, "on_behalf_of_name": None, "actor_line": actor}
+    name = person_name(absent)
+    return {
+        "on_behalf_of": absent.email,
+        "on_behalf_of_name": name,
+        "actor_line": _("%(actor)s on behalf of %(absent)s") % {"actor": actor, "absent": name},
+    }
+
+
 def _purpose(event: AuditEvent, purposes: PurposeReader | None) -> dict[str, Any]:
     """The purpose in clear, or "erased" once erasure destroyed its data key (a wrong key or a
     damaged token raises)."""
@@ -78,7 +122,10 @@ def _purpose(event: AuditEvent, purposes: PurposeReader | None) -> dict[str, Any
 
 
 def event_row(
-    event: AuditEvent, purposes: PurposeReader | None = None, mac_ok=None
+    event: AuditEvent,
+    purposes: PurposeReader | None = None,
+    mac_ok=None,
+    behalf: BehalfReader | None = None,
 ) -> dict[str, Any]:
     return {
         "seq": event.pk,
@@ -88,6 +135,7 @@ def event_row(
         "role_label": role_label(event.actor_role),
         "department": event.actor_department.slug if event.actor_department else None,
         "actor_name": person_name(event.actor) or _system(),
+        **_behalf(event, behalf),
         "department_name": translated(event.actor_department, "name")
         if event.actor_department
         else None,
@@ -112,7 +160,8 @@ def event_rows(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
     events = list(events)
     purposes = PurposeReader().prefetch(events)
     mac_ok = mac_checker()
-    return [event_row(e, purposes, mac_ok) for e in events]
+    behalf = BehalfReader().prefetch(events)
+    return [event_row(e, purposes, mac_ok, behalf) for e in events]
 
 
 def _fields(event: AuditEvent) -> list:
@@ -124,7 +173,8 @@ def access_rows(events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
     events = list(events)
     purposes = PurposeReader().prefetch(events)
     consultees = Consultees(events)
-    return [access_row(e, purposes, consultees) for e in events]
+    behalf = BehalfReader().prefetch(events)
+    return [access_row(e, purposes, consultees, behalf) for e in events]
 
 
 class Consultees:
@@ -156,6 +206,7 @@ def access_row(
     event: AuditEvent,
     purposes: PurposeReader | None = None,
     consultees: Consultees | None = None,
+    behalf: BehalfReader | None = None,
 ) -> dict[str, Any]:
     """What a citizen sees of a read of their data: who (staff name or email), which department
     (its name in the citizen's language), which facts (their labels, as the citizen's forms
@@ -166,6 +217,7 @@ def access_row(
         "at": event.occurred_at,
         "staff": person_name(actor),
         "staff_id": actor.pk if actor else None,
+        **_behalf(event, behalf),
         "department": department,
         "department_name": department,
         "action": event.action,

@@ -42,6 +42,8 @@ CSV_COLUMNS = [
     "action_label",
     "subject_email",
     "field_labels",
+    # The absent colleague a delegate acted for (a delegation), by name; empty otherwise.
+    "on_behalf_of_name",
 ]
 
 
@@ -114,13 +116,14 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     actions.audit_export_record(actor=request.user, filters=raw, rows=events.count())
     writer = csv_writer(_Echo())  # cells that a spreadsheet would evaluate are neutralised
     purposes = PurposeReader()  # each data key is read once for the whole export
+    behalf = presenters.BehalfReader()  # each absent colleague is read once, too
     language = translation.get_language()  # names in the asker's language, however it streams
 
     def rows():
         yield writer.writerow(CSV_COLUMNS)
         with translation.override(language):
             for event in events.iterator(chunk_size=2000):
-                row = presenters.event_row(event, purposes)
+                row = presenters.event_row(event, purposes, behalf=behalf)
                 row["field_labels"] = ", ".join(row["field_labels"])
                 # The city's time with its offset (2026-12-02T14:30:00+08:00), as on the pages.
                 row["at"] = timezone.localtime(row["at"]).isoformat()

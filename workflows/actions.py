@@ -391,7 +391,7 @@ def case_read_record(*, case: Case, actor: User, fields: list[str]) -> None:
         target=case,
         subject=case.application.citizen,
         department=department,
-        details={"fields": sorted(fields), "masked": True, **consulted},
+        details={"fields": sorted(fields), "masked": True, **consulted, **_as(access)["details"]},
     )
 
 

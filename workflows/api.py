@@ -45,10 +45,13 @@ def _case(request: Request, reference: str) -> Case:
 
 def case_detail_data(case: Case, user: User) -> dict:
     view = actions.case_read(case=case, user=user)
+    access = selectors.access_of(user=user, case=case)
     # A consultee: the shared fields only (case_view), no internal notes, no decision note.
-    consultee = selectors.access_of(user=user, case=case).is_consultee
+    consultee = access.is_consultee
+    behalf = access.on_behalf_of
     return {
         **CaseListItemOutput(case).data,
+        "on_behalf_of": behalf.email if behalf is not None else None,
         "answers": view["rows"],
         "answers_withheld": view["withheld"],
         "timeline": selectors.case_timeline(case=case, consultee=consultee),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, citizen, consultation_api
+from . import api, citizen, consultation_api, delegation_api
 
 urlpatterns = [
     path(
@@ -41,5 +41,11 @@ urlpatterns = [
         "cases/<str:reference>/opinions/",
         consultation_api.CaseOpinionApi.as_view(),
         name="api-case-opinions",
+    ),
+    path("delegations/", delegation_api.DelegationListApi.as_view(), name="api-delegations"),
+    path(
+        "delegations/<int:delegation_id>/revoke/",
+        delegation_api.DelegationRevokeApi.as_view(),
+        name="api-delegation-revoke",
     ),
 ]

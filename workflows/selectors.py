@@ -31,7 +31,7 @@ from services.fields import kind_for
 from services.models import Application, ServiceVersion
 from services.selectors import application_answers, dictionary
 
-from . import permissions
+from . import delegation, permissions
 from .constants import ACTIVE_CASE_STATES, CaseStatus
 from .models import Case, InformationRequest, WorkerHeartbeat
 
@@ -86,7 +86,7 @@ def access_of(*, user: User, case: Case) -> permissions.CaseAccess:
 class InboxFilters:
     status: str = ""
     department: str = ""
-    assignee: str = ""  # "me", "none", or a user id
+    assignee: str = ""  # "me", "none", "delegated" (the colleagues one covers for), or a user id
     service: str = ""
     due: str = ""  # "soon" (within 2 days) or "breached"
     q: str = ""  # a case or application reference (national IDs: `cases_by_national_id`)
@@ -105,6 +105,8 @@ def inbox(*, user: User, filters: InboxFilters, now: dt.datetime | None = None) 
         cases = cases.filter(assignee=user)
     elif filters.assignee == "none":
         cases = cases.filter(assignee__isnull=True)
+    elif filters.assignee == "delegated":
+        cases = cases.filter(delegation.covered(user=user, now=now))
     elif filters.assignee:
         assignee = small_int(filters.assignee)
         cases = cases.filter(assignee_id=assignee) if assignee is not None else cases.none()
@@ -361,17 +363,46 @@ def shown_values(values: dict[str, Any]) -> dict[str, str]:
     return shown
 
 
+def _behalf_id(event: AuditEvent) -> int | None:
+    """The user id an event's actor acted on behalf of (`details.on_behalf_of`), or None."""
+    pk = (event.details or {}).get("on_behalf_of")
+    return pk if isinstance(pk, int) and not isinstance(pk, bool) else None
+
+
+def _on_behalf_of(events: list[AuditEvent]) -> dict[int, User]:
+    """The absent colleagues the events' actors acted for (a delegation), by id: one query."""
+    ids = {pk for pk in map(_behalf_id, events) if pk is not None}
+    return User.objects.in_bulk(ids) if ids else {}
+
+
+def _behalf_entry(absent: User | None) -> dict[str, str | None]:
+    """A timeline entry's "on behalf of": the absent colleague's email and name (None when the
+    actor acted in their own right; the page reads "X on behalf of Y")."""
+    return {
+        "on_behalf_of": absent.email if absent is not None else None,
+        "on_behalf_of_name": _person(absent) if absent is not None else None,
+    }
+
+
 def case_timeline(*, case: Case, consultee: bool = False) -> list[dict[str, Any]]:
     """Decisions, questions, replies, internal notes and consultees' opinions, oldest first
     (their text opened; once the application was erased, the emptied texts say so). `kind` is
     the code (an audit action, or question, reply, note, opinion) and `by` an email; `name` and
-    `by_name` are what people read. A consultee (`consultee=True`) sees no internal note and
-    not the texts exchanged with the citizen: only the fields shared with them."""
+    `by_name` are what people read. An act a delegate did for an absent colleague names them:
+    `on_behalf_of` (email) and `on_behalf_of_name` (None otherwise). A consultee
+    (`consultee=True`) sees no internal note and not the texts exchanged with the citizen: only
+    the fields shared with them."""
     erased = case.application.erased_at is not None
 
     def shown(text: str) -> str:
         return gettext("erased") if erased and not text else text
 
+    audited = list(
+        AuditEvent.objects.filter(target_type="workflows.case", target_ref=case.reference)
+        .exclude(action__in=["pii.read", *(["case.note"] if consultee else [])])
+        .select_related("actor")
+    )
+    absent = _on_behalf_of(audited)
     events = [
         {
             "at": e.occurred_at,
@@ -379,11 +410,10 @@ def case_timeline(*, case: Case, consultee: bool = False) -> list[dict[str, Any]
             "name": event_name(e.action),
             "by": e.actor.email if e.actor else "system",
             "by_name": _person(e.actor),
+            **_behalf_entry(absent.get(_behalf_id(e))),
             "text": "",
         }
-        for e in AuditEvent.objects.filter(target_type="workflows.case", target_ref=case.reference)
-        .exclude(action__in=["pii.read", *(["case.note"] if consultee else [])])
-        .select_related("actor")
+        for e in audited
     ]
     for opinion in case.opinions.select_related("author"):
         events.append(
@@ -393,15 +423,18 @@ def case_timeline(*, case: Case, consultee: bool = False) -> list[dict[str, Any]
                 "name": str(TIMELINE_NAMES["opinion"]),
                 "by": opinion.author.email,
                 "by_name": _person(opinion.author),
+                **_behalf_entry(None),
                 "text": shown(opinion.text_plain),
             }
         )
     # A consultee reads that questions were asked and answered, not what was said.
-    events += _exchanges(case, shown, full=not consultee)
+    events += _exchanges(case, shown, audited, absent, full=not consultee)
     return sorted(events, key=lambda e: e["at"])
 
 
-def _exchanges(case: Case, shown, *, full: bool = True) -> list[dict[str, Any]]:
+def _exchanges(
+    case: Case, shown, audited: list[AuditEvent], absent: dict[int, User], *, full: bool = True
+) -> list[dict[str, Any]]:
     """The questions to the citizen and their replies (their texts only when `full`), and the
     internal notes of a case (only when `full`)."""
     found: list[dict[str, Any]] = []
@@ -414,6 +447,7 @@ def _exchanges(case: Case, shown, *, full: bool = True) -> list[dict[str, Any]]:
                 "name": str(TIMELINE_NAMES["question"]),
                 "by": request.asked_by.email,
                 "by_name": _person(request.asked_by),
+                **_behalf_entry(None),
                 "text": shown(request.message_plain) if full else "",
             }
         )
@@ -431,10 +465,19 @@ def _exchanges(case: Case, shown, *, full: bool = True) -> list[dict[str, Any]]:
                     if by_representative
                     else gettext("The citizen"),
                     "representative": by_representative,
+                    **_behalf_entry(None),
                     "text": shown(request.reply_plain) if full else "",
                 }
             )
-    for note in case.notes.select_related("author") if full else ():
+    if not full:
+        return found
+    # A note written on someone's behalf: its audit event says for whom.
+    noted = {
+        e.details.get("note"): absent.get(_behalf_id(e))
+        for e in audited
+        if e.action == "case.note" and _behalf_id(e) is not None
+    }
+    for note in case.notes.select_related("author"):
         found.append(
             {
                 "at": note.created_at,
@@ -442,6 +485,7 @@ def _exchanges(case: Case, shown, *, full: bool = True) -> list[dict[str, Any]]:
                 "name": str(TIMELINE_NAMES["note"]),
                 "by": note.author.email,
                 "by_name": _person(note.author),
+                **_behalf_entry(noted.get(note.pk)),
                 "text": shown(note.text_plain),
             }
         )

@@ -34,6 +34,10 @@ class CaseListOutput(serializers.Serializer):
 
 
 class CaseDetailOutput(CaseListItemOutput):
+    on_behalf_of = serializers.EmailField(
+        allow_null=True,
+        help_text="The absent colleague you cover for on this case (a delegation), else null.",
+    )
     answers = serializers.ListField(child=serializers.DictField())
     # Why `answers` is empty for you ("" when it is not): a step that has not opened yet, or
     # your own application.

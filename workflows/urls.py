@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import citizen, consultation_views, views
+from . import citizen, consultation_views, delegation_views, views
 
 app_name = "workflows"
 
@@ -8,6 +8,12 @@ urlpatterns = [
     path("workbench/", views.inbox, name="inbox"),
     path("workbench/search/", views.inbox_search, name="inbox-search"),
     path("workbench/consulted/", consultation_views.consulted, name="consulted"),
+    path("workbench/delegations/", delegation_views.delegations, name="delegations"),
+    path(
+        "workbench/delegations/<int:delegation_id>/revoke/",
+        delegation_views.delegation_revoke,
+        name="delegation-revoke",
+    ),
     path("workbench/cases/<str:reference>/", views.case_detail, name="case"),
     path("workbench/cases/<str:reference>/files/<str:token>/", views.case_file, name="case-file"),
     path("workbench/cases/<str:reference>/reject/", views.case_reject, name="case-reject"),

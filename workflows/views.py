@@ -20,7 +20,7 @@ from core.pages import attempt, outcome
 from services.selectors import attachment_content
 from services.validators import is_valid_national_id
 
-from . import actions, selectors
+from . import actions, delegation, selectors
 from .constants import FINAL_CASE_STATES, CaseStatus
 from .filters import ACTIVE, InboxQuery, parse_inbox_query
 from .models import Case
@@ -104,6 +104,11 @@ def _render_inbox(
     rows, cursor = selectors.page_by_due_date(
         cases, cursor=request.GET.get("cursor", "")[:200], size=50
     )
+    # Whom the user covers for now (a delegation): a notice, and their cases marked.
+    covering = delegation.covering(user=request.user)
+    pairs = {(d.department_id, d.delegator_id) for d in covering}
+    for row in rows:
+        row.covered = (row.department_id, row.assignee_id) in pairs
     params, status = inbox_query.params, inbox_query.status
     query = request.GET.copy()
     if "q" in query:  # a refused national ID is not carried on to the next page's address
@@ -129,6 +134,7 @@ def _render_inbox(
                 ],
             ],
             "departments": departments_for_user(user=request.user),
+            "covering": covering,
             "next_query": query.urlencode() if cursor else "",
             "searched": found is not None and not errors,
             "found": len(found or ()),

@@ -146,6 +146,32 @@ class World:
         )
         return case
 
+    def delegation(self):
+        """The demo tax clerk's cases, covered by a second tax clerk for a week from today."""
+        import datetime as dt
+
+        from django.utils import timezone
+
+        from accounts.models import Department
+        from tests.factories import MembershipFactory, UserFactory
+        from workflows import delegation
+
+        tax = Department.objects.get(slug="tax")
+        cover = MembershipFactory(
+            department=tax, user=UserFactory(email="wang.fang@demo.gov", full_name="王芳")
+        ).user
+        now = timezone.now()
+        return delegation.delegation_create(
+            actor=self.user("lead"),
+            department=tax,
+            delegator=self.user("clerk"),
+            delegate=cover,
+            scope="cases",
+            starts_at=now,
+            ends_at=now + dt.timedelta(days=7),
+            now=now,
+        )
+
     @cached_property
     def recovery_codes(self):
         """Recovery codes of the demo tax clerk (the demo seeds TOTP only)."""
@@ -300,6 +326,7 @@ PAGES: list[Page] = [
     Page("reject", "workflows:case-reject", "clerk", "case.reference"),
     Page("consulted", "workflows:consulted", "clerk", needs=("shared",)),
     Page("case-consulted", "workflows:case", "clerk", "shared.reference"),
+    Page("delegations", "workflows:delegations", "clerk", needs=("delegation",)),
     Page("catalog", "services:catalog", "clerk"),
     Page("tokens", "tokens", "clerk"),
     Page("account", "account_email", "clerk"),
@@ -313,6 +340,7 @@ PAGES: list[Page] = [
     Page("home", "home", "lead"),
     Page("workbench", "workflows:inbox", "lead"),
     Page("case", "workflows:case", "lead", "case.reference"),
+    Page("delegations", "workflows:delegations", "lead", needs=("delegation",)),
     # --- Supervisor -----------------------------------------------------------------------------
     Page("home", "home", "supervisor"),
     Page("workbench", "workflows:inbox", "supervisor"),
@@ -391,6 +419,7 @@ NOT_PAGES: dict[str, str] = {
     "workflows:case-share": "POST only (the sharing form of the case page)",
     "workflows:case-share-revoke": "POST only (a button on the case page)",
     "workflows:case-opinion": "POST only (the consultee's opinion form on the case page)",
+    "workflows:delegation-revoke": "POST only (the withdraw buttons of the delegations page)",
     "audit:export": "CSV download",
     "account_request_reauthentication_code": "sign-in by emailed code is not enabled (404)",
     "account_confirm_reauthentication_code": "sign-in by emailed code is not enabled (404)",
@@ -443,6 +472,8 @@ NOT_PAGES.update(
             "api-case-share",
             "api-case-share-revoke",
             "api-case-opinions",
+            "api-delegations",
+            "api-delegation-revoke",
             "api-audit-events",
             "api-audit-verify",
             "api-audit-history",

@@ -31,6 +31,7 @@ from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, reso
 from django.utils import timezone
 
 from accounts import actions as account_actions
+from accounts.constants import MembershipRole
 from accounts.models import Department, User
 from audit.models import AuditEvent
 from services import actions as service_actions
@@ -38,10 +39,18 @@ from services.models import Application, Attachment, Representation
 from services.validators import make_national_id
 from tests.data import LI_WEI_MOVING as MOVING
 from tests.data import NEWBORN, OTHER_NATIONAL_ID, PDF
-from tests.factories import newborn_draft, submit_moving
+from tests.factories import TOTP_SECRET, newborn_draft, submit_moving
 from workflows import actions as workflow_actions
 from workflows import consultations, routing
-from workflows.models import Case, CaseNote, Consultation, InformationRequest, Opinion
+from workflows import delegation as workflow_delegation
+from workflows.models import (
+    Case,
+    CaseNote,
+    Consultation,
+    Delegation,
+    InformationRequest,
+    Opinion,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +63,9 @@ ROLES = (
     "clerk",  # a clerk of the case's department
     "other_clerk",  # a clerk of another department (one with a case on the same application)
     "lead",  # a lead of the case's department
+    # A second clerk of the case's department who covers (workflows.delegation) for its clerk's
+    # cases and for its lead's whole role.
+    "delegate",
     "supervisor",
     "admin",
     # A clerk of a department without cases here (market regulation) with whom the household
@@ -65,7 +77,7 @@ NOT_OWNER = ROLES[2:]
 HOUSEHOLD, TAX = "household-registration", "tax"
 CIVIL = "civil-registry"
 MARKET = "market-regulation"  # the consultee's department
-STAFF = ("clerk", "other_clerk", "lead", "supervisor", "admin", "consultee")
+STAFF = ("clerk", "other_clerk", "lead", "delegate", "supervisor", "admin", "consultee")
 NATIONAL_ID = MOVING["applicant.national_id"]  # of every moving-house application below
 # In the other citizen's profile (so the owner can authorise them).
 THIRD_ID = make_national_id("440305", datetime.date(1960, 5, 1), "123")
@@ -140,6 +152,7 @@ def case_read(*, api: bool, consultee: Expect = NOT_FOUND) -> dict[str, Expect]:
         "clerk": readers,
         "other_clerk": NOT_FOUND,
         "lead": readers,
+        "delegate": readers,
         "supervisor": readers,
         "admin": readers,
         "consultee": consultee,
@@ -147,14 +160,21 @@ def case_read(*, api: bool, consultee: Expect = NOT_FOUND) -> dict[str, Expect]:
 
 
 def case_decision(
-    *, api: bool, clerk: Expect, lead: Expect, consultee: Expect = NOT_FOUND
+    *,
+    api: bool,
+    clerk: Expect,
+    lead: Expect,
+    consultee: Expect = NOT_FOUND,
+    delegate: Expect | None = None,
 ) -> dict[str, Expect]:
     """A decision on a case: its department's staff only. Supervisors and administrators read
-    but do not decide: 403, from the API and from the pages; so does a consultee."""
+    but do not decide: 403, from the API and from the pages; so does a consultee. The delegate
+    answers as the clerk unless said otherwise."""
     readers_refused = FORBIDDEN
     return case_read(api=api, consultee=consultee) | {
         "clerk": clerk,
         "lead": lead,
+        "delegate": clerk if delegate is None else delegate,
         "supervisor": readers_refused,
         "admin": readers_refused,
     }
@@ -212,6 +232,7 @@ class World:
     owner_id: int = 0  # the owner's user id
     representation_id: int = 0  # the representative's authorisation on `moving`
     former_representation_id: int = 0  # the revoked one
+    delegation: int = 0  # id of the household clerk's delegation of their cases to the delegate
     case_departments: dict[str, str] = field(default_factory=dict)  # reference -> department
     open_cases: set[str] = field(default_factory=set)
     moving_cases: set[str] = field(default_factory=set)
@@ -253,8 +274,38 @@ def _routed(application: Application) -> dict[str, Case]:
     return {c.step: c for c in application.cases.all()}
 
 
+def _delegates() -> int:
+    """In each department, a second clerk (`delegate.<slug>@demo.gov`) covering for the clerk's
+    cases and the lead's role, for a week from an hour ago. The household clerk's delegation."""
+    now = timezone.now()
+    delegations = {}
+    for department in Department.objects.all():
+        slug = department.slug
+        cover = account_actions.user_create(
+            actor=None, email=f"delegate.{slug}@demo.gov", password=None, email_verified=True
+        )
+        account_actions.membership_grant(
+            actor=None, user=cover, department=department, role=MembershipRole.CLERK
+        )
+        account_actions.staff_totp_activate(actor=None, user=cover, secret=TOTP_SECRET)
+        lead = User.objects.get(email=f"lead.{slug}@demo.gov")
+        for absent, scope in ((f"clerk.{slug}@demo.gov", "cases"), (lead.email, "role")):
+            delegations[slug, scope] = workflow_delegation.delegation_create(
+                actor=lead,
+                department=department,
+                delegator=User.objects.get(email=absent),
+                delegate=cover,
+                scope=scope,
+                starts_at=now - dt.timedelta(hours=1),
+                ends_at=now + dt.timedelta(days=7),
+                now=now,
+            )
+    return delegations[HOUSEHOLD, "cases"].pk
+
+
 def _build() -> World:
     call_command("seed_demo", stdout=StringIO())
+    delegation = _delegates()
     citizen = User.objects.get(email="citizen@demo.gov")
     citizen2 = User.objects.get(email="citizen2@demo.gov")
     moving = submit_moving(citizen=citizen)
@@ -272,6 +323,7 @@ def _build() -> World:
     representation, former = _representatives(citizen, moving)
     return World(
         **shares,
+        delegation=delegation,
         owner_token=owner_token,
         owner_id=citizen.pk,
         representation_id=representation.pk,
@@ -389,6 +441,7 @@ def _departments_of(role: str, entry: Entry, w: World) -> set[str]:
     return {
         "clerk": {department},
         "lead": {department},
+        "delegate": {department},
         "other_clerk": {other},
         "supervisor": set(w.case_departments.values()),
         "admin": set(w.case_departments.values()),
@@ -472,6 +525,52 @@ def revealed(w: World, role: str, entry: Entry) -> tuple[list[str], list[str]]:
 
 
 # --- The matrix ----------------------------------------------------------------------------------
+
+
+def _new_delegation(w: World) -> dict:
+    """A lead's new delegation: the household clerk's whole role to the household lead."""
+    today = timezone.localdate()
+    return {
+        "department": HOUSEHOLD,
+        "delegator": f"clerk.{HOUSEHOLD}@demo.gov",
+        "delegate": f"lead.{HOUSEHOLD}@demo.gov",
+        "scope": "role",
+        "starts_at": today.isoformat(),
+        "ends_at": (today + dt.timedelta(days=2)).isoformat(),
+    }
+
+
+def _new_delegation_api(w: World) -> dict:
+    now = timezone.now()
+    return {
+        **_new_delegation(w),
+        "starts_at": now.isoformat(),
+        "ends_at": (now + dt.timedelta(days=2)).isoformat(),
+    }
+
+
+def delegation_create(*, api: bool) -> dict[str, Expect]:
+    """A new delegation: a lead of the department only; other staff (the delegate who covers
+    the lead's role too: lending case permissions does not lend delegating) get 403, citizens a
+    404 from the workbench's page and a 403 from the API."""
+    refused_ = FORBIDDEN if api else NOT_FOUND
+    return (
+        {"anonymous": UNAUTH if api else LOGIN}
+        | dict.fromkeys(("owner", *CITIZENS_NOT_OWNER), refused_)
+        | dict.fromkeys(STAFF, FORBIDDEN)
+        | {"lead": done(201 if api else 302)}
+    )
+
+
+def delegation_revoke(*, api: bool) -> dict[str, Expect]:
+    """Withdrawing the household clerk's delegation: the clerk (the absent member) and the
+    lead; the delegate sees it but may not (403); whoever does not see it gets 404."""
+    accepted = done(200 if api else 302)
+    return nobody(api=api) | {
+        "clerk": accepted,
+        "lead": accepted,
+        "delegate": FORBIDDEN,
+    }
 
 
 @dataclass(frozen=True)
@@ -558,19 +657,24 @@ def _case_decisions(*, api: bool) -> list[Entry]:
         clerk: Expect = accepted,
         lead: Expect = accepted,
         consultee: Expect = FORBIDDEN,
+        delegate: Expect | None = None,
         **more,
     ) -> Entry:
-        expect = case_decision(api=api, clerk=clerk, lead=lead, consultee=consultee)
+        expect = case_decision(
+            api=api, clerk=clerk, lead=lead, consultee=consultee, delegate=delegate
+        )
         return Entry("POST", f"{prefix}/{action}/", expect, **more)
 
     return [
         decision("claim"),
+        # The delegate covers the clerk's cases: they release the clerk's.
         decision("release", lead=declined, prepare=claimed_by_clerk),
         decision("approve", data={"note": ""}),
         decision("reject", data={"reason": "The new address does not exist."}),
         decision("request-info", data={"message": "Please send the rental contract."}),
         decision("notes" if api else "note", data={"text": "Called the landlord."}),
-        decision("assign", clerk=FORBIDDEN, data=ASSIGN),
+        # The delegate covers the lead's role: they assign.
+        decision("assign", clerk=FORBIDDEN, delegate=accepted, data=ASSIGN),
         decision(
             "reveal",
             clerk=done(200),
@@ -862,6 +966,13 @@ MATRIX: list[Entry] = [
         data={"national_id": "{national_id}"},
         shows=inbox,
     ),
+    # Delegations: every member sees those to and from them, a lead their department's.
+    Entry("GET", "/workbench/delegations/", staff_only()),
+    Entry("POST", "/workbench/delegations/", delegation_create(api=False), data=_new_delegation),
+    Entry("POST", "/workbench/delegations/{delegation}/revoke/", delegation_revoke(api=False)),
+    Entry("GET", "/api/v1/delegations/", signed_in(ok(200), api=True)),
+    Entry("POST", "/api/v1/delegations/", delegation_create(api=True), data=_new_delegation_api),
+    Entry("POST", "/api/v1/delegations/{delegation}/revoke/", delegation_revoke(api=True)),
     # A case, on its page.
     *_case_reads(api=False),
     *_case_decisions(api=False),
@@ -933,6 +1044,7 @@ def _user(role: str, entry: Entry) -> User | None:
         "clerk": f"clerk.{department}@demo.gov",
         "other_clerk": f"clerk.{other}@demo.gov",
         "lead": f"lead.{department}@demo.gov",
+        "delegate": f"delegate.{department}@demo.gov",
         "supervisor": "supervisor@demo.gov",
         "admin": "admin@demo.gov",
         "consultee": f"clerk.{MARKET}@demo.gov",
@@ -954,6 +1066,7 @@ def _snapshot() -> tuple:
         list(Consultation.objects.order_by("pk").values_list("pk", "revoked_at", "ended_at")),
         Opinion.objects.count(),
         list(Representation.objects.order_by("pk").values_list("pk", "revoked_at")),
+        list(Delegation.objects.order_by("pk").values_list("pk", "revoked_at")),
     )
 
 
