@@ -57,7 +57,9 @@ def test_clerk_and_citizen_work_a_case_together(browser, live_server, monkeypatc
     clerk.get_by_role("link", name=case.reference).click()
     assert "1101**********002X" in clerk.locator("main").inner_text()
 
-    clerk.get_by_label("Applicant's national ID number").check()  # the staff label
+    # The reveal form's box (the sharing form below lists the same fields).
+    reveal = clerk.locator("form", has=clerk.get_by_role("button", name="Reveal ticked values"))
+    reveal.get_by_label("Applicant's national ID number").check()  # the staff label
     clerk.get_by_label("Why do you need to see the ticked values?").fill("Matching the tax record")
     clerk.get_by_role("button", name="Reveal ticked values").click()
     assert (
