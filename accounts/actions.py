@@ -16,6 +16,7 @@ from privacy import rotation
 from . import mfa_secrets
 from .constants import MembershipRole, StaffRole
 from .models import Department, Membership, User
+from .selectors import forget_groups
 from .token_actions import IssuedToken, TokenError
 from .token_actions import token_issue as _token_issue
 from .token_actions import token_revoke as token_revoke
@@ -37,7 +38,9 @@ def _lead_group_name(slug: str) -> str:
 def department_groups_sync(*, user: User, department: Department, role: str | None) -> None:
     """Put the user in the department's groups their role calls for (`role` None: out of
     both). The one place memberships decide anything about access: everything else reads the
-    object permissions these groups were granted (docs/permissions.md)."""
+    object permissions these groups were granted (docs/permissions.md). The user object's
+    cached groups are dropped, so a removal takes effect at once, on this object too."""
+    forget_groups(user)
     if role is None:
         user.groups.remove(*[g for g in (department.group, department.lead_group) if g])
         return

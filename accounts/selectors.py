@@ -7,6 +7,25 @@ from django.db.models import Q, QuerySet
 from .constants import MembershipRole
 from .models import ApiToken, Department, Membership, User
 
+# Where `group_ids` keeps a user's groups for the rest of the request.
+_GROUPS_CACHE = "_portal_group_ids"
+
+
+def group_ids(user: User) -> list[int]:
+    """The user's groups, cached on the user object (one query per request): every access
+    decision reads them (workflows.permissions). `forget_groups` drops the cache; the one place
+    that changes the groups (`actions.department_groups_sync`) calls it."""
+    cached = getattr(user, _GROUPS_CACHE, None)
+    if cached is None:
+        cached = list(user.groups.values_list("pk", flat=True))
+        setattr(user, _GROUPS_CACHE, cached)
+    return cached
+
+
+def forget_groups(user: User) -> None:
+    """Drop the cached groups after a change to them (the same user object reads again)."""
+    user.__dict__.pop(_GROUPS_CACHE, None)
+
 
 def departments_active() -> QuerySet[Department]:
     return Department.objects.filter(active=True).order_by("name")

@@ -9,10 +9,11 @@ read from object permissions on the case (django-guardian's direct foreign-key t
   opinion; only while a consultation for this reader is open.
 
 Routing grants `view_case` and `change_case` to the department's group and `assign_case` to its
-leads' group; closing the case takes `assign_case` back and ends its consultations. Memberships decide only who is in those
-groups (`accounts.actions.department_groups_sync`). Supervisors read every case through the
-model-wide `workflows.view_case` permission their portal-wide role carries
-(`accounts.backends.StaffRoleBackend`); nobody acts on a case through a model-wide permission.
+leads' group; closing the case takes `assign_case` back and ends its consultations. Memberships
+decide only who is in those groups (`accounts.actions.department_groups_sync`). Supervisors
+read every case through the model-wide `workflows.view_case` permission their portal-wide role
+carries (`accounts.backends.StaffRoleBackend`); nobody acts on a case through a model-wide
+permission.
 docs/permissions.md has the table.
 """
 
@@ -28,6 +29,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Department, User
+from accounts.selectors import forget_groups as forget_groups
+from accounts.selectors import group_ids
 
 from .constants import FINAL_CASE_STATES
 from .models import Case, CaseGroupObjectPermission, CaseUserObjectPermission, Consultation
@@ -89,19 +92,9 @@ class CaseAccess:
 NO_ACCESS = CaseAccess()
 
 
-def _group_ids(user: User) -> list[int]:
-    """The user's groups (cached on the user for the request)."""
-    cached = getattr(user, "_portal_group_ids", None)
-    if cached is None:
-        cached = list(user.groups.values_list("pk", flat=True))
-        user._portal_group_ids = cached
-    return cached
-
-
-def forget_groups(user: User) -> None:
-    """Drop the cached groups after a change to them within one request or test."""
-    if hasattr(user, "_portal_group_ids"):
-        del user._portal_group_ids
+# The user's groups, cached on the user object for the request; `department_groups_sync`, which
+# changes them, drops the cache (`forget_groups`).
+_group_ids = group_ids
 
 
 def reads_all_cases(user: User) -> bool:
