@@ -103,14 +103,19 @@ def reads_all_cases(user: User) -> bool:
 
 
 def granted(*, user: User, case: Case) -> frozenset[str]:
-    """The codenames the user holds on the case through their groups and in their own name:
-    one query on the two direct foreign-key tables."""
+    """The codenames the user holds on the case through the groups of their active departments
+    (and any other group) and in their own name: one query on the two direct foreign-key
+    tables."""
     if not user.is_authenticated or not user.is_active:
         return frozenset()
     groups = _group_ids(user)
-    by_group = CaseGroupObjectPermission.objects.filter(
-        content_object_id=case.pk, group_id__in=groups
-    ).values_list("permission__codename", flat=True)
+    # A deactivated department's groups grant nothing (as in `visible_cases` and `_open_for`).
+    by_group = (
+        CaseGroupObjectPermission.objects.filter(content_object_id=case.pk, group_id__in=groups)
+        .exclude(group__department__active=False)
+        .exclude(group__led_department__active=False)
+        .values_list("permission__codename", flat=True)
+    )
     by_user = CaseUserObjectPermission.objects.filter(
         content_object_id=case.pk, user_id=user.pk
     ).values_list("permission__codename", flat=True)
