@@ -1,10 +1,15 @@
 """The one authority for case access, held against a slow reference.
 
-For random sequences of membership grants and role changes, revocations, department
-deactivation, users leaving, cases closing and consultations shared, revoked, expiring and swept,
-every selector's answer equals what a reference computes object by object: guardian's own
-checker (`ObjectPermissionChecker`, fresh for every decision) on each case, plus the
-consultation's dates and the department being active. Real PostgreSQL; the clock is injected.
+For random sequences of membership grants and role changes, revocations, departments
+deactivated and reactivated, accounts deactivated, cases closing, and consultations shared
+(with a department or one official), revoked, expiring and swept, every selector's answer
+equals what a reference computes object by object: guardian's own checker
+(`ObjectPermissionChecker`, a fresh one for every check, for users who are not superusers),
+plus the consultation's dates and whether the departments are active. The selectors are asked
+with the same user objects the operations changed (their cached groups must not go stale).
+Real PostgreSQL; the clock is injected (`case_for_user`, which reads the real clock, is held
+against the reference at the real time). Delegations lend nothing yet (workflows.delegation)
+and are not part of the operations.
 """
 
 from __future__ import annotations
@@ -77,6 +82,10 @@ class World:
     def apply(self, op: tuple) -> None:
         kind, *args = op
         getattr(self, f"op_{kind}")(*args)
+        # A read between operations, as a request would make: it caches each user's groups on
+        # the user object, which the next operation must not leave stale.
+        for user in self.users:
+            permissions.visible_cases(user=user).exists()
 
     def op_member(self, u: int, d: int, role: str) -> None:
         role = MembershipRole.LEAD if role == "lead" else MembershipRole.CLERK
