@@ -37,7 +37,8 @@ def _lead_group_name(slug: str) -> str:
 def department_groups_sync(*, user: User, department: Department, role: str | None) -> None:
     """Put the user in the department's groups their role calls for (`role` None: out of
     both). The one place memberships decide anything about access: everything else reads the
-    object permissions these groups were granted (docs/permissions.md)."""
+    object permissions these groups were granted (docs/permissions.md). The user object's
+    cached groups and roles are dropped, so a removal takes effect at once, on this object too."""
     user.forget_roles()
     if role is None:
         user.groups.remove(*[g for g in (department.group, department.lead_group) if g])

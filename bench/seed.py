@@ -14,7 +14,8 @@ What goes through the real code and what is bulk-written:
   and field), free text (decision notes, questions, file names) by `privacy.freetext.seal_text`,
   the blind index by `national_id_index`, case states by `workflows.engine.plan`
   (which cases exist, which open when a dependency is decided, which are cancelled), due dates
-  by `add_business_days`, and the permission rows are those `advance` and `case_claim` grant.
+  by `add_business_days`, and the permission rows are those routing grants and closing leaves
+  (`workflows.permissions.grant_department`, `revoke_on_close`).
 
 Time in the simulation: applications arrive at the same rate at every scale (the full scale's
 350,000 applications over two years), so a small database is a city's first days and the full
@@ -116,6 +117,7 @@ class _StepSpec:
     name: str
     department_id: int
     group_id: int
+    lead_group_id: int | None
     sla_days: int
     fields_json: str
 
@@ -144,6 +146,7 @@ class _Plan:
     staff: dict[int, list[int]]  # department id -> staff user ids
     perm_view: int
     perm_change: int
+    perm_assign: int
     dictionary: dict = field(default_factory=dict)
     condition_p: float = 0.5
     attachment_key_id: bool = False
@@ -435,7 +438,7 @@ def _applications_chunk(bounds: tuple[int, int]) -> int:
     from privacy.freetext import seal_text
     from services.answers import national_id_index, seal
     from services.constants import ApplicationStatus
-    from workflows.constants import CaseStatus
+    from workflows.constants import FINAL_CASE_STATES, CaseStatus
 
     start, stop = bounds
     plan, conn = _P, _connection()
@@ -524,7 +527,7 @@ def _applications_chunk(bounds: tuple[int, int]) -> int:
                         *([""] if plan.attachment_key_id else []),
                     )
                 )
-        case_rows, group_perms, user_perms, questions, events = [], [], [], [], []
+        case_rows, group_perms, questions, events = [], [], [], []
         for app_id, app_ref, citizen_id, version, submitted, cases in made:
             events.append(
                 (submitted, "citizen", "application.submit", "services.application", app_ref,
@@ -544,10 +547,14 @@ def _applications_chunk(bounds: tuple[int, int]) -> int:
                         case.updated, app_id, case.assignee, spec.department_id, version.id,
                     )
                 )  # fmt: skip
+                # What `permissions.grant_department` grants a new case and
+                # `permissions.revoke_on_close` leaves on a closed one: view and change for the
+                # department's group, assign for its leads' group until the case closes.
+                # Claiming grants nothing (the department's group already holds change_case).
                 group_perms.append((case_id, spec.group_id, plan.perm_view))
                 group_perms.append((case_id, spec.group_id, plan.perm_change))
-                if case.assignee is not None:
-                    user_perms.append((case_id, case.assignee, plan.perm_change))
+                if spec.lead_group_id is not None and case.status not in FINAL_CASE_STATES:
+                    group_perms.append((case_id, spec.lead_group_id, plan.perm_assign))
                 if case.asked is not None:
                     questions.append((case_id, case.assignee, case.asked))
                 initial = CaseStatus.OPEN if case.opened == case.created else CaseStatus.PENDING
@@ -568,12 +575,6 @@ def _applications_chunk(bounds: tuple[int, int]) -> int:
             "permission_id) FROM STDIN"
         ) as copy:
             for row in group_perms:
-                copy.write_row(row)
-        with cur.copy(
-            "COPY workflows_caseuserobjectpermission (content_object_id, user_id, permission_id) "
-            "FROM STDIN"
-        ) as copy:
-            for row in user_perms:
                 copy.write_row(row)
         # Questions are sealed bound to their row id, so the ids are taken first.
         cur.execute(
@@ -715,6 +716,7 @@ def _versions() -> tuple[list[_Version], list[float]]:
                 name=step.get("name", step["id"]),
                 department_id=department.pk,
                 group_id=department.group_id,
+                lead_group_id=department.lead_group_id,
                 sla_days=step.get("sla_days", 5),
                 fields_json=json.dumps(list(step.get("fields", [])), ensure_ascii=False),
             )
@@ -760,8 +762,8 @@ def _reserve(cur, table: str, count: int) -> int:
 BULK_TABLES = (
     "accounts_user", "account_emailaddress", "services_citizenprofile",
     "services_application", "services_application_versions", "services_attachment",
-    "workflows_case", "workflows_casegroupobjectpermission",
-    "workflows_caseuserobjectpermission", "workflows_informationrequest", "audit_auditevent",
+    "workflows_case", "workflows_casegroupobjectpermission", "workflows_informationrequest",
+    "audit_auditevent",
 )  # fmt: skip
 
 
@@ -875,7 +877,8 @@ def seed(
         perms = {
             p.codename: p.pk
             for p in Permission.objects.filter(
-                content_type__app_label="workflows", codename__in=["view_case", "change_case"]
+                content_type__app_label="workflows",
+                codename__in=["view_case", "change_case", "assign_case"],
             )
         }
         fields = dictionary()
@@ -903,6 +906,7 @@ def seed(
         staff=staff,
         perm_view=perms["view_case"],
         perm_change=perms["change_case"],
+        perm_assign=perms["assign_case"],
         dictionary=fields,
         attachment_key_id=attachment_key_id,
     )

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import User
+from accounts.models import Department, User
 from audit.models import AuditEvent
 from audit.purposes import is_sealed_purpose, purpose_of
 from tests.factories import api_for, submit_moving
@@ -232,3 +232,41 @@ def test_workbench_pages(routed, client):
     assert client.get(f"/workbench/cases/{cases['household'].reference}/").status_code == 404
     client.force_login(application.citizen)
     assert client.get("/workbench/").status_code == 404
+
+
+def test_inbox_queries_do_not_grow_with_the_number_of_cases(demo):
+    """The clerk's "To do" page and the lead's queue cost the same number of queries with one
+    case as with many, shared cases among them: the scope is a join, never a check per row."""
+    from workflows import permissions
+    from workflows.models import Consultation
+
+    pages = {
+        "clerk.tax@demo.gov": "/api/v1/cases/?status=open,in_progress,awaiting_citizen",
+        "lead.tax@demo.gov": "/api/v1/cases/?department=tax&assignee=none&status=open",
+    }
+
+    def queries() -> dict[str, int]:
+        counts = {}
+        for email, url in pages.items():
+            api = api_for(email)
+            assert api.get(url).status_code == 200  # warm: content types, permissions
+            with CaptureQueriesContext(connection) as ctx:
+                body = api.get(url).json()
+            counts[email] = (len(ctx), len(body["results"]))
+        return counts
+
+    routing.advance(application_id=submit_moving().pk)
+    few = queries()
+    for _ in range(6):
+        routing.advance(application_id=submit_moving(vehicle=True).pk)
+    # Some of the tax office's cases are shared with the transport office (consultations).
+    lead, transport = user("lead.tax@demo.gov"), Department.objects.get(slug="transport")
+    for case in Case.objects.filter(department__slug="tax").order_by("pk")[:3]:
+        Consultation.objects.create(
+            case=case, shared_by=lead, department=transport, reason="-", fields=case.fields[:1]
+        )
+        permissions.grant(codename=permissions.CONSULT, case=case, group=transport.group)
+    many = queries()
+    assert [n for n, _rows in few.values()] == [n for n, _rows in many.values()]
+    assert [rows for _n, rows in few.values()] == [1, 1]
+    assert [rows for _n, rows in many.values()] == [7, 7]
