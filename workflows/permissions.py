@@ -319,7 +319,9 @@ def grant_department(cases: Iterable[Case]) -> None:
 
 def revoke_on_close(cases: Iterable[Case]) -> None:
     """Closed cases (decided, cancelled) keep only `CLOSED_KEEPS` for their department: nobody
-    assigns them any more, and grants in a user's own name (consultations) end."""
+    assigns them any more. Consultation grants stay until beat's sweep ends their consultations
+    (`workflows.consultations.consultations_expire`); the read-time check refuses them from the
+    moment the case closes."""
     ids = [c.pk for c in cases if c.status in FINAL_CASE_STATES]
     if not ids:
         return
