@@ -18,7 +18,7 @@ import datetime
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from io import StringIO
 from typing import Any
 
@@ -71,6 +71,9 @@ ROLES = (
     # A clerk of a department without cases here (market regulation) with whom the household
     # case is shared for an opinion (and the tax case, expired; another one, withdrawn).
     "consultee",
+    # A clerk of the case's department while its cases were routed, removed from it since
+    # (`former.<slug>@demo.gov`): a citizen with nothing of their own again.
+    "former_member",
 )
 SIGNED_IN = ROLES[1:]
 NOT_OWNER = ROLES[2:]
@@ -303,9 +306,30 @@ def _delegates() -> int:
     return delegations[HOUSEHOLD, "cases"].pk
 
 
+def _former_members_join() -> list:
+    """In each department, a clerk (`former.<slug>@demo.gov`) who is there while the cases are
+    routed (their group gets the cases' grants)."""
+    joined = []
+    for department in Department.objects.all():
+        member = account_actions.user_create(
+            actor=None,
+            email=f"former.{department.slug}@demo.gov",
+            password=None,
+            email_verified=True,
+        )
+        joined.append(
+            account_actions.membership_grant(
+                actor=None, user=member, department=department, role=MembershipRole.CLERK
+            )
+        )
+        account_actions.staff_totp_activate(actor=None, user=member, secret=TOTP_SECRET)
+    return joined
+
+
 def _build() -> World:
     call_command("seed_demo", stdout=StringIO())
     delegation = _delegates()
+    former_members = _former_members_join()
     citizen = User.objects.get(email="citizen@demo.gov")
     citizen2 = User.objects.get(email="citizen2@demo.gov")
     moving = submit_moving(citizen=citizen)
@@ -321,6 +345,8 @@ def _build() -> World:
     owner_token = account_actions.token_issue(actor=None, user=citizen).token.pk
     shares = _shares(moving_cases, foreign_cases)
     representation, former = _representatives(citizen, moving)
+    for membership in former_members:  # they leave once the cases hold their group's grants
+        account_actions.membership_revoke(actor=None, membership=membership)
     return World(
         **shares,
         delegation=delegation,
@@ -1023,6 +1049,19 @@ MATRIX: list[Entry] = [
     Entry("GET", "/admin/accounts/apitoken/", admin_only(ok(200))),
 ]
 
+
+# A former member of the case's department has left its groups and, with them, every grant: they
+# answer as a citizen with nothing of their own, whom the owner once authorised and then revoked
+# (`former_representative`), except where an entry says otherwise.
+MATRIX = [
+    entry
+    if "former_member" in entry.expect
+    else replace(
+        entry, expect={**entry.expect, "former_member": entry.expect["former_representative"]}
+    )
+    for entry in MATRIX
+]
+
 # Third-party URL groups, declared by prefix: the admin site (administrators only; sampled
 # above) and allauth's pages (sign-in, sign-up, password, email, two-factor: public). A view of
 # the project's own apps mounted under one of these prefixes still needs its own entry.
@@ -1048,6 +1087,7 @@ def _user(role: str, entry: Entry) -> User | None:
         "supervisor": "supervisor@demo.gov",
         "admin": "admin@demo.gov",
         "consultee": f"clerk.{MARKET}@demo.gov",
+        "former_member": f"former.{department}@demo.gov",
     }[role]
     return User.objects.get(email=email) if email else None
 
