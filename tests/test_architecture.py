@@ -71,3 +71,45 @@ def test_production_settings_install_no_demo_app():
     assert "demo" not in base.INSTALLED_APPS
     prod = (ROOT / "config" / "settings" / "prod.py").read_text()
     assert '"demo"' not in prod
+
+
+# Where memberships may be read: the model, its admin and its serializer, the writes that keep
+# the departments' groups in step (`department_groups_sync`), the list of a user's memberships
+# shown on their home page and `/me` (`memberships_for_user`), and the demo data. Every access
+# decision reads object permissions instead (docs/permissions.md).
+MEMBERSHIP_READERS = {
+    "accounts/models.py",
+    "accounts/admin.py",
+    "accounts/serializers.py",
+    "accounts/actions.py",
+    "accounts/selectors.py",
+}
+
+
+def _membership_reads(tree: ast.AST):
+    """Lines that name the `Membership` model or follow a `memberships` relation."""
+    for node in ast.walk(tree):
+        named = isinstance(node, ast.Name) and node.id == "Membership"
+        if named or (isinstance(node, ast.Attribute) and node.attr == "memberships"):
+            yield node.lineno
+        elif isinstance(node, ast.keyword) and (node.arg or "").startswith("memberships__"):
+            yield node.value.lineno
+
+
+def test_no_access_decision_reads_memberships():
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for app, path in _modules()
+        if app != "demo" and str(path.relative_to(ROOT)) not in MEMBERSHIP_READERS
+        for line in _membership_reads(ast.parse(path.read_text()))
+    ]
+    assert found == [], "read the object permissions (workflows.permissions) instead"
+
+
+def test_the_check_sees_a_membership_read():
+    code = (
+        "Membership.objects.filter(user=u)\n"
+        "u.memberships.all()\n"
+        "User.objects.filter(memberships__role='lead')\n"
+    )
+    assert sorted(_membership_reads(ast.parse(code))) == [1, 2, 3]
