@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
+from .constants import MembershipRole
 from .models import ApiToken, Department, User
 from .tokens import key_digest
 
@@ -30,17 +31,20 @@ def _sql() -> str:
     department = Department._meta.db_table
     in_groups = User.groups.through._meta.db_table
     columns = ", ".join(f't."{c}" AS "token_{c}"' for c in _TOKEN_COLUMNS)
-    # The groups, and the roles as `User.membership_roles` reads them from the groups of active
-    # departments.
+    # The groups, and the departments and roles as `User.department_roles` reads them from the
+    # groups of active departments (ids and lead flags in the same order).
+    of_departments = (
+        f'  FROM "{in_groups}" g JOIN "{department}" d'
+        f'  ON d."group_id" = g."group_id" OR d."lead_group_id" = g."group_id"'
+        f'  WHERE g."user_id" = u."id" AND d."active" GROUP BY d."id" ORDER BY d."id"'
+    )
     return (
         f"SELECT u.*, {columns}, ARRAY("  # noqa: S608 (table names only)
         f'  SELECT g."group_id" FROM "{in_groups}" g WHERE g."user_id" = u."id"'
-        f') AS "group_ids_held", ARRAY('
-        f"  SELECT CASE WHEN d.\"lead_group_id\" = g.\"group_id\" THEN 'lead' ELSE 'clerk' END"
-        f'  FROM "{in_groups}" g JOIN "{department}" d'
-        f'  ON d."group_id" = g."group_id" OR d."lead_group_id" = g."group_id"'
-        f'  WHERE g."user_id" = u."id" AND d."active"'
-        f') AS "membership_roles_held" '
+        f') AS "group_ids_held", '
+        f'ARRAY(SELECT d."id" {of_departments}) AS "department_ids_held", '
+        f'ARRAY(SELECT bool_or(d."lead_group_id" = g."group_id") {of_departments}'
+        f') AS "department_leads_held" '
         f'FROM "{token}" t JOIN "{user}" u ON u."id" = t."user_id" '
         f'WHERE t."digest" = %s AND t."expires_at" > %s'
     )
@@ -48,7 +52,7 @@ def _sql() -> str:
 
 class TokenWithRolesAuthentication(TokenAuthentication):
     """`Authorization: Token <key>` (DRF's header and errors) against digests of keys; the user
-    comes with `membership_roles` already known on PostgreSQL."""
+    comes with its groups and department roles already known on PostgreSQL."""
 
     model = ApiToken
 
@@ -59,7 +63,12 @@ class TokenWithRolesAuthentication(TokenAuthentication):
             token = None
             if user is not None:
                 user.__dict__["group_ids"] = frozenset(user.group_ids_held)
-                user.__dict__["membership_roles"] = frozenset(user.membership_roles_held)
+                user.__dict__["department_roles"] = {
+                    pk: MembershipRole.LEAD if lead else MembershipRole.CLERK
+                    for pk, lead in zip(
+                        user.department_ids_held, user.department_leads_held, strict=True
+                    )
+                }
                 token = ApiToken.from_db(
                     connection.alias,
                     [*_TOKEN_COLUMNS, "user_id", "digest"],

@@ -90,24 +90,28 @@ class User(AbstractBaseUser, PermissionsMixin):
         return frozenset(self.groups.values_list("pk", flat=True))
 
     @cached_property
-    def membership_roles(self) -> frozenset[str]:
-        """The department roles this user holds, read from the groups of active departments
-        they are in (the groups memberships keep in step; one query, cached per request)."""
+    def department_roles(self) -> dict[int, str]:
+        """{department id: "lead" or "clerk"} for the active departments whose groups the user
+        is in (the groups memberships keep in step; one query, cached per request)."""
         groups = self.group_ids
         if not groups:
-            return frozenset()
-        roles = set()
-        for _pk, leads in (
-            Department.objects.filter(active=True)
+            return {}
+        return {
+            pk: MembershipRole.LEAD if leads in groups else MembershipRole.CLERK
+            for pk, leads in Department.objects.filter(active=True)
             .filter(models.Q(group_id__in=groups) | models.Q(lead_group_id__in=groups))
             .values_list("pk", "lead_group_id")
-        ):
-            roles.add(MembershipRole.LEAD if leads in groups else MembershipRole.CLERK)
-        return frozenset(roles)
+        }
+
+    @cached_property
+    def membership_roles(self) -> frozenset[str]:
+        """The department roles this user holds (from `department_roles`, which token
+        authentication reads with the token)."""
+        return frozenset(self.department_roles.values())
 
     def forget_roles(self) -> None:
         """Drop what was cached about the user's groups and roles (after changing them)."""
-        for name in ("group_ids", "membership_roles", "primary_role"):
+        for name in ("group_ids", "department_roles", "membership_roles", "primary_role"):
             self.__dict__.pop(name, None)
 
     @cached_property

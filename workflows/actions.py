@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Department, User
-from accounts.selectors import department_roles
 from audit.actions import audit_record
 from audit.constants import AuditAction
 from audit.purposes import application_scope, purpose_seal
@@ -468,7 +467,7 @@ def case_search_record(*, actor: User, cases: list[Case]) -> list[Any]:
     itself is never recorded. A citizen (who finds no case) records nothing."""
     if not actor.is_portal_staff:
         return []
-    roles = department_roles(user=actor)
+    roles = actor.department_roles
     found: dict[tuple[int, int | None], list[Case]] = {}
     for case in cases:
         mine = case.department_id if case.department_id in roles else None

@@ -174,7 +174,8 @@ def case_access(*, user: User, case: Case, now: dt.datetime | None = None) -> Ca
 
 
 def department_ids(user: User) -> list[int]:
-    """The active departments whose group the user is in."""
+    """The active departments whose group the user is in, read now (not `User.department_roles`,
+    cached on the user object: a department closed since must drop out of the very next list)."""
     groups = _group_ids(user)
     if not groups:
         return []
