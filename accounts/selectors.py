@@ -27,8 +27,10 @@ def memberships_for_user(*, user: User) -> QuerySet[Membership]:
     )
 
 
-def user_by_email(*, email: str) -> User | None:
-    return User.objects.filter(email__iexact=email.strip()).first()
+def user_by_email(*, email: str, active: bool = False) -> User | None:
+    """The user with this email address, in any case (`active`: only an active account)."""
+    users = User.objects.filter(email__iexact=email.strip())
+    return (users.filter(is_active=True) if active else users).first()
 
 
 def tokens_for_owner(*, user: User) -> QuerySet[ApiToken]:

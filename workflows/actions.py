@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Department, User
+from accounts.selectors import user_by_email
 from audit.actions import audit_record
 from audit.constants import AuditAction
 from audit.purposes import application_scope, purpose_seal
@@ -47,11 +48,18 @@ class CaseForbidden(CaseError):
     status = 403
 
 
-def _allowed(actor: User, case: Case, need: str = permissions.ACT) -> permissions.CaseAccess:
-    """The actor's access to the case, if it holds `need` (workflows.permissions): only those
-    the case's object permissions allow act on it, and never on their own application
-    (separation of duties)."""
-    access = permissions.case_access(user=actor, case=case)
+def _allowed(
+    actor: User,
+    case: Case,
+    need: str = permissions.ACT,
+    *,
+    access: permissions.CaseAccess | None = None,
+) -> permissions.CaseAccess:
+    """The actor's access to the case (`access` when already checked), if it holds `need`
+    (workflows.permissions): only those the case's object permissions allow act on it, and
+    never on their own application (separation of duties)."""
+    if access is None:
+        access = permissions.case_access(user=actor, case=case)
     if need not in access.perms:
         if need == permissions.ASSIGN and access.can_act:
             raise CaseForbidden(_("Only a lead of the department can assign cases."))
@@ -329,7 +337,7 @@ def case_assign(*, case: Case, actor: User, assignee: User) -> Case:
 
 def case_assign_to_email(*, case: Case, actor: User, email: str) -> Case:
     """`case_assign` for a staff member named by email (the form and the API give an email)."""
-    assignee = User.objects.filter(email__iexact=(email or "").strip(), is_active=True).first()
+    assignee = user_by_email(email=email or "", active=True)
     if assignee is None:
         raise InvalidInput(
             _("Choose a member of the department."),
@@ -411,10 +419,8 @@ def case_reveal(*, case: Case, actor: User, fields: list[str], purpose: str) -> 
     its department's staff (`change_case`), or a consultee for the fields shared with them."""
     case = _locked_case(case)
     access = permissions.case_access(user=actor, case=case)
-    if not access.is_consultee:
-        access = _allowed(actor, case)
-    elif selectors.is_own_case(user=actor, case=case):
-        access = _allowed(actor, case)  # refuses, saying why
+    if not access.is_consultee or selectors.is_own_case(user=actor, case=case):
+        access = _allowed(actor, case, access=access)  # the department's staff, or a refusal
     shown = access.fields if access.fields is not None else case.fields
     purpose = (purpose or "").strip()
     errors: dict[str, list[str]] = {}

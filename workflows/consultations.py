@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Department, User
+from accounts.selectors import user_by_email
 from audit.actions import audit_record
 from audit.constants import AuditAction
 from audit.purposes import application_scope, purpose_seal
@@ -211,7 +212,7 @@ def case_share_from_input(
         if found_department is None:
             errors["department"] = [_("No such department.")]
     elif official:
-        found_official = User.objects.filter(email__iexact=official[:254]).first()
+        found_official = user_by_email(email=official[:254])
         if found_official is None:
             errors["official"] = [_("No such member of staff.")]
     else:

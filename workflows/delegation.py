@@ -36,8 +36,6 @@ from core.errors import InvalidInput, PortalError, WrongState
 from . import permissions
 from .models import (
     Case,
-    CaseGroupObjectPermission,
-    CaseUserObjectPermission,
     Delegation,
     DelegationScope,
 )
@@ -68,24 +66,6 @@ def in_force(now: dt.datetime) -> Q:
 # --- The lending (workflows.permissions.case_access ends here) ---------------------------------
 
 
-def _held(delegators: list[User], case: Case) -> dict[int, frozenset[str]]:
-    """What each delegator holds on the case in their own name and through their groups (what
-    `permissions.granted` reads for one user), for all of them in one query."""
-    ids = [d.pk for d in delegators if d.is_active]
-    if not ids:
-        return {}
-    by_group = CaseGroupObjectPermission.objects.filter(
-        content_object_id=case.pk, group__user__in=ids
-    ).values_list("group__user", "permission__codename")
-    by_user = CaseUserObjectPermission.objects.filter(
-        content_object_id=case.pk, user_id__in=ids
-    ).values_list("user_id", "permission__codename")
-    held: dict[int, set[str]] = {}
-    for user_id, codename in by_group.union(by_user):
-        held.setdefault(user_id, set()).add(codename)
-    return {pk: frozenset(codenames) for pk, codenames in held.items()}
-
-
 def with_delegations(
     access: permissions.CaseAccess, *, user: User, case: Case, now: dt.datetime
 ) -> permissions.CaseAccess:
@@ -109,7 +89,7 @@ def with_delegations(
     # Nobody acts on their own application, nor through someone covering for them.
     applicant = case.application.citizen_id
     delegations = [d for d in delegations if d.delegator_id != applicant]
-    held = _held([d.delegator for d in delegations], case)
+    held = permissions.granted_to(users=[d.delegator for d in delegations], case=case)
     lent: set[str] = set()
     behalf: User | None = None
     for delegation in delegations:
@@ -125,13 +105,7 @@ def with_delegations(
     if behalf is None:
         return access
     perms = access.perms | lent
-    role = (
-        "lead"
-        if permissions.ASSIGN in perms
-        else "clerk"
-        if permissions.ACT in perms
-        else access.department_role
-    )
+    role = permissions.role_for(perms, default=access.department_role)
     return replace(
         access,
         perms=frozenset(perms),

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Department, User
+from accounts.selectors import user_by_email
 from core.api import StrictInput
 from core.errors import InvalidInput
 
@@ -69,7 +70,7 @@ class DelegationInput(StrictInput):
 
 
 def _user(email: str) -> User | None:
-    return User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    return user_by_email(email=email, active=True)
 
 
 def _output(item: Delegation) -> dict:

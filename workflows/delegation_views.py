@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Department, User
+from accounts.selectors import user_by_email
 from core.errors import InvalidInput
 from core.pages import attempt, outcome
 
@@ -51,7 +52,7 @@ def _member(email: str) -> User | None:
     email = (email or "").strip()
     if not email or len(email) > 254:
         return None
-    return User.objects.filter(email__iexact=email, is_active=True).first()
+    return user_by_email(email=email, active=True)
 
 
 def _create(request: HttpRequest, led: list[Department]) -> Delegation:

@@ -109,18 +109,29 @@ def granted(*, user: User, case: Case) -> frozenset[str]:
     tables."""
     if not user.is_authenticated or not user.is_active:
         return frozenset()
-    groups = _group_ids(user)
-    # A deactivated department's groups grant nothing (as in `visible_cases` and `_open_for`).
+    return granted_to(users=[user], case=case).get(user.pk, frozenset())
+
+
+def granted_to(*, users: list[User], case: Case) -> dict[int, frozenset[str]]:
+    """{user id: codenames} each of these users holds on the case, as `granted` reads them,
+    for all of them in one query (a delegation lends what its absent members hold)."""
+    ids = [u.pk for u in users if u.is_active]
+    if not ids:
+        return {}
+    # A deactivated department's groups grant nothing (as in `visible_cases` and `open_for`).
     by_group = (
-        CaseGroupObjectPermission.objects.filter(content_object_id=case.pk, group_id__in=groups)
+        CaseGroupObjectPermission.objects.filter(content_object_id=case.pk, group__user__in=ids)
         .exclude(group__department__active=False)
         .exclude(group__led_department__active=False)
-        .values_list("permission__codename", flat=True)
+        .values_list("group__user", "permission__codename")
     )
     by_user = CaseUserObjectPermission.objects.filter(
-        content_object_id=case.pk, user_id=user.pk
-    ).values_list("permission__codename", flat=True)
-    return frozenset(by_group.union(by_user))
+        content_object_id=case.pk, user_id__in=ids
+    ).values_list("user_id", "permission__codename")
+    held: dict[int, set[str]] = {}
+    for user_id, codename in by_group.union(by_user):
+        held.setdefault(user_id, set()).add(codename)
+    return {pk: frozenset(codenames) for pk, codenames in held.items()}
 
 
 def open_consultations(*, user: User, case: Case, now: dt.datetime | None = None) -> tuple:
@@ -129,13 +140,13 @@ def open_consultations(*, user: User, case: Case, now: dt.datetime | None = None
     now = now or timezone.now()
     return tuple(
         Consultation.objects.filter(case=case)
-        .filter(_open_for(user, now))
+        .filter(open_for(user, now))
         .select_related("case", "department", "official", "shared_by")
         .order_by("created_at", "id")
     )
 
 
-def _open_for(user: User, now: dt.datetime) -> Q:
+def open_for(user: User, now: dt.datetime) -> Q:
     """Consultations open to the user at `now`: not ended or revoked, not past their end, and
     shared with them or with an active department whose group they are in."""
     consultee = Q(official_id=user.pk) | Q(
@@ -150,6 +161,12 @@ def _open_for(user: User, now: dt.datetime) -> Q:
     )
 
 
+def role_for(perms: set[str] | frozenset[str], default: str = "") -> str:
+    """The department role an access acts in, for the audit: "lead" with `assign_case`,
+    "clerk" with `change_case`, else `default`."""
+    return "lead" if ASSIGN in perms else "clerk" if ACT in perms else default
+
+
 def case_access(*, user: User, case: Case, now: dt.datetime | None = None) -> CaseAccess:
     """The one check for a case: what `user` may do with it now."""
     if not user.is_authenticated or not user.is_active:
@@ -161,12 +178,11 @@ def case_access(*, user: User, case: Case, now: dt.datetime | None = None) -> Ca
         consultations = open_consultations(user=user, case=case, now=now)
         if not consultations:  # expired or revoked: enforced here, cleaned up by beat
             perms.discard(CONSULT)
-    department_role = "lead" if ASSIGN in perms else "clerk" if ACT in perms else ""
     access = CaseAccess(
         perms=frozenset(perms),
         portal_wide=VIEW not in perms and reads_all_cases(user),
         consultations=consultations,
-        department_role=department_role,
+        department_role=role_for(perms),
     )
     from .delegation import with_delegations
 
@@ -275,7 +291,7 @@ def consulted_cases(*, user: User, now: dt.datetime | None = None) -> QuerySet[C
             content_object_id=OuterRef("pk"), user_id=user.pk, permission__codename=CONSULT
         )
     )
-    consultation = Exists(Consultation.objects.filter(_open_for(user, now), case=OuterRef("pk")))
+    consultation = Exists(Consultation.objects.filter(open_for(user, now), case=OuterRef("pk")))
     return Case.objects.filter(grant).filter(consultation)
 
 

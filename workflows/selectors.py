@@ -26,14 +26,15 @@ from django.utils.translation import gettext as _
 from accounts.models import Department, User
 from audit.constants import event_name
 from audit.models import AuditEvent
+from audit.presenters import BehalfReader
 from services.answers import APPLICANT_NATIONAL_ID, is_sealed_field, national_id_index
 from services.fields import kind_for
 from services.models import Application, ServiceVersion
-from services.selectors import application_answers, dictionary
+from services.selectors import application_answers, dictionary, field_labels
 
 from . import delegation, permissions
 from .constants import ACTIVE_CASE_STATES, CaseStatus
-from .models import Case, InformationRequest, WorkerHeartbeat
+from .models import Case, Consultation, InformationRequest, WorkerHeartbeat
 
 FAR_FUTURE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 
@@ -363,18 +364,6 @@ def shown_values(values: dict[str, Any]) -> dict[str, str]:
     return shown
 
 
-def _behalf_id(event: AuditEvent) -> int | None:
-    """The user id an event's actor acted on behalf of (`details.on_behalf_of`), or None."""
-    pk = (event.details or {}).get("on_behalf_of")
-    return pk if isinstance(pk, int) and not isinstance(pk, bool) else None
-
-
-def _on_behalf_of(events: list[AuditEvent]) -> dict[int, User]:
-    """The absent colleagues the events' actors acted for (a delegation), by id: one query."""
-    ids = {pk for pk in map(_behalf_id, events) if pk is not None}
-    return User.objects.in_bulk(ids) if ids else {}
-
-
 def _behalf_entry(absent: User | None) -> dict[str, str | None]:
     """A timeline entry's "on behalf of": the absent colleague's email and name (None when the
     actor acted in their own right; the page reads "X on behalf of Y")."""
@@ -402,7 +391,7 @@ def case_timeline(*, case: Case, consultee: bool = False) -> list[dict[str, Any]
         .exclude(action__in=["pii.read", *(["case.note"] if consultee else [])])
         .select_related("actor")
     )
-    absent = _on_behalf_of(audited)
+    behalf = BehalfReader().prefetch(audited)
     events = [
         {
             "at": e.occurred_at,
@@ -410,7 +399,7 @@ def case_timeline(*, case: Case, consultee: bool = False) -> list[dict[str, Any]
             "name": event_name(e.action),
             "by": e.actor.email if e.actor else "system",
             "by_name": _person(e.actor),
-            **_behalf_entry(absent.get(_behalf_id(e))),
+            **_behalf_entry(behalf.user(e)),
             "text": "",
         }
         for e in audited
@@ -428,12 +417,12 @@ def case_timeline(*, case: Case, consultee: bool = False) -> list[dict[str, Any]
             }
         )
     # A consultee reads that questions were asked and answered, not what was said.
-    events += _exchanges(case, shown, audited, absent, full=not consultee)
+    events += _exchanges(case, shown, audited, behalf, full=not consultee)
     return sorted(events, key=lambda e: e["at"])
 
 
 def _exchanges(
-    case: Case, shown, audited: list[AuditEvent], absent: dict[int, User], *, full: bool = True
+    case: Case, shown, audited: list[AuditEvent], behalf: BehalfReader, *, full: bool = True
 ) -> list[dict[str, Any]]:
     """The questions to the citizen and their replies (their texts only when `full`), and the
     internal notes of a case (only when `full`)."""
@@ -472,11 +461,7 @@ def _exchanges(
     if not full:
         return found
     # A note written on someone's behalf: its audit event says for whom.
-    noted = {
-        e.details.get("note"): absent.get(_behalf_id(e))
-        for e in audited
-        if e.action == "case.note" and _behalf_id(e) is not None
-    }
+    noted = {e.details.get("note"): behalf.user(e) for e in audited if e.action == "case.note"}
     for note in case.notes.select_related("author"):
         found.append(
             {
@@ -525,14 +510,23 @@ def consulted_for_user(*, user: User, now: dt.datetime | None = None) -> list[di
     cases = with_step_names(
         list(
             permissions.consulted_cases(user=user, now=now)
-            .select_related("department", "version__service", "application")
+            .select_related("department", "version__service", "application", "assignee")
             .defer(*LIST_DEFERRED)
             .order_by(F("due_at").asc(nulls_last=True), "id")[:SEARCH_LIMIT]
         )
     )
+    # Their open consultations in one query, each row with the case already read.
+    shared: dict[int, list[Any]] = {}
+    for consultation in (
+        Consultation.objects.filter(permissions.open_for(user, now), case__in=cases)
+        .select_related("department", "official", "shared_by")
+        .order_by("created_at", "id")
+    ):
+        shared.setdefault(consultation.case_id, []).append(consultation)
     rows = []
     for case in cases:
-        for consultation in permissions.open_consultations(user=user, case=case, now=now):
+        for consultation in shared.get(case.pk, []):
+            consultation.case = case
             rows.append({"case": case, "consultation": consultation})
     return rows
 
@@ -540,9 +534,9 @@ def consulted_for_user(*, user: User, now: dt.datetime | None = None) -> list[di
 def case_consultations(*, case: Case) -> list[Any]:
     """The consultations of a case, newest first, for its department's staff."""
     return list(
-        case.consultations.select_related("department", "official", "shared_by", "revoked_by")
-        .prefetch_related("opinions")
-        .order_by("-created_at", "-id")
+        case.consultations.select_related("department", "official", "shared_by").order_by(
+            "-created_at", "-id"
+        )
     )
 
 
@@ -553,5 +547,4 @@ def share_departments(*, case: Case) -> list[Any]:
 
 def case_field_choices(*, case: Case) -> list[tuple[str, str]]:
     """The step's fields as (key, staff label), for choosing which ones to share."""
-    catalogue = dictionary()
-    return [(key, catalogue[key].staff_label_translated) for key in case.fields if key in catalogue]
+    return list(field_labels(case.fields, staff=True).items())

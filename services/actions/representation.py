@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import user_by_email
 from audit.actions import audit_record
 from audit.constants import AuditAction
 
@@ -34,7 +35,7 @@ def _representative(email: str, national_id: str) -> User:
     index = national_id_index(national_id or "")
     if not email or not index or "\x00" in email:
         raise _refuse_person()
-    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    user = user_by_email(email=email, active=True)
     if user is None or user.is_staff or user.is_superuser or user.staff_role:
         raise _refuse_person()
     if not CitizenProfile.objects.filter(user=user, national_id_index=index).exists():
