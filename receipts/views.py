@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from core.errors import PortalError
-from services import selectors as services_selectors
+from services.views import application_with_access
 
 from . import actions, selectors
 from .forms import CodeForm, UploadForm
@@ -22,10 +22,7 @@ from .forms import CodeForm, UploadForm
 
 def _own(request: HttpRequest, reference: str):
     """The application, for its owner and its representatives (`services.permissions`)."""
-    found = services_selectors.application_for(user=request.user, reference=reference)
-    if found is None:
-        raise Http404
-    return found[0]
+    return application_with_access(request, reference)[0]
 
 
 def _pdf(pdf: bytes, filename: str) -> HttpResponse:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
@@ -35,6 +34,7 @@ from .serializers import (
     ServiceOutput,
     StatusOutput,
 )
+from .views import application_with_access
 
 
 def _list_data(application: Application, versions: list | None = None) -> dict:
@@ -115,23 +115,6 @@ def detail_data(
             for r in questions
         ],
     }
-
-
-def application_with_access(
-    request: Request,
-    reference: str,
-    need: str = permissions.VIEW,
-    *,
-    for_update: bool = False,
-) -> tuple[Application, permissions.ApplicationAccess]:
-    """An application the user may see (their own, or one they represent its applicant on):
-    404 otherwise; 403 when they see it but lack `need` (`services.permissions`)."""
-    found = selectors.application_for(user=request.user, reference=reference, for_update=for_update)
-    if found is None:
-        raise Http404
-    if need not in found[1].perms:
-        raise PermissionDenied
-    return found
 
 
 def own_application(request: Request, reference: str, *, for_update: bool = False) -> Application:

@@ -62,11 +62,16 @@ def own_application(request: HttpRequest, reference: str) -> Application:
 
 
 def application_with_access(
-    request: HttpRequest, reference: str, need: str = permissions.VIEW
+    request: HttpRequest,
+    reference: str,
+    need: str = permissions.VIEW,
+    *,
+    for_update: bool = False,
 ) -> tuple[Application, ApplicationAccess]:
     """An application the user may see (their own, or one they represent its applicant on):
-    404 otherwise; 403 when they see it but lack `need` (`services.permissions`)."""
-    found = selectors.application_for(user=request.user, reference=reference)
+    404 otherwise; 403 when they see it but lack `need` (`services.permissions`). Pages and the
+    API both use it (DRF answers Django's 404 and 403 in its error format)."""
+    found = selectors.application_for(user=request.user, reference=reference, for_update=for_update)
     if found is None:
         raise Http404
     if need not in found[1].perms:

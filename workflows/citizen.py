@@ -18,7 +18,6 @@ from rest_framework.views import APIView
 from core.api import StrictInput
 from core.pages import attempt
 from services import permissions
-from services.api import application_with_access as application_with_access_api
 from services.api import detail_data
 from services.serializers import ApplicationDetailOutput
 from services.views import application_with_access
@@ -61,7 +60,7 @@ class ApplicationReplyApi(APIView):
         summary="Answer a department's question",
     )
     def post(self, request: Request, reference: str) -> Response:
-        application, access = application_with_access_api(request, reference, permissions.ACT)
+        application, access = application_with_access(request, reference, permissions.ACT)
         payload = ReplyInput(data=request.data)
         payload.is_valid(raise_exception=True)
         case = application.cases.filter(reference=payload.validated_data["case"]).first()

@@ -200,13 +200,14 @@ class World:
 def reference(user: User, cases: list[Case], at: dt.datetime) -> dict[int, dict[str, bool]]:
     """What `user` may do with each case at `at`, decided without the code under test: a fresh
     guardian checker (its cache filled for these cases), the consultations' rows and dates, and
-    whether the departments are active."""
+    whether the departments are active; a closed case's consultations give nothing."""
     fresh = User.objects.get(pk=user.pk)  # no cached groups or permissions
     checker = ObjectPermissionChecker(fresh)  # an inactive user holds nothing
     checker.prefetch_perms(cases)
     active = dict(Department.objects.values_list("pk", "active"))
     groups = set(fresh.groups.values_list("pk", flat=True))
     consultations = list(Consultation.objects.select_related("department"))
+    statuses = dict(Case.objects.filter(pk__in=[c.pk for c in cases]).values_list("pk", "status"))
 
     def open_for_user(c: Consultation) -> bool:
         if c.ended_at is not None or c.revoked_at is not None:
@@ -222,8 +223,10 @@ def reference(user: User, cases: list[Case], at: dt.datetime) -> dict[int, dict[
     for case in cases:
         department_active = active[case.department_id]
         view = checker.has_perm("view_case", case) and department_active
-        consult = checker.has_perm("consult_case", case) and any(
-            open_for_user(c) for c in consultations if c.case_id == case.pk
+        consult = (
+            checker.has_perm("consult_case", case)
+            and statuses[case.pk] not in FINAL_CASE_STATES
+            and any(open_for_user(c) for c in consultations if c.case_id == case.pk)
         )
         decisions[case.pk] = {
             "consult": consult,
