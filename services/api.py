@@ -354,9 +354,9 @@ class RepresentativesApi(APIView):
     )
     def get(self, request: Request, reference: str) -> Response:
         application, access = application_with_access(request, reference)
-        rows = selectors.representation_history(application)
-        if not access.is_owner:
-            rows = [r for r in rows if r.representative_id == request.user.pk]
+        rows = selectors.representation_history(
+            application, user=request.user, is_owner=access.is_owner
+        )
         return Response(
             RepresentativeOutput([_representative_data(r) for r in rows], many=True).data
         )

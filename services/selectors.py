@@ -174,21 +174,21 @@ def application_for(
     return application, access
 
 
-def representations_of(application: Application) -> list[Representation]:
-    """The application's representatives now authorised, oldest first (for its owner)."""
-    return list(
-        application.representations.filter(revoked_at__isnull=True).select_related("representative")
-    )
+def representation_history(
+    application: Application, *, user: User, is_owner: bool
+) -> list[Representation]:
+    """The authorisations given on the application that the user may see, ended ones too,
+    newest first: all of them for its owner, a representative's own otherwise."""
+    rows = application.representations.select_related("representative", "revoked_by")
+    if not is_owner:
+        rows = rows.filter(representative=user)
+    return list(rows.order_by("-created_at", "-id"))
 
 
-def representation_history(application: Application) -> list[Representation]:
-    """Every authorisation given on the application, ended ones too, newest first (the owner
-    and the representatives see them on the application's page)."""
-    return list(
-        application.representations.select_related("representative", "revoked_by").order_by(
-            "-created_at", "-id"
-        )
-    )
+def representations_now(history: list[Representation]) -> list[Representation]:
+    """Of an application's authorisations (`representation_history`), those in force, oldest
+    first."""
+    return [r for r in reversed(history) if r.revoked_at is None]
 
 
 def represented_by_user(*, user: User) -> QuerySet[Application]:

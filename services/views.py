@@ -394,6 +394,9 @@ def detail_page(
     receipt_url, letters = hooks.documents_of(application, cases)
     for case in cases:
         case.letter_url = letters.get(case.reference)
+    history = selectors.representation_history(
+        application, user=request.user, is_owner=access.is_owner
+    )
     return render(
         request,
         "services/application_detail.html",
@@ -405,14 +408,8 @@ def detail_page(
             "receipt_url": receipt_url,
             "is_draft": application.status == ApplicationStatus.DRAFT,
             "access": access,
-            "representatives": selectors.representations_of(application) if access.is_owner else [],
-            "representation_history": selectors.representation_history(application)
-            if access.is_owner
-            else [
-                r
-                for r in selectors.representation_history(application)
-                if r.representative_id == request.user.pk
-            ],
+            "representatives": selectors.representations_now(history) if access.is_owner else [],
+            "representation_history": history,
             "representative_form": form
             or (RepresentativeForm() if access.is_owner and not application.erased_at else None),
         },

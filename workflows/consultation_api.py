@@ -15,7 +15,6 @@ from core.api import StrictInput
 
 from . import consultations, selectors
 from .api import _case
-from .models import Consultation
 from .serializers import CaseListItemOutput
 
 
@@ -119,7 +118,7 @@ class CaseShareRevokeApi(APIView):
     @extend_schema(request=None, responses=ConsultationOutput, summary="Withdraw a sharing")
     def post(self, request: Request, reference: str, pk: int) -> Response:
         case = _case(request, reference)
-        consultation = Consultation.objects.filter(pk=pk, case=case).first()
+        consultation = selectors.case_consultation(case=case, pk=pk)
         if consultation is None:
             raise Http404
         ended = consultations.case_share_revoke(consultation=consultation, actor=request.user)

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 from core.pages import attempt, outcome
 
 from . import consultations, selectors
-from .models import Consultation
 from .views import _case, _render_case, _staff_or_404
 
 
@@ -55,7 +54,7 @@ def case_share(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def case_share_revoke(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     case = _case(request, reference)
-    consultation = Consultation.objects.filter(pk=pk, case=case).first()
+    consultation = selectors.case_consultation(case=case, pk=pk)
     if consultation is None:
         raise Http404
     attempt(

@@ -531,6 +531,11 @@ def consulted_for_user(*, user: User, now: dt.datetime | None = None) -> list[di
     return rows
 
 
+def case_consultation(*, case: Case, pk: int) -> Any:
+    """One consultation of the case, or None (callers answer 404)."""
+    return case.consultations.filter(pk=pk).first()
+
+
 def case_consultations(*, case: Case) -> list[Any]:
     """The consultations of a case, newest first, for its department's staff."""
     return list(

@@ -186,9 +186,11 @@ def _render_case(
 def _consultation_context(case: Case, access, own: bool) -> dict:
     """What the case page shows of consultations: the consultee's opinion form; the sharing
     form and the case's consultations for its department's staff (workflows.consultations)."""
-    can_share = not own and access.can_act and case.status not in FINAL_CASE_STATES
+    is_open = case.status not in FINAL_CASE_STATES
+    can_share = not own and access.can_act and is_open
     return {
         "is_consultee": not own and access.is_consultee,
+        "can_opine": not own and access.is_consultee and is_open,
         "can_share": can_share,
         "consultations": selectors.case_consultations(case=case) if access.can_act else [],
         "share_departments": selectors.share_departments(case=case) if can_share else [],
