@@ -24,6 +24,8 @@ api_v1 = [
     path("", include("services.api_urls")),
     path("", include("workflows.api_urls")),
     path("", include("audit.api_urls")),
+    path("", include("oversight.api_urls")),
+    path("", include("opendata.api_urls")),
 ]
 
 urlpatterns = [
@@ -35,6 +37,8 @@ urlpatterns = [
     path("", include("workflows.urls")),
     path("", include("audit.urls")),
     path("", include("receipts.urls")),
+    path("", include("oversight.urls")),
+    path("", include("opendata.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),

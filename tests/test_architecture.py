@@ -15,7 +15,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("core", "privacy", "audit", "accounts", "services", "workflows", "receipts", "demo")
+APPS = (
+    "core",
+    "privacy",
+    "audit",
+    "accounts",
+    "services",
+    "workflows",
+    "receipts",
+    "oversight",
+    "opendata",
+    "backups",
+    "demo",
+)
 
 
 def _modules():

@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "services",
     "workflows",
     "receipts",
+    "oversight",
+    "opendata",
+    "backups",
 ]
 
 MIDDLEWARE = [

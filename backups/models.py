@@ -1,0 +1,1 @@
+"""Models of backups and restore drills."""

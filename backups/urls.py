@@ -1,0 +1,5 @@
+"""Pages of backups."""
+
+app_name = "backups"
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API of opendata."""
+
+urlpatterns: list = []

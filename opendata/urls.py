@@ -1,0 +1,5 @@
+"""Pages of opendata."""
+
+app_name = "opendata"
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API of oversight."""
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Pages of oversight."""
+
+app_name = "oversight"
+
+urlpatterns: list = []
