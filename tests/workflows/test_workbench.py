@@ -206,8 +206,33 @@ def test_counts_stop_at_the_limit(demo):
         routing.advance(application_id=submit_moving().pk)
     cases = selectors.cases_for_user(user=user("clerk.tax@demo.gov"))
     assert selectors.status_counts(cases)["open"] == 3
-    assert selectors.status_counts(cases, limit=2)["open"] == 2
+    limits = {**selectors.count_limits(), "open": 2}
+    assert selectors.status_counts(cases, limits=limits)["open"] == 2
     assert selectors.status_counts(cases.none())["open"] == 0
+
+
+def test_decided_statuses_stop_counting_sooner_and_say_so(demo, client, monkeypatch):
+    """Decided cases are counted up to their own, lower limit: the API says which limit each
+    status has, and the page's tab shows "n+" when a decided status reached it."""
+    from tests.factories import CaseFactory
+    from workflows import selectors
+
+    limits = selectors.count_limits()
+    assert limits["approved"] == limits["rejected"] == limits["cancelled"] < limits["open"]
+    assert limits["open"] == selectors.COUNT_LIMIT
+    CaseFactory(approved=True)
+    CaseFactory(approved=True)
+    monkeypatch.setattr(selectors, "DECIDED_COUNT_LIMIT", 1)
+    body = api_for("clerk.tax@demo.gov").get("/api/v1/cases/?status=all").json()
+    assert body["counts"]["approved"] == 1
+    assert body["counts_limits"]["approved"] == 1
+    assert body["counts_limits"]["open"] == body["counts_limit"] == selectors.COUNT_LIMIT
+    client.force_login(user("clerk.tax@demo.gov"))
+    page = client.get("/workbench/?status=all").content.decode()
+    assert '<span class="count">(1+)</span>' in page
+    monkeypatch.setattr(selectors, "DECIDED_COUNT_LIMIT", 5)
+    page = client.get("/workbench/?status=all").content.decode()
+    assert '<span class="count">(2)</span>' in page and "(2+)" not in page
 
 
 def test_a_bad_cursor_starts_from_the_beginning(routed):
