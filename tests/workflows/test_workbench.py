@@ -295,3 +295,31 @@ def test_inbox_queries_do_not_grow_with_the_number_of_cases(demo):
     assert [n for n, _rows in few.values()] == [n for n, _rows in many.values()]
     assert [rows for _n, rows in few.values()] == [1, 1]
     assert [rows for _n, rows in many.values()] == [7, 7]
+
+
+def test_step_names_are_read_once_per_published_version_and_again_after_a_change(demo):
+    """The inbox's step names come from the versions' workflows, kept by the process once read
+    (a published version never changes); saving any version makes them read again."""
+    from services.models import ServiceVersion
+
+    routing.advance(application_id=submit_moving().pk)
+    api, url = api_for("clerk.tax@demo.gov"), "/api/v1/cases/"
+
+    def page() -> tuple[str, bool]:
+        with CaptureQueriesContext(connection) as ctx:
+            body = api.get(url).json()
+        read = any('FROM "services_serviceversion"' in q["sql"] for q in ctx.captured_queries)
+        return body["results"][0]["step_name"], read
+
+    name, _read = page()
+    assert page() == (name, False)
+    version = Case.objects.get(department__slug="tax").version
+    workflow = version.workflow
+    for step in workflow["steps"]:
+        step["name"] = {"en": "Renamed step", "zh-hans": "改名的步骤"}
+    ServiceVersion.objects.filter(pk=version.pk).update(workflow=workflow)
+    assert page() == (name, False)  # kept: published versions do not change
+    version.refresh_from_db()
+    version.save(update_fields=["workflow"])  # any save forgets what was kept
+    renamed, read = page()
+    assert read and renamed != name
