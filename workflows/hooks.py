@@ -7,16 +7,14 @@ sealed columns."""
 from __future__ import annotations
 
 from django.db.models import Q
-from django.db.models.signals import post_delete, post_save
 
 from audit.selectors import register_application_part
 from privacy import rotation
 from services import hooks as services_hooks
-from services.models import ServiceVersion
 
 from .actions import application_cases_erase
 from .models import Case, CaseNote, InformationRequest
-from .selectors import cases_of_application, forget_version_steps, open_information_requests
+from .selectors import cases_of_application, open_information_requests
 from .tasks import route_application
 
 
@@ -42,9 +40,6 @@ def connect() -> None:
         label="questions and replies",
     )
     rotation.register_text("case_note", CaseNote, ("text",), label="case notes")
-    # The steps kept for the inbox's step names are read again after any version changes.
-    for signal in (post_save, post_delete):
-        signal.connect(forget_version_steps, sender=ServiceVersion, dispatch_uid="version_steps")
 
 
 def _erase_cases(application) -> int:

@@ -27,10 +27,10 @@ from accounts.models import Department, User
 from audit.constants import event_name
 from audit.models import AuditEvent
 from audit.presenters import BehalfReader
+from services import catalog
 from services.answers import APPLICANT_NATIONAL_ID, is_sealed_field, national_id_index
-from services.constants import VersionStatus
 from services.fields import kind_for
-from services.models import Application, ServiceVersion
+from services.models import Application
 from services.selectors import application_answers, dictionary, field_labels
 
 from . import delegation, permissions
@@ -256,38 +256,15 @@ def page_by_due_date(
     return rows[:size], _encode(last.due_at or FAR_FUTURE, last.pk)
 
 
-# The steps of published versions by (database, version id), kept by the process: a version is
-# immutable once published (`ServiceVersion`), and every case's version has been published.
-# Saving or deleting any version forgets them all (`forget_version_steps`, connected in
-# `WorkflowsConfig.ready`), so an id a rolled-back test gave out is never read stale.
-_version_steps: dict[tuple[str, int], list] = {}
-_VERSION_STEPS_KEPT = 1024
-
-
-def forget_version_steps(**_signal) -> None:
-    _version_steps.clear()
-
-
 def with_step_names(cases: list[Case]) -> list[Case]:
     """Give listed cases (whose versions' workflows are deferred) the steps their translated
-    names come from (`Case.step_name_translated`): at most one query, for the page's versions
-    this process has not read yet."""
-    database = str(connection.settings_dict["NAME"])
-    missing = {c.version_id for c in cases} - {pk for db, pk in _version_steps if db == database}
-    fresh: dict[int, list] = {}
-    if missing:
-        found = ServiceVersion.objects.filter(pk__in=missing).values_list(
-            "pk", "workflow", "status"
-        )
-        if len(_version_steps) > _VERSION_STEPS_KEPT:
-            _version_steps.clear()
-        for pk, workflow, status in found:
-            fresh[pk] = (workflow or {}).get("steps", [])
-            if status != VersionStatus.DRAFT:
-                _version_steps[(database, pk)] = fresh[pk]
-    for case in cases:
-        steps = _version_steps.get((database, case.version_id))
-        case.workflow_steps = steps if steps is not None else fresh.get(case.version_id, [])
+    names come from (`Case.step_name_translated`), from the catalog kept by the process
+    (`services.catalog`: read again whenever the catalog stamp changes)."""
+    ids = sorted({c.version_id for c in cases})
+    if ids:
+        workflows = {v.pk: v.workflow for v in catalog.current().versions(ids)}
+        for case in cases:
+            case.workflow_steps = (workflows.get(case.version_id) or {}).get("steps", [])
     return cases
 
 
