@@ -492,6 +492,26 @@ def browser():
 
 
 @pytest.fixture
+def routed_moving_journey(transactional_db, monkeypatch):
+    """For a browser journey: everything `seed_demo` makes, committed and signed in with the
+    test password and TOTP secret, and a moving-house application of mover@example.org,
+    submitted and routed."""
+    from django.core.cache import cache
+    from django.core.management import call_command
+
+    from tests.factories import PASSWORD, TOTP_SECRET, UserFactory, submit_moving
+    from workflows import routing
+
+    cache.clear()
+    monkeypatch.setenv("DEMO_PASSWORD", PASSWORD)
+    monkeypatch.setenv("DEMO_TOTP_SECRET", TOTP_SECRET)
+    call_command("seed_demo", stdout=StringIO())
+    application = submit_moving(citizen=UserFactory(email="mover@example.org"))
+    routing.advance(application_id=application.pk)
+    return application
+
+
+@pytest.fixture
 def phone_page(browser, live_server):
     """A phone-sized page (no JavaScript: every journey must work without it)."""
     context = browser.new_context(
