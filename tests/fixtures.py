@@ -536,3 +536,21 @@ def walk_world(demo, live_server):
     from tests.e2e.inventory import World
 
     return World()
+
+
+@pytest.fixture
+def walk_page(browser, live_server, walk_world):
+    """`walk_page(page, language, **options)`: an inventory page opened in the browser as its
+    role and in `language` (`tests.e2e.walk.open_page`); its context is closed after the test."""
+    from tests.e2e.walk import open_page
+
+    contexts = []
+
+    def open_(page, language: str, **options):
+        context, tab = open_page(browser, live_server.url, walk_world, page, language, **options)
+        contexts.append(context)
+        return tab
+
+    yield open_
+    for context in contexts:
+        context.close()
