@@ -421,19 +421,26 @@ def case_timeline(*, case: Case, consultee: bool = False) -> list[dict[str, Any]
     ]
     for opinion in case.opinions.select_related("author"):
         events.append(
-            {
-                "at": opinion.created_at,
-                "kind": "opinion",
-                "name": str(TIMELINE_NAMES["opinion"]),
-                "by": opinion.author.email,
-                "by_name": _person(opinion.author),
-                **_behalf_entry(None),
-                "text": shown(opinion.text_plain),
-            }
+            _written("opinion", opinion.created_at, opinion.author, shown(opinion.text_plain))
         )
     # A consultee reads that questions were asked and answered, not what was said.
     events += _exchanges(case, shown, audited, behalf, full=not consultee)
     return sorted(events, key=lambda e: e["at"])
+
+
+def _written(
+    kind: str, at: dt.datetime, author: User, text: str, behalf: User | None = None
+) -> dict[str, Any]:
+    """A timeline entry a member of staff wrote: a question, an opinion or a note."""
+    return {
+        "at": at,
+        "kind": kind,
+        "name": str(TIMELINE_NAMES[kind]),
+        "by": author.email,
+        "by_name": _person(author),
+        **_behalf_entry(behalf),
+        "text": text,
+    }
 
 
 def _exchanges(
@@ -445,15 +452,12 @@ def _exchanges(
     applicant = case.application.citizen_id
     for request in case.information_requests.select_related("asked_by", "replied_by"):
         found.append(
-            {
-                "at": request.asked_at,
-                "kind": "question",
-                "name": str(TIMELINE_NAMES["question"]),
-                "by": request.asked_by.email,
-                "by_name": _person(request.asked_by),
-                **_behalf_entry(None),
-                "text": shown(request.message_plain) if full else "",
-            }
+            _written(
+                "question",
+                request.asked_at,
+                request.asked_by,
+                shown(request.message_plain) if full else "",
+            )
         )
         if request.replied_at:
             # A reply sent by a representative says so (services.permissions).
@@ -479,15 +483,9 @@ def _exchanges(
     noted = {e.details.get("note"): behalf.user(e) for e in audited if e.action == "case.note"}
     for note in case.notes.select_related("author"):
         found.append(
-            {
-                "at": note.created_at,
-                "kind": "note",
-                "name": str(TIMELINE_NAMES["note"]),
-                "by": note.author.email,
-                "by_name": _person(note.author),
-                **_behalf_entry(noted.get(note.pk)),
-                "text": shown(note.text_plain),
-            }
+            _written(
+                "note", note.created_at, note.author, shown(note.text_plain), noted.get(note.pk)
+            )
         )
     return found
 
