@@ -62,7 +62,10 @@ class _Week(serializers.Serializer):
 
 
 class DashboardOutput(serializers.Serializer):
-    scope = serializers.ChoiceField(choices=["city", "departments"])
+    covers = serializers.ChoiceField(
+        choices=["city", "departments"],
+        help_text="city: every department (supervisors); departments: those the lead leads.",
+    )
     refreshed_at = serializers.DateTimeField(allow_null=True)
     since = serializers.DateField()
     until = serializers.DateField()
@@ -83,7 +86,7 @@ class DashboardOutput(serializers.Serializer):
 
 def as_data(figures: selectors.Figures, filters: selectors.Filters, scope) -> dict:
     return {
-        "scope": "city" if scope.city else "departments",
+        "covers": "city" if scope.city else "departments",
         "refreshed_at": figures.refreshed_at,
         "since": filters.since,
         "until": filters.until,

@@ -339,6 +339,7 @@ PAGES: list[Page] = [
     # --- Department lead ------------------------------------------------------------------------
     Page("home", "home", "lead"),
     Page("workbench", "workflows:inbox", "lead"),
+    Page("dashboard", "oversight:dashboard", "lead"),
     Page("case", "workflows:case", "lead", "case.reference"),
     Page("delegations", "workflows:delegations", "lead", needs=("delegation",)),
     # --- Supervisor -----------------------------------------------------------------------------
@@ -346,6 +347,7 @@ PAGES: list[Page] = [
     Page("workbench", "workflows:inbox", "supervisor"),
     Page("case", "workflows:case", "supervisor", "case.reference"),
     Page("audit", "audit:search", "supervisor"),
+    Page("dashboard", "oversight:dashboard", "supervisor"),
     Page("audit-history", "audit:history", "supervisor", "submitted.reference"),
     # --- Administrator --------------------------------------------------------------------------
     Page("home", "home", "admin"),
@@ -421,6 +423,8 @@ NOT_PAGES: dict[str, str] = {
     "workflows:case-opinion": "POST only (the consultee's opinion form on the case page)",
     "workflows:delegation-revoke": "POST only (the withdraw buttons of the delegations page)",
     "audit:export": "CSV download",
+    "oversight:export": "CSV download (a dashboard table)",
+    "oversight:chart": "an SVG image shown by the dashboard page",
     "account_request_reauthentication_code": "sign-in by emailed code is not enabled (404)",
     "account_confirm_reauthentication_code": "sign-in by emailed code is not enabled (404)",
     "account_confirm_login_code": "sign-in by emailed code is not enabled (404)",
@@ -474,6 +478,7 @@ NOT_PAGES.update(
             "api-case-opinions",
             "api-delegations",
             "api-delegation-revoke",
+            "api-dashboard",
             "api-audit-events",
             "api-audit-verify",
             "api-audit-history",
