@@ -130,6 +130,19 @@ class World:
         return self.submitted.cases.get(step="tax")
 
     @cached_property
+    def figures(self):
+        """The dashboards' summaries, brought up to date after `submitted` was routed and a
+        second application's tax case decided."""
+        from oversight.actions import summaries_refresh
+        from tests.factories import ApplicationFactory
+        from workflows import actions
+
+        self.case  # noqa: B018 (made on first use)
+        other = ApplicationFactory(citizen=self.citizen, routed=True)
+        actions.case_approve(case=other.cases.get(step="tax"), actor=self.user("clerk"))
+        return summaries_refresh()
+
+    @cached_property
     def shared(self):
         """The household case of `submitted`, shared with the demo tax clerk's department for an
         opinion (the clerk's "consulted" list, and the case as a consultee sees it)."""
@@ -339,7 +352,7 @@ PAGES: list[Page] = [
     # --- Department lead ------------------------------------------------------------------------
     Page("home", "home", "lead"),
     Page("workbench", "workflows:inbox", "lead"),
-    Page("dashboard", "oversight:dashboard", "lead"),
+    Page("dashboard", "oversight:dashboard", "lead", needs=("figures",)),
     Page("case", "workflows:case", "lead", "case.reference"),
     Page("delegations", "workflows:delegations", "lead", needs=("delegation",)),
     # --- Supervisor -----------------------------------------------------------------------------
@@ -347,7 +360,7 @@ PAGES: list[Page] = [
     Page("workbench", "workflows:inbox", "supervisor"),
     Page("case", "workflows:case", "supervisor", "case.reference"),
     Page("audit", "audit:search", "supervisor"),
-    Page("dashboard", "oversight:dashboard", "supervisor"),
+    Page("dashboard", "oversight:dashboard", "supervisor", needs=("figures",)),
     Page("audit-history", "audit:history", "supervisor", "submitted.reference"),
     # --- Administrator --------------------------------------------------------------------------
     Page("home", "home", "admin"),
