@@ -4,8 +4,8 @@ shows beside them (no script in the SVG: pages load it as an image)."""
 from __future__ import annotations
 
 import pygal
-from pygal.etree import etree
 from django.utils.translation import gettext as _
+from pygal.etree import etree
 from pygal.style import Style
 
 from .tables import Table
