@@ -13,7 +13,6 @@ from tests.e2e.walk import open_page
 pytestmark = [pytest.mark.services, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-HEADINGS = {"zh-hans": ("城市概览", "部门概览"), "en": ("City dashboard", "Department dashboard")}
 
 
 def _page(role: str):
