@@ -21,13 +21,22 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.models import Department
 from audit.actions import audit_record
 from audit.constants import AuditAction
 from workflows.constants import CaseStatus
 from workflows.models import Case, Incident
 
+from . import selectors
 from .histogram import bucket_of
-from .models import NO_DUE, BacklogCount, CaseFact, DecisionCount, SummaryState
+from .models import (
+    NO_DUE,
+    BacklogCount,
+    CaseFact,
+    DashboardSnapshot,
+    DecisionCount,
+    SummaryState,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -187,10 +196,41 @@ def summaries_refresh(*, batch: int = BATCH, now: dt.datetime | None = None) -> 
             break
     with transaction.atomic():
         state = _state_locked()
+        moment = now or timezone.now()
+        _snapshots(moment)
         state.incidents_open = Incident.objects.filter(resolved_at__isnull=True).count()
-        state.refreshed_at = now or timezone.now()
+        state.refreshed_at = moment
         state.save(update_fields=["incidents_open", "refreshed_at"])
     return read
+
+
+def _snapshots(moment: dt.datetime) -> None:
+    """The default view's counts (`oversight.selectors.counts`) of the whole city and of each
+    department, as of `moment`: what most dashboards show, one row each."""
+    today = timezone.localtime(moment).date()
+    since, until = selectors.default_period(today)
+    keys = [None, *Department.objects.values_list("pk", flat=True)]
+    rows = [
+        DashboardSnapshot(
+            key=selectors.snapshot_key(department),
+            day=today,
+            data=selectors.counts(
+                department_ids=None if department is None else [department],
+                service_id=None,
+                since=since,
+                until=until,
+                today=today,
+            ),
+            computed_at=moment,
+        )
+        for department in keys
+    ]
+    DashboardSnapshot.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["key"],
+        update_fields=["day", "data", "computed_at"],
+    )
 
 
 def dashboard_export_record(*, actor: User, table: str, filters: dict[str, str], rows: int) -> None:

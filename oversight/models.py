@@ -116,3 +116,21 @@ class DecisionCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department_id}/{self.service_id}/{self.step}/{self.decided_on}: {self.count}"
+
+
+class DashboardSnapshot(models.Model):
+    """The counts of a dashboard's default view (the last 30 days, every service), for the whole
+    city or one department, computed by the refresh for `day`: the page reads this one row
+    instead of grouping the summary tables. Ids and codes only, named when shown."""
+
+    key = models.CharField(max_length=40, primary_key=True)  # "city", "department:<id>"
+    day = models.DateField()
+    data = models.JSONField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("dashboard snapshot")
+        verbose_name_plural = _("dashboard snapshots")
+
+    def __str__(self) -> str:
+        return f"{self.key} on {self.day}"

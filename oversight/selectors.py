@@ -19,6 +19,7 @@ Figures and what they count (docs/dashboards.md):
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from workflows.constants import CaseStatus
 from workflows.delegation import led_departments
 
 from .histogram import percentile
-from .models import BacklogCount, DecisionCount, SummaryState
+from .models import BacklogCount, DashboardSnapshot, DecisionCount, SummaryState
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -159,15 +160,12 @@ class Figures:
     incidents_open: int | None  # None: not shown (a department's dashboard)
 
 
-def _scoped(model, scope: Scope, filters: Filters):
+def _rows(model, department_ids: list[int] | None, service_id: int | None):
     rows = model.objects.all()
-    ids = filters.department_ids
-    if ids is None and not scope.city:
-        ids = [d.pk for d in scope.departments]
-    if ids is not None:
-        rows = rows.filter(department_id__in=ids)
-    if filters.service is not None:
-        rows = rows.filter(service_id=filters.service.pk)
+    if department_ids is not None:
+        rows = rows.filter(department_id__in=department_ids)
+    if service_id is not None:
+        rows = rows.filter(service_id=service_id)
     return rows
 
 
@@ -185,69 +183,157 @@ def band_label(i: int) -> str:
     return _("%(first)s–%(last)s days") % {"first": first, "last": last}  # noqa: RUF001
 
 
-def step_names() -> dict[tuple[int, str], str]:
-    """{(service id, step id): the step's name in the active language}, from each service's
-    newest published version."""
-    names: dict[tuple[int, str], str] = {}
-    versions = ServiceVersion.objects.exclude(status=VersionStatus.DRAFT).order_by(
-        "service_id", "-published_at"
-    )
-    for version in versions.only("service_id", "workflow"):
-        for step in (version.workflow or {}).get("steps", []):
-            key = (version.service_id, step.get("id", ""))
-            if key not in names:
-                names[key] = translated({**step, "name": step.get("name") or key[1]}, "name")
-    return names
-
-
-def figures(*, scope: Scope, filters: Filters, today: dt.date | None = None) -> Figures:
-    """Every figure of the dashboard, from the summary tables (a few grouped reads)."""
-    today = today or timezone.localdate()
-    state = SummaryState.objects.filter(pk=1).first()
-    backlog = _scoped(BacklogCount, scope, filters)
-    status_counts = dict(
-        backlog.values_list("status").annotate(n=Sum("count")).values_list("status", "n")
-    )
-    by_status = [
-        (str(s), str(s.label), int(status_counts.get(s, 0) or 0)) for s in BACKLOG_STATUSES
-    ]
-    bands = [0] * len(AGE_BANDS)
-    for since_on, n in (
-        backlog.values_list("since_on").annotate(n=Sum("count")).values_list("since_on", "n")
-    ):
-        bands[_band((today - since_on).days)] += n
+def counts(
+    *,
+    department_ids: list[int] | None,
+    service_id: int | None,
+    since: dt.date,
+    until: dt.date,
+    today: dt.date,
+) -> dict[str, Any]:
+    """The figures as plain counts (ids and codes, no words: JSON, the same in every
+    language), from the summary tables in three grouped reads. `department_ids` None: all."""
     soon = today + dt.timedelta(days=SOON_DAYS)
-    per_dept: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    status: dict[str, int] = {}
+    bands = [0] * len(AGE_BANDS)
+    per_dept: dict[str, dict[str, int]] = {}
+    empty = dict.fromkeys(("backlog", "overdue", "due_soon", "waiting", "decided", "on_time"), 0)
     cells = (
-        backlog.values_list("department_id", "status", "due_on")
+        _rows(BacklogCount, department_ids, service_id)
+        .values_list("department_id", "status", "since_on", "due_on")
         .annotate(n=Sum("count"))
-        .values_list("department_id", "status", "due_on", "n")
+        .values_list("department_id", "status", "since_on", "due_on", "n")
     )
-    for dept, status, due_on, n in cells:
-        row = per_dept[dept]
+    for dept, code, since_on, due_on, n in cells:
+        status[code] = status.get(code, 0) + n
+        bands[_band((today - since_on).days)] += n
+        row = per_dept.setdefault(str(dept), dict(empty))
         row["backlog"] += n
-        if status == CaseStatus.AWAITING_CITIZEN:
+        if code == CaseStatus.AWAITING_CITIZEN:
             row["waiting"] += n
-        if status in WORK_STATUSES:
+        if code in WORK_STATUSES:
             if due_on < today:
                 row["overdue"] += n
             elif due_on <= soon:
                 row["due_soon"] += n
-    decisions = _scoped(DecisionCount, scope, filters).filter(
-        decided_on__gte=filters.since, decided_on__lte=filters.until
+    decisions = _rows(DecisionCount, department_ids, service_id).filter(
+        decided_on__gte=since, decided_on__lte=until
     )
-    for dept, on_time, n in (
-        decisions.values_list("department_id", "on_time")
+    histograms: list[list] = []
+    for dept, service, step, on_time, bucket, n in (
+        decisions.values_list("department_id", "service_id", "step", "on_time", "bucket")
         .annotate(n=Sum("count"))
-        .values_list("department_id", "on_time", "n")
+        .values_list("department_id", "service_id", "step", "on_time", "bucket", "n")
     ):
-        per_dept[dept]["decided"] += n
-        if on_time:
-            per_dept[dept]["on_time"] += n
+        row = per_dept.setdefault(str(dept), dict(empty))
+        row["decided"] += n
+        row["on_time"] += n if on_time else 0
+        histograms.append([service, step, bucket, n])
+    daily = {
+        day.isoformat(): n
+        for day, n in decisions.values_list("decided_on")
+        .annotate(n=Sum("count"))
+        .values_list("decided_on", "n")
+    }
+    return {
+        "today": today.isoformat(),
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "status": status,
+        "bands": bands,
+        "per_dept": per_dept,
+        "histograms": histograms,
+        "daily": daily,
+    }
+
+
+def default_period(today: dt.date) -> tuple[dt.date, dt.date]:
+    return today - dt.timedelta(days=DEFAULT_DAYS - 1), today
+
+
+def snapshot_key(department_id: int | None) -> str:
+    return "city" if department_id is None else f"department:{department_id}"
+
+
+# Names of services and steps change only with the catalog (a published version is immutable):
+# read once a minute per process, not on every dashboard.
+_NAMES_TTL = 60.0
+_names: dict[str, Any] = {"at": -_NAMES_TTL}
+
+
+def _catalog_names() -> tuple[dict[int, Service], dict[tuple[int, str], dict]]:
+    now = time.monotonic()
+    if now - _names["at"] >= _NAMES_TTL:
+        steps: dict[tuple[int, str], dict] = {}
+        versions = ServiceVersion.objects.exclude(status=VersionStatus.DRAFT).order_by(
+            "service_id", "-published_at"
+        )
+        for version in versions.only("service_id", "workflow"):
+            for step in (version.workflow or {}).get("steps", []):
+                steps.setdefault((version.service_id, step.get("id", "")), step)
+        _names.update(at=now, services=Service.objects.in_bulk(), steps=steps)
+    return _names["services"], _names["steps"]
+
+
+def step_name(steps: dict[tuple[int, str], dict], service_id: int, step: str) -> str:
+    spec = steps.get((service_id, step))
+    if spec is None:
+        return step
+    return translated({**spec, "name": spec.get("name") or step}, "name")
+
+
+def _stored_counts(scope: Scope, filters: Filters, today: dt.date) -> dict[str, Any] | None:
+    """The counts beat stored for this dashboard when it shows its default view (the last 30
+    days, every service, all its departments or one), computed for today: one row."""
+    if filters.service is not None or (filters.since, filters.until) != default_period(today):
+        return None
+    if filters.department is not None:
+        key = snapshot_key(filters.department.pk)
+    elif scope.city:
+        key = snapshot_key(None)
+    elif len(scope.departments) == 1:
+        key = snapshot_key(scope.departments[0].pk)
+    else:
+        return None
+    stored = DashboardSnapshot.objects.filter(key=key, day=today).values_list("data", flat=True)
+    return next(iter(stored), None)
+
+
+def figures(*, scope: Scope, filters: Filters, today: dt.date | None = None) -> Figures:
+    """Every figure of the dashboard: the counts beat stored for the default view, else
+    computed from the summary tables; then named in the active language."""
+    today = today or timezone.localdate()
+    state = SummaryState.objects.filter(pk=1).first()
+    data = _stored_counts(scope, filters, today)
+    if data is None:
+        ids = filters.department_ids
+        if ids is None and not scope.city:
+            ids = [d.pk for d in scope.departments]
+        data = counts(
+            department_ids=ids,
+            service_id=filters.service.pk if filters.service else None,
+            since=filters.since,
+            until=filters.until,
+            today=today,
+        )
+    return present(data, scope=scope, filters=filters, state=state, today=today)
+
+
+def present(
+    data: dict[str, Any],
+    *,
+    scope: Scope,
+    filters: Filters,
+    state: SummaryState | None,
+    today: dt.date,
+) -> Figures:
+    by_status = [
+        (str(s), str(s.label), int(data["status"].get(str(s), 0))) for s in BACKLOG_STATUSES
+    ]
     shown = [filters.department] if filters.department else list(scope.departments)
     by_department = []
     for department in shown:
-        row = per_dept.get(department.pk, {})
+        row = data["per_dept"].get(str(department.pk), {})
         decided, on_time = row.get("decided", 0), row.get("on_time", 0)
         by_department.append(
             {
@@ -264,47 +350,38 @@ def figures(*, scope: Scope, filters: Filters, today: dt.date | None = None) -> 
     decided = sum(r["decided"] for r in by_department)
     on_time = sum(r["on_time"] for r in by_department)
     histograms: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
-    for service_id, step, bucket, n in (
-        decisions.values_list("service_id", "step", "bucket")
-        .annotate(n=Sum("count"))
-        .values_list("service_id", "step", "bucket", "n")
-    ):
+    for service_id, step, bucket, n in data["histograms"]:
         histograms[(service_id, step)].append((bucket, n))
-    names = step_names() if histograms else {}
-    services = Service.objects.in_bulk({s for s, _step in histograms})
+    services, steps_by_key = _catalog_names() if histograms else ({}, {})
     steps = []
-    for (service_id, step), counts in histograms.items():
+    for (service_id, step), cells in histograms.items():
         service = services.get(service_id)
         steps.append(
             {
                 "service": service.slug if service else "",
                 "service_name": service.name_translated if service else "",
                 "step": step,
-                "name": names.get((service_id, step), step),
-                "decided": sum(n for _b, n in counts),
-                "median_hours": percentile(counts, 0.5),
-                "p90_hours": percentile(counts, 0.9),
+                "name": step_name(steps_by_key, service_id, step),
+                "decided": sum(n for _b, n in cells),
+                "median_hours": percentile(cells, 0.5),
+                "p90_hours": percentile(cells, 0.9),
             }
         )
     steps.sort(key=lambda s: (s["service_name"], s["name"]))
-    daily = dict(
-        decisions.values_list("decided_on").annotate(n=Sum("count")).values_list("decided_on", "n")
-    )
     per_day = []
     day = filters.since
     while day <= filters.until:
-        per_day.append((day, int(daily.get(day, 0))))
+        per_day.append((day, int(data["daily"].get(day.isoformat(), 0))))
         day += dt.timedelta(days=1)
     weeks: dict[str, list] = {}
     for day, n in per_day:
         year, week, _weekday = day.isocalendar()
-        key = f"{year}-W{week:02d}"
-        weeks.setdefault(key, [day, 0])[1] += n
+        weeks.setdefault(f"{year}-W{week:02d}", [day, 0])[1] += n
     return Figures(
         refreshed_at=state.refreshed_at if state else None,
         today=today,
         backlog_by_status=by_status,
-        backlog_by_age=[(band_label(i), n) for i, n in enumerate(bands)],
+        backlog_by_age=[(band_label(i), n) for i, n in enumerate(data["bands"])],
         by_department=by_department,
         deadlines={
             "overdue": sum(r["overdue"] for r in by_department),

@@ -402,3 +402,39 @@ def test_histogram_percentiles_are_within_their_bucket():
         assert exact <= shown <= exact * histogram.RATIO
     assert histogram.percentile([], 0.5) is None
     assert histogram.bucket_of(dt.timedelta(0)) == 0
+
+
+def test_the_default_view_reads_the_stored_counts_which_equal_the_live_ones(city):
+    """Beat stores the counts of each default view (the city's, each department's); they are
+    what the summary tables give for the same filters, and the dashboard reads just that row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from oversight.models import DashboardSnapshot
+
+    refresh()
+    today = timezone.localdate()
+    since, until = selectors.default_period(today)
+    tax = Department.objects.get(slug="tax")
+    for department in (None, tax.pk):
+        stored = DashboardSnapshot.objects.get(key=selectors.snapshot_key(department))
+        live = selectors.counts(
+            department_ids=None if department is None else [department],
+            service_id=None,
+            since=since,
+            until=until,
+            today=today,
+        )
+        assert stored.day == today and stored.data == live
+    scope = selectors.dashboard_scope(user=user("supervisor@demo.gov"))
+    filters = selectors.parse_filters({}, scope=scope, today=today)
+    selectors.figures(scope=scope, filters=filters, today=today)  # the catalog's names, once
+    with CaptureQueriesContext(connection) as queries:
+        selectors.figures(scope=scope, filters=filters, today=today)
+    assert len(queries) == 2  # the summary state and the stored counts
+    # Yesterday's stored counts are not used: the figures are computed from the tables.
+    DashboardSnapshot.objects.update(day=today - dt.timedelta(days=1))
+    with CaptureQueriesContext(connection) as queries:
+        figures = selectors.figures(scope=scope, filters=filters, today=today)
+    assert len(queries) == 5
+    assert_matches(figures, reference(since=since, until=until, today=today))
