@@ -197,14 +197,14 @@ def summaries_refresh(*, batch: int = BATCH, now: dt.datetime | None = None) -> 
     with transaction.atomic():
         state = _state_locked()
         moment = now or timezone.now()
-        _snapshots(moment)
         state.incidents_open = Incident.objects.filter(resolved_at__isnull=True).count()
         state.refreshed_at = moment
         state.save(update_fields=["incidents_open", "refreshed_at"])
+        _snapshots(moment, state.incidents_open)
     return read
 
 
-def _snapshots(moment: dt.datetime) -> None:
+def _snapshots(moment: dt.datetime, incidents_open: int) -> None:
     """The default view's counts (`oversight.selectors.counts`) of the whole city and of each
     department, as of `moment`: what most dashboards show, one row each."""
     today = timezone.localtime(moment).date()
@@ -220,7 +220,8 @@ def _snapshots(moment: dt.datetime) -> None:
                 since=since,
                 until=until,
                 today=today,
-            ),
+            )
+            | {"refreshed_at": moment.isoformat(), "incidents_open": incidents_open},
             computed_at=moment,
         )
         for department in keys

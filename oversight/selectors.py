@@ -70,7 +70,7 @@ def dashboard_scope(*, user: User) -> Scope | None:
     if not user.is_authenticated or not user.is_active:
         return None
     if user.has_perm(CITY):
-        return Scope(city=True, departments=tuple(Department.objects.order_by("name")))
+        return Scope(city=True, departments=_catalog()["departments"])
     led = tuple(led_departments(user=user))
     return Scope(city=False, departments=led) if led else None
 
@@ -255,15 +255,16 @@ def snapshot_key(department_id: int | None) -> str:
     return "city" if department_id is None else f"department:{department_id}"
 
 
-# Names of services and steps change only with the catalog (a published version is immutable):
-# read once a minute per process, not on every dashboard.
-_NAMES_TTL = 60.0
-_names: dict[str, Any] = {"at": -_NAMES_TTL}
+# The departments, services and steps' names change only with the catalog (a published version
+# is immutable): read once a minute per process, not on every dashboard. A department added or
+# renamed shows on the city's dashboard within a minute.
+_CATALOG_TTL = 60.0
+_catalog_cache: dict[str, Any] = {"at": -_CATALOG_TTL}
 
 
-def _catalog_names() -> tuple[dict[int, Service], dict[tuple[int, str], dict]]:
+def _catalog() -> dict[str, Any]:
     now = time.monotonic()
-    if now - _names["at"] >= _NAMES_TTL:
+    if now - _catalog_cache["at"] >= _CATALOG_TTL:
         steps: dict[tuple[int, str], dict] = {}
         versions = ServiceVersion.objects.exclude(status=VersionStatus.DRAFT).order_by(
             "service_id", "-published_at"
@@ -271,8 +272,18 @@ def _catalog_names() -> tuple[dict[int, Service], dict[tuple[int, str], dict]]:
         for version in versions.only("service_id", "workflow"):
             for step in (version.workflow or {}).get("steps", []):
                 steps.setdefault((version.service_id, step.get("id", "")), step)
-        _names.update(at=now, services=Service.objects.in_bulk(), steps=steps)
-    return _names["services"], _names["steps"]
+        _catalog_cache.update(
+            at=now,
+            departments=tuple(Department.objects.order_by("name")),
+            services=Service.objects.in_bulk(),
+            steps=steps,
+        )
+    return _catalog_cache
+
+
+def forget_catalog() -> None:
+    """Read the catalog's names again on next use (tests that change the catalog)."""
+    _catalog_cache["at"] = -_CATALOG_TTL
 
 
 def step_name(steps: dict[tuple[int, str], dict], service_id: int, step: str) -> str:
@@ -303,9 +314,9 @@ def figures(*, scope: Scope, filters: Filters, today: dt.date | None = None) -> 
     """Every figure of the dashboard: the counts beat stored for the default view, else
     computed from the summary tables; then named in the active language."""
     today = today or timezone.localdate()
-    state = SummaryState.objects.filter(pk=1).first()
     data = _stored_counts(scope, filters, today)
     if data is None:
+        state = SummaryState.objects.filter(pk=1).values("refreshed_at", "incidents_open").first()
         ids = filters.department_ids
         if ids is None and not scope.city:
             ids = [d.pk for d in scope.departments]
@@ -315,8 +326,12 @@ def figures(*, scope: Scope, filters: Filters, today: dt.date | None = None) -> 
             since=filters.since,
             until=filters.until,
             today=today,
-        )
-    return present(data, scope=scope, filters=filters, state=state, today=today)
+        ) | (state or {"refreshed_at": None, "incidents_open": 0})
+    return present(data, scope=scope, filters=filters, today=today)
+
+
+def _moment(value: dt.datetime | str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def present(
@@ -324,7 +339,6 @@ def present(
     *,
     scope: Scope,
     filters: Filters,
-    state: SummaryState | None,
     today: dt.date,
 ) -> Figures:
     by_status = [
@@ -352,7 +366,8 @@ def present(
     histograms: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
     for service_id, step, bucket, n in data["histograms"]:
         histograms[(service_id, step)].append((bucket, n))
-    services, steps_by_key = _catalog_names() if histograms else ({}, {})
+    catalog = _catalog() if histograms else {"services": {}, "steps": {}}
+    services, steps_by_key = catalog["services"], catalog["steps"]
     steps = []
     for (service_id, step), cells in histograms.items():
         service = services.get(service_id)
@@ -378,7 +393,7 @@ def present(
         year, week, _weekday = day.isocalendar()
         weeks.setdefault(f"{year}-W{week:02d}", [day, 0])[1] += n
     return Figures(
-        refreshed_at=state.refreshed_at if state else None,
+        refreshed_at=_moment(data.get("refreshed_at")),
         today=today,
         backlog_by_status=by_status,
         backlog_by_age=[(band_label(i), n) for i, n in enumerate(data["bands"])],
@@ -396,5 +411,5 @@ def present(
         per_day=per_day,
         per_week=[(k, v[0], v[1]) for k, v in weeks.items()],
         waiting_on_citizens=sum(r["waiting"] for r in by_department),
-        incidents_open=(state.incidents_open if state else 0) if scope.city else None,
+        incidents_open=data.get("incidents_open", 0) if scope.city else None,
     )

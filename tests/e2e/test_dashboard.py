@@ -15,6 +15,13 @@ pytestmark = [pytest.mark.services, pytest.mark.browser, pytest.mark.django_db(t
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_catalog_names():
+    from oversight import selectors
+
+    selectors.forget_catalog()
+
+
 def _page(role: str):
     return next(p for p in PAGES if p.name == "oversight:dashboard" and p.role == role)
 

@@ -27,6 +27,15 @@ WORK = ("open", "in_progress", "awaiting_citizen")
 BACKLOG = ("pending", *WORK)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_catalog_names():
+    """The dashboards keep the catalog's names for a minute per process; each test has its
+    own catalog rows."""
+    selectors.forget_catalog()
+    yield
+    selectors.forget_catalog()
+
+
 def user(email: str) -> User:
     return User.objects.get(email=email)
 
@@ -425,16 +434,18 @@ def test_the_default_view_reads_the_stored_counts_which_equal_the_live_ones(city
             until=until,
             today=today,
         )
-        assert stored.day == today and stored.data == live
+        assert stored.day == today
+        assert {k: v for k, v in stored.data.items() if k in live} == live
+        assert stored.data["incidents_open"] == 0 and stored.data["refreshed_at"]
     scope = selectors.dashboard_scope(user=user("supervisor@demo.gov"))
     filters = selectors.parse_filters({}, scope=scope, today=today)
     selectors.figures(scope=scope, filters=filters, today=today)  # the catalog's names, once
     with CaptureQueriesContext(connection) as queries:
         selectors.figures(scope=scope, filters=filters, today=today)
-    assert len(queries) == 2  # the summary state and the stored counts
+    assert len(queries) == 1  # the stored counts (with the time of the refresh)
     # Yesterday's stored counts are not used: the figures are computed from the tables.
     DashboardSnapshot.objects.update(day=today - dt.timedelta(days=1))
     with CaptureQueriesContext(connection) as queries:
         figures = selectors.figures(scope=scope, filters=filters, today=today)
-    assert len(queries) == 5
+    assert len(queries) == 5  # no stored counts for today, the summary state, three reads
     assert_matches(figures, reference(since=since, until=until, today=today))
