@@ -61,6 +61,12 @@ def hours(value: float | None) -> str:
     return _("%(n)s days") % {"n": number_format(value / 24, 1)}
 
 
+def week_label(iso_week: str) -> str:
+    """"2026-W49" as people read it ("Week 49 of 2026"; 2026 年第 49 周)."""
+    year, week = iso_week.split("-W")
+    return _("Week %(week)s of %(year)s") % {"week": int(week), "year": year}
+
+
 def build(figures: Figures, filters: Filters, scope: Scope) -> dict[str, Table]:
     """Every table of the dashboard in the active language, by name (`TABLES`)."""
     tables = {}
@@ -139,7 +145,7 @@ def build(figures: Figures, filters: Filters, scope: Scope) -> dict[str, Table]:
         "weeks",
         _("Decisions per week"),
         [_("Week"), _("Decisions")],
-        [[week, n] for week, _monday, n in figures.per_week],
+        [[week_label(week), n] for week, _monday, n in figures.per_week],
     )
     return tables
 
