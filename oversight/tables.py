@@ -62,7 +62,7 @@ def hours(value: float | None) -> str:
 
 
 def week_label(iso_week: str) -> str:
-    """"2026-W49" as people read it ("Week 49 of 2026"; 2026 年第 49 周)."""
+    """An ISO week ("2026-W49") as people read it: "Week 49 of 2026", 2026 年第 49 周."""
     year, week = iso_week.split("-W")
     return _("Week %(week)s of %(year)s") % {"week": int(week), "year": year}
 
