@@ -47,7 +47,8 @@ def render(table: Table) -> bytes:
     elif table.name == "steps":
         chart = _config(table.title, pygal.HorizontalBar)
         chart.x_labels = [f"{row[0]} · {row[1]}" for row in table.rows]
-        chart.add(_("Decided"), [row[2] for row in table.rows])
+        for name, values in table.series.items():
+            chart.add(name, values)
     elif table.name in ("days", "weeks"):
         chart = _config(table.title, pygal.Line if table.name == "days" else pygal.Bar)
         labels = [row[0] for row in table.rows]

@@ -21,6 +21,8 @@ class Table:
     headings: list[str]
     rows: list[list[Any]]
     links: list[str] = field(default_factory=list)  # per row: the inbox or audit search
+    # What the chart plots when it is not the table's second column: {series name: values}.
+    series: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def rows_with_links(self) -> list[tuple[list[Any], str]]:
@@ -134,6 +136,10 @@ def build(figures: Figures, filters: Filters, scope: Scope) -> dict[str, Table]:
             for s in figures.steps
         ],
         [decided_link(s) for s in figures.steps],
+        {
+            _("Median (hours)"): [s["median_hours"] or 0 for s in figures.steps],
+            _("90th percentile (hours)"): [s["p90_hours"] or 0 for s in figures.steps],
+        },
     )
     tables["days"] = Table(
         "days",

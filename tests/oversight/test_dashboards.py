@@ -369,6 +369,8 @@ def test_charts_are_svg_without_script(city, client):
         assert response["Content-Type"] == "image/svg+xml"
         svg = response.content.decode()
         assert "<svg" in svg and "<script" not in svg
+    steps = client.get("/dashboard/charts/steps.svg").content.decode()
+    assert "Median (hours)" in steps and "90th percentile (hours)" in steps
 
 
 def test_api_gives_the_same_figures(city):
