@@ -56,6 +56,7 @@ class AuditAction(models.TextChoices):
     PII_REVEAL = "pii.reveal", _("Personal data revealed")
     PII_SEARCH = "pii.search", _("Found by a national ID search")
     AUDIT_EXPORT = "audit.export", _("Audit log exported")
+    DASHBOARD_EXPORT = "dashboard.export", _("Dashboard figures exported")
     AUDIT_INCIDENT = "audit.incident", _("Audit log integrity incident")
     DATA_EXPORT = "data.export", _("Personal data downloaded")
     MFA_CHANGE = "account.mfa_change", _("Two-factor settings changed")

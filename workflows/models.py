@@ -92,6 +92,8 @@ class Case(models.Model):
             ),
             # Deadline scans (sla_scan).
             models.Index(fields=["status", "due_at"], name="case_status_due_idx"),
+            # The dashboards' summaries read the cases changed since their last run.
+            models.Index(fields=["updated_at", "id"], name="case_updated_idx"),
         ]
         # Object permissions (docs/permissions.md): `view_case` reads the step's fields, masked;
         # `change_case` acts (claim, decide, ask, note, reveal); these two more:

@@ -400,6 +400,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("CONSULTATION_EXPIRY_SECONDS", 300),
         "options": {"expires": 600},
     },
+    # Brings the dashboards' summary tables up to date from the cases changed since.
+    "refresh-dashboards": {
+        "task": "oversight.tasks.maintenance_refresh_dashboards",
+        "schedule": env_int("DASHBOARD_REFRESH_SECONDS", 15),
+        "options": {"expires": 60},
+    },
 }
 # --- Workflow engine ------------------------------------------------------------------------
 WORKFLOW_HOLIDAY_COUNTRY = env_str("WORKFLOW_HOLIDAY_COUNTRY", "CN")

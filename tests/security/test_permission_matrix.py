@@ -206,6 +206,16 @@ def auditors_only(*, api: bool) -> dict[str, Expect]:
     )
 
 
+def dashboards(*, api: bool, seen: Expect | None = None) -> dict[str, Expect]:
+    """The dashboards: supervisors and administrators (the whole city) and the case
+    department's lead (their department); everyone else 403 (API) or 404 (page), as the audit
+    log. The delegate covers for the lead's role on cases only, which lends no dashboard."""
+    return auditors_only(api=api) | {
+        "lead": seen or ok(200),
+        **({"supervisor": seen, "admin": seen} if seen else {}),
+    }
+
+
 def nobody(*, api: bool) -> dict[str, Expect]:
     return signed_in(NOT_FOUND, api=api)
 
@@ -821,6 +831,11 @@ MATRIX: list[Entry] = [
         auditors_only(api=False) | {"supervisor": done(200), "admin": done(200)},
     ),
     Entry("GET", "/audit/applications/{moving}/", auditors_only(api=False)),
+    # The dashboards: figures only, for supervisors (the city) and leads (their department).
+    Entry("GET", "/dashboard/", dashboards(api=False)),
+    Entry("GET", "/dashboard/charts/status.svg", dashboards(api=False)),
+    Entry("GET", "/dashboard/departments.csv", dashboards(api=False, seen=done(200))),
+    Entry("GET", "/api/v1/dashboard/", dashboards(api=True)),
     Entry("GET", "/api/v1/me/data-access/", signed_in(ok(200), api=True)),
     Entry("GET", "/me/data-access/", signed_in(ok(200), api=False)),
     Entry("GET", "/api/v1/me/export/", signed_in(done(200), api=True)),
@@ -1066,7 +1081,15 @@ MATRIX = [
 # above) and allauth's pages (sign-in, sign-up, password, email, two-factor: public). A view of
 # the project's own apps mounted under one of these prefixes still needs its own entry.
 DECLARED_BY_PREFIX = ("admin/", "accounts/")
-PROJECT_PACKAGES = {"accounts", "audit", "config", "services", "workflows", "receipts"}
+PROJECT_PACKAGES = {
+    "accounts",
+    "audit",
+    "config",
+    "services",
+    "workflows",
+    "receipts",
+    "oversight",
+}
 
 
 # --- The checks ------------------------------------------------------------------------------
