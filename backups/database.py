@@ -259,10 +259,9 @@ def facts(cursor, vendor: str) -> dict[str, Any]:
     )
     row = cursor.fetchone()
     head = {"chain_seq": row[0], "hash": row[1]} if row else None
-    cursor.execute(
-        "SELECT number, chain_seq, head_hash, created_at, prev_signature, key_id, signature "
-        f"FROM {_quote(AuditCheckpoint._meta.db_table)} ORDER BY number DESC LIMIT 1"
-    )
+    checkpoints = _quote(AuditCheckpoint._meta.db_table)
+    columns = "number, chain_seq, head_hash, created_at, prev_signature, key_id, signature"
+    cursor.execute(f"SELECT {columns} FROM {checkpoints} ORDER BY number DESC LIMIT 1")  # noqa: S608
     row = cursor.fetchone()
     checkpoint = None
     if row:
