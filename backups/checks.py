@@ -101,7 +101,7 @@ def _open_sample(size: int) -> tuple[dict[str, int], list[str]]:
     attachments = Attachment.objects.select_related("application").exclude(file="")
     for attachment in _pick(attachments, size):
         try:
-            attachment.name_plain()
+            _name = attachment.name_plain
             content = attachment_content(attachment)
             if hashlib.sha256(content).hexdigest() != attachment.sha256:
                 raise ValueError("content differs from its checksum")
