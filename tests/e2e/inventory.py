@@ -476,6 +476,7 @@ NOT_PAGES.update(
             "api-delegation-revoke",
             "api-audit-events",
             "api-audit-verify",
+            "api-audit-verification",
             "api-audit-history",
             "api-data-access",
         ]
