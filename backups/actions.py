@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -237,6 +238,7 @@ def drill_run(*, path: Path | None = None, sample: int | None = None) -> BackupR
     """The restore drill: the newest archive (or `path`) restored into a scratch database and
     checked; recorded, and a failure opens an incident."""
     run = BackupRun(kind=RunKind.DRILL, archive=str(path or ""))
+    started = time.monotonic()
     try:
         path = path or newest_archive(backup_folder())
         if path is None:
@@ -248,6 +250,8 @@ def drill_run(*, path: Path | None = None, sample: int | None = None) -> BackupR
     except Exception as exc:
         logger.exception("restore drill crashed")
         report = {"ok": False, "problems": [f"{type(exc).__name__}: {exc}"]}
+    # How long a restore of this archive takes, as measured: the recovery time to expect.
+    report["seconds"] = round(time.monotonic() - started, 1)
     with transaction.atomic():
         run.ok, run.report, run.finished_at = bool(report.get("ok")), report, timezone.now()
         run.save()
