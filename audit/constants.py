@@ -75,6 +75,7 @@ class AuditAction(models.TextChoices):
     BACKUP_CREATE = "backup.create", _("Backup written")
     BACKUP_DRILL = "backup.drill", _("Restore drill run")
     BACKUP_INCIDENT = "backup.incident", _("Backup or restore drill failed")
+    BACKUP_INCIDENT_RESOLVE = "backup.incident_resolve", _("Backup incident resolved")
     BACKUP_SWEEP = "backup.sweep", _("Orphaned files removed")
     AUDIT_VERIFY = "audit.verify", _("Audit log verification requested")
 

@@ -301,3 +301,19 @@ def orphans_sweep(*, delete: bool = False, min_age_seconds: int = 3600) -> list[
                 details={"files": len(found)},
             )
     return found
+
+
+@transaction.atomic
+def backup_incident_resolve(*, incident: BackupIncident, actor) -> BackupIncident:
+    """Mark an incident resolved (an administrator fixed its cause)."""
+    incident = BackupIncident.objects.select_for_update().get(pk=incident.pk)
+    if incident.resolved_at is None:
+        incident.resolved_at = timezone.now()
+        incident.save(update_fields=["resolved_at"])
+        audit_record(
+            action=AuditAction.BACKUP_INCIDENT_RESOLVE,
+            actor=actor,
+            target=incident.run,
+            details={"incident": incident.pk},
+        )
+    return incident

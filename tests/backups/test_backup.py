@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 import time
 from io import StringIO
 from pathlib import Path
@@ -19,12 +21,13 @@ from django.db import connection, transaction
 
 from audit.actions import audit_checkpoint, audit_seal
 from audit.models import AuditEvent
-from backups import actions, database
+from backups import actions, database, tasks
 from backups.archive import verify_archive
 from backups.models import BackupIncident, BackupRun
 from backups.stream import ArchiveError
 from services.models import Attachment
 from tests.factories import UserFactory, newborn_draft
+from tests.support import ROOT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -233,3 +236,50 @@ def test_the_drill_counts_orphans_in_the_restored_store(world, store):
     run = actions.drill_run()
     assert run.ok, run.report
     assert run.report["orphaned_files"] == 1
+
+
+def test_restore_command_into_the_database_of_database_url(world, target, tmp_path):
+    """`manage.py restore` as an operator runs it: another process, DATABASE_URL and
+    PORTAL_MEDIA_ROOT naming the empty database and file store."""
+    path, manifest = actions.backup_create()
+    if isinstance(target, dict):
+        url = database.pg_url(target)
+    else:
+        url = f"sqlite:///{target}"
+    env = {k: v for k, v in os.environ.items() if k != "PORTAL_TEST_DB_NAME"}
+    env.update(DATABASE_URL=url, PORTAL_MEDIA_ROOT=str(tmp_path / "restored-media"))
+    done = subprocess.run(
+        [sys.executable, "manage.py", "restore", str(path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Restored the backup" in done.stdout
+    assert table_counts(target) == manifest["tables"]
+    assert len(list((tmp_path / "restored-media").rglob("*"))) >= 3
+    again = subprocess.run(
+        [sys.executable, "manage.py", "restore", str(path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert again.returncode == 2
+    assert "not empty" in again.stderr
+
+
+def test_a_failing_scheduled_backup_opens_an_incident(store, settings, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the backup folder should be")
+    settings.PORTAL_BACKUP_DIR = str(blocked)
+    assert tasks.maintenance_backup() == ""
+    incident = BackupIncident.objects.get()
+    assert incident.run.kind == "backup" and not incident.run.ok
+    actions.backup_incident_resolve(incident=incident, actor=None)
+    incident.refresh_from_db()
+    assert incident.resolved_at is not None
+    assert AuditEvent.objects.filter(action="backup.incident_resolve").count() == 1
