@@ -242,10 +242,7 @@ def test_restore_command_into_the_database_of_database_url(world, target, tmp_pa
     """`manage.py restore` as an operator runs it: another process, DATABASE_URL and
     PORTAL_MEDIA_ROOT naming the empty database and file store."""
     path, manifest = actions.backup_create()
-    if isinstance(target, dict):
-        url = database.pg_url(target)
-    else:
-        url = f"sqlite:///{target}"
+    url = database.pg_url(target) if isinstance(target, dict) else f"sqlite:///{target}"
     env = {k: v for k, v in os.environ.items() if k != "PORTAL_TEST_DB_NAME"}
     env.update(DATABASE_URL=url, PORTAL_MEDIA_ROOT=str(tmp_path / "restored-media"))
     done = subprocess.run(
