@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from backups.actions import orphans_sweep
 
@@ -21,8 +21,13 @@ class Command(BaseCommand):
         found = orphans_sweep(delete=delete, min_age_seconds=min_age)
         for name in found:
             self.stdout.write(name)
+        n = len(found)
         if delete:
-            message = _("%(n)s orphaned files removed.")
+            message = ngettext("%(n)s orphaned file removed.", "%(n)s orphaned files removed.", n)
         else:
-            message = _("%(n)s orphaned files (dry run: nothing removed; --delete removes them).")
-        self.stderr.write(message % {"n": len(found)})
+            message = ngettext(
+                "%(n)s orphaned file (dry run: nothing removed; --delete removes it).",
+                "%(n)s orphaned files (dry run: nothing removed; --delete removes them).",
+                n,
+            )
+        self.stderr.write(message % {"n": n})
