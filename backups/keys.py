@@ -28,6 +28,8 @@ def backup_key() -> tuple[str, bytes]:
     """The key new archives are encrypted with, as (key id, key)."""
     raw = os.environ.get(ENV_KEY, "").strip()
     if not raw:
+        if not settings.PORTAL_BACKUP_KEY_FILE:
+            raise KeyConfigurationError(f"Set {ENV_KEY} (kid:base64 of 32 random bytes).")
         path = Path(settings.PORTAL_BACKUP_KEY_FILE)
         if not path.exists() and settings.PORTAL_GENERATE_LOCAL_KEYS:
             _write_private_file(path, "b1:" + base64.b64encode(os.urandom(KEY_BYTES)).decode())

@@ -97,3 +97,24 @@ def test_the_key_is_not_in_the_archive():
     blob = sealed(DATA)
     assert KEY not in blob
     assert b"secret" not in sealed(b"secret")
+
+
+def test_the_backup_key_comes_from_the_environment_in_its_validated_form(monkeypatch, settings):
+    from backups.keys import backup_key, backup_keys
+    from privacy.keyring import KeyConfigurationError
+
+    settings.PORTAL_BACKUP_KEY_FILE = ""  # as in production
+    monkeypatch.delenv("PORTAL_BACKUP_KEY", raising=False)
+    with pytest.raises(KeyConfigurationError, match="PORTAL_BACKUP_KEY"):
+        backup_key()
+    monkeypatch.setenv("PORTAL_BACKUP_KEY", "b2:not-base64!")
+    with pytest.raises(KeyConfigurationError, match="base64"):
+        backup_key()
+    new, old = "b2:" + "B" * 43, "b1:" + "A" * 43
+    monkeypatch.setenv("PORTAL_BACKUP_KEY", new)
+    monkeypatch.setenv("PORTAL_BACKUP_OLD_KEYS", old)
+    assert backup_key()[0] == "b2"
+    assert set(backup_keys()) == {"b1", "b2"}
+    monkeypatch.setenv("PORTAL_BACKUP_OLD_KEYS", "b2:" + "C" * 43)
+    with pytest.raises(KeyConfigurationError, match="two different keys"):
+        backup_keys()
