@@ -4,6 +4,8 @@ failed one opens a `BackupIncident`."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -11,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,27 @@ def backup_folder() -> Path:
     return Path(settings.PORTAL_BACKUP_DIR)
 
 
+class Busy(Exception):
+    """Another backup or drill of this folder is running."""
+
+
+@contextlib.contextmanager
+def _exclusive() -> Iterator[None]:
+    """One backup or drill at a time per backup folder (a scheduled one that outlives the
+    broker's visibility timeout is delivered again while the first still runs)."""
+    folder = backup_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Busy(f"another backup or drill of {folder} is running") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _settings_dict() -> dict[str, Any]:
     return dict(connection.settings_dict)
 
@@ -50,11 +74,12 @@ def backup_create(*, keep: int | None = None) -> tuple[Path, dict[str, Any]]:
     while audit_seal():
         pass
     run = BackupRun(kind=RunKind.BACKUP, archive="")
-    path, manifest = write_archive(
-        settings_dict=_settings_dict(),
-        media_root=Path(settings.MEDIA_ROOT),
-        folder=backup_folder(),
-    )
+    with _exclusive():
+        path, manifest = write_archive(
+            settings_dict=_settings_dict(),
+            media_root=Path(settings.MEDIA_ROOT),
+            folder=backup_folder(),
+        )
     with transaction.atomic():
         run.archive, run.ok, run.finished_at = str(path), True, timezone.now()
         run.report = _summary(manifest, path)
@@ -182,8 +207,14 @@ def backup_restore(*, path: Path, force: bool = False) -> dict[str, Any]:
 def _check_in(scratch_url: str, manifest_path: Path, media_root: Path, sample: int) -> dict:
     """Run `backup_check` in a process whose database is the scratch one."""
     env = {k: v for k, v in os.environ.items() if k != "PORTAL_TEST_DB_NAME"}
-    env.update({"DATABASE_URL": scratch_url, "PORTAL_MEDIA_ROOT": str(media_root)})
-    env.setdefault("DJANGO_SETTINGS_MODULE", os.environ.get("DJANGO_SETTINGS_MODULE", ""))
+    env.update(
+        {
+            "DATABASE_URL": scratch_url,
+            "PORTAL_MEDIA_ROOT": str(media_root),
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE")
+            or str(settings.SETTINGS_MODULE),
+        }
+    )
     proc = subprocess.run(  # noqa: S603
         [
             sys.executable,
@@ -244,8 +275,9 @@ def drill_run(*, path: Path | None = None, sample: int | None = None) -> BackupR
         if path is None:
             raise DrillFailed(f"no archive in {backup_folder()}")
         run.archive = str(path)
-        report = drill_check(path, sample=sample)
-    except (ArchiveError, database.RestoreRefused, DrillFailed, OSError) as exc:
+        with _exclusive():
+            report = drill_check(path, sample=sample)
+    except (ArchiveError, database.RestoreRefused, DrillFailed, Busy, OSError) as exc:
         report = {"ok": False, "problems": [str(exc)]}
     except Exception as exc:
         logger.exception("restore drill crashed")

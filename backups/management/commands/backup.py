@@ -8,7 +8,7 @@ import sys
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from backups.actions import backup_create, drill_run
+from backups.actions import Busy, backup_create, drill_run
 from backups.stream import ArchiveError
 from privacy.keyring import KeyConfigurationError
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
     def handle(self, *args, verify: bool, keep: int | None, **options) -> None:
         try:
             path, manifest = backup_create(keep=keep)
-        except (ArchiveError, KeyConfigurationError, OSError) as exc:
+        except (ArchiveError, Busy, KeyConfigurationError, OSError) as exc:
             self.stderr.write(self.style.ERROR(_("Backup failed: %(error)s") % {"error": exc}))
             sys.exit(1)
         head = (manifest["audit"]["head"] or {}).get("chain_seq") or 0
