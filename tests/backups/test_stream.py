@@ -118,3 +118,18 @@ def test_the_backup_key_comes_from_the_environment_in_its_validated_form(monkeyp
     monkeypatch.setenv("PORTAL_BACKUP_OLD_KEYS", "b2:" + "C" * 43)
     with pytest.raises(KeyConfigurationError, match="two different keys"):
         backup_keys()
+
+
+def test_beat_schedules_backups_and_drills_as_configured():
+    from celery import current_app
+
+    from config.settings import base
+
+    schedule = {e["task"]: e["schedule"] for e in base.CELERY_BEAT_SCHEDULE.values()}
+    backup = schedule["backups.tasks.maintenance_backup"]
+    drill = schedule["backups.tasks.maintenance_restore_drill"]
+    assert backup.hour == {1} and backup.minute == {30}
+    assert drill.hour == {4} and drill.minute == {30}
+    # Both run on the maintenance queue.
+    routes = current_app.conf.task_routes
+    assert routes["*.tasks.maintenance_*"] == {"queue": "maintenance"}
