@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import psycopg
 from django.conf import settings
 
 from audit.models import AuditCheckpoint, AuditEvent
@@ -76,8 +77,6 @@ def pg_tool(name: str) -> str:
 
 
 def pg_connect(params: dict[str, str], autocommit: bool = False):
-    import psycopg
-
     return psycopg.connect(**params, autocommit=autocommit)
 
 
@@ -119,8 +118,13 @@ def pg_tables(cursor) -> list[str]:
 
 
 def pg_is_empty(params: dict[str, str]) -> bool:
-    with pg_connect(params) as conn:
-        return not pg_tables(conn.cursor())
+    try:
+        with pg_connect(params) as conn:
+            return not pg_tables(conn.cursor())
+    except psycopg.OperationalError as exc:
+        raise RestoreRefused(
+            f"cannot connect to the database {params['dbname']!r}: {str(exc).strip()}"
+        ) from exc
 
 
 def pg_clear(params: dict[str, str]) -> None:

@@ -280,3 +280,20 @@ def test_a_failing_scheduled_backup_opens_an_incident(store, settings, tmp_path)
     incident.refresh_from_db()
     assert incident.resolved_at is not None
     assert AuditEvent.objects.filter(action="backup.incident_resolve").count() == 1
+
+
+def test_restore_into_a_database_that_cannot_be_reached_is_refused(world, tmp_path):
+    path, _manifest = actions.backup_create()
+    settings_dict = dict(connection.settings_dict)
+    if connection.vendor == "postgresql":
+        target = database.pg_params(settings_dict, "portal_no_such_database")
+        with pytest.raises(database.RestoreRefused, match="cannot connect"):
+            actions.restore_into(
+                path, settings_dict=settings_dict, target=target, media_root=tmp_path / "m"
+            )
+    else:
+        target = str(tmp_path / "no-such-folder" / "restored.sqlite3")
+        with pytest.raises(OSError):
+            actions.restore_into(
+                path, settings_dict=settings_dict, target=target, media_root=tmp_path / "m"
+            )

@@ -29,7 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args, archive: str, force: bool, **options) -> None:
         try:
             result = backup_restore(path=Path(archive), force=force)
-        except (ArchiveError, RestoreRefused, KeyConfigurationError) as exc:
+        except (ArchiveError, RestoreRefused, KeyConfigurationError, OSError) as exc:
             self.stderr.write(
                 self.style.ERROR(_("Refused, nothing was changed: %(error)s.") % {"error": exc})
             )
