@@ -297,3 +297,16 @@ def test_restore_into_a_database_that_cannot_be_reached_is_refused(world, tmp_pa
             actions.restore_into(
                 path, settings_dict=settings_dict, target=target, media_root=tmp_path / "m"
             )
+
+
+def test_force_replaces_a_used_database_and_file_store(world, target, tmp_path):
+    path, manifest = actions.backup_create()
+    settings_dict = dict(connection.settings_dict)
+    media = tmp_path / "restored-media"
+    actions.restore_into(path, settings_dict=settings_dict, target=target, media_root=media)
+    with pytest.raises(database.RestoreRefused, match="not empty"):
+        actions.restore_into(path, settings_dict=settings_dict, target=target, media_root=media)
+    actions.restore_into(
+        path, settings_dict=settings_dict, target=target, media_root=media, force=True
+    )
+    assert table_counts(target) == manifest["tables"]
