@@ -73,6 +73,12 @@ class AuditAction(models.TextChoices):
     DELEGATION_REVOKE = "delegation.revoke", _("Delegation withdrawn")
     REPRESENTATION_GRANT = "representation.grant", _("Representative authorised")
     REPRESENTATION_REVOKE = "representation.revoke", _("Representative's authorisation revoked")
+    BACKUP_CREATE = "backup.create", _("Backup written")
+    BACKUP_DRILL = "backup.drill", _("Restore drill run")
+    BACKUP_INCIDENT = "backup.incident", _("Backup or restore drill failed")
+    BACKUP_INCIDENT_RESOLVE = "backup.incident_resolve", _("Backup incident resolved")
+    BACKUP_SWEEP = "backup.sweep", _("Orphaned files removed")
+    AUDIT_VERIFY = "audit.verify", _("Audit log verification requested")
 
 
 def event_name(action: str) -> str:

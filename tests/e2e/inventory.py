@@ -267,6 +267,15 @@ class World:
             )
         if model_label == "audit.AuditIncident":
             return model.objects.create(kind="export_mismatch", detail="检查点 12")
+        if model_label == "backups.BackupRun":
+            return model.objects.create(
+                kind="drill", archive="/backups/portal-20261207T013000000000Z.pbak", ok=True
+            )
+        if model_label == "backups.BackupIncident":
+            run = model._meta.get_field("run").related_model.objects.create(
+                kind="drill", archive="/backups/portal-20261207T013000000000Z.pbak"
+            )
+            return model.objects.create(run=run, error="恢复演练失败: 归档已损坏")
         raise LookupError(f"no row of {model_label} and no way to make one")
 
 
@@ -494,6 +503,7 @@ NOT_PAGES.update(
             "api-dashboard",
             "api-audit-events",
             "api-audit-verify",
+            "api-audit-verification",
             "api-audit-history",
             "api-data-access",
         ]

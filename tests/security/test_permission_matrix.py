@@ -33,7 +33,7 @@ from django.utils import timezone
 from accounts import actions as account_actions
 from accounts.constants import MembershipRole
 from accounts.models import Department, User
-from audit.models import AuditEvent
+from audit.models import AuditEvent, AuditVerification, VerificationStatus
 from services import actions as service_actions
 from services.models import Application, Attachment, Representation
 from services.validators import make_national_id
@@ -246,6 +246,7 @@ class World:
     representation_id: int = 0  # the representative's authorisation on `moving`
     former_representation_id: int = 0  # the revoked one
     delegation: int = 0  # id of the household clerk's delegation of their cases to the delegate
+    verification: int = 0  # a finished verification of the audit log
     case_departments: dict[str, str] = field(default_factory=dict)  # reference -> department
     open_cases: set[str] = field(default_factory=set)
     moving_cases: set[str] = field(default_factory=set)
@@ -357,8 +358,10 @@ def _build() -> World:
     representation, former = _representatives(citizen, moving)
     for membership in former_members:  # they leave once the cases hold their group's grants
         account_actions.membership_revoke(actor=None, membership=membership)
+    verification = AuditVerification.objects.create(status=VerificationStatus.DONE, result={})
     return World(
         **shares,
+        verification=verification.pk,
         delegation=delegation,
         owner_token=owner_token,
         owner_id=citizen.pk,
@@ -817,6 +820,13 @@ MATRIX: list[Entry] = [
     # The audit log: supervisors; and every citizen's own access log.
     Entry("GET", "/api/v1/audit/events/", auditors_only(api=True)),
     Entry("GET", "/api/v1/audit/verify/", auditors_only(api=True)),
+    # Starting a verification (a job for a worker): supervisors and administrators.
+    Entry(
+        "POST",
+        "/api/v1/audit/verify/",
+        auditors_only(api=True) | {"supervisor": done(202), "admin": done(202)},
+    ),
+    Entry("GET", "/api/v1/audit/verify/{verification}/", auditors_only(api=True)),
     Entry("GET", "/api/v1/audit/applications/{moving}/history/", auditors_only(api=True)),
     Entry("GET", "/audit/", auditors_only(api=False)),
     Entry(
@@ -1130,6 +1140,7 @@ def _snapshot() -> tuple:
         Opinion.objects.count(),
         list(Representation.objects.order_by("pk").values_list("pk", "revoked_at")),
         list(Delegation.objects.order_by("pk").values_list("pk", "revoked_at")),
+        AuditVerification.objects.count(),
     )
 
 
