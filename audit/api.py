@@ -197,15 +197,17 @@ class AuditVerifyApi(APIView):
 
     @extend_schema(
         operation_id="v1_audit_verify_latest",
-        responses={200: AuditVerificationOutput, 404: OpenApiTypes.OBJECT},
+        responses={200: AuditVerificationOutput, 202: AuditVerificationOutput},
         summary="The newest verification of the hash chain, the authenticators and the signed "
-        "checkpoints: its progress, and its result when done",
+        "checkpoints: its progress, and its result when done (the first ever is started "
+        "here: 202)",
     )
     def get(self, request: Request) -> Response:
         _auditor(request)
         job = selectors.audit_verification_latest()
-        if job is None:
-            raise NotFound(_("No verification has run yet: start one with POST."))
+        if job is None:  # a client that only reads this address still gets a result
+            job, _created = verifications.audit_verification_request(actor=request.user)
+            return Response(verification_row(request, job), status=202)
         return Response(verification_row(request, job))
 
 
