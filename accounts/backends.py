@@ -13,7 +13,13 @@ from core.roles import StaffRole
 
 ROLE_PERMISSIONS = {
     StaffRole.SUPERVISOR: frozenset(
-        {"workflows.view_case", "services.view_application", "audit.view_auditevent"}
+        {
+            "workflows.view_case",
+            "services.view_application",
+            "audit.view_auditevent",
+            # Open statistics are anonymised; publishing one is an oversight duty.
+            "opendata.publish_release",
+        }
     ),
 }
 

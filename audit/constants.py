@@ -72,6 +72,7 @@ class AuditAction(models.TextChoices):
     DELEGATION_REVOKE = "delegation.revoke", _("Delegation withdrawn")
     REPRESENTATION_GRANT = "representation.grant", _("Representative authorised")
     REPRESENTATION_REVOKE = "representation.revoke", _("Representative's authorisation revoked")
+    OPENDATA_PUBLISH = "opendata.publish", _("Open statistics published")
 
 
 def event_name(action: str) -> str:

@@ -222,6 +222,10 @@ AUDIT_CHECKPOINT_EXPORTERS = env_list(
     "AUDIT_CHECKPOINT_EXPORTERS", "audit.checkpoints.export_to_directory"
 )
 
+# Open statistics (docs/open-data.md): counts below this threshold are withheld, with enough
+# others that none can be worked out from the totals.
+OPENDATA_SUPPRESSION_K = env_int("OPENDATA_SUPPRESSION_K", 10)
+
 # --- Internationalisation ---------------------------------------------------------------------
 # Simplified Chinese first: the city's language. A request's language is, in order, the
 # person's explicit choice (the language cookie the switcher sets, else `User.language` of a
