@@ -31,6 +31,8 @@ def parse_month(raw: object) -> dt.date:
         if not isinstance(raw, str) or len(raw) != 7:
             raise ValueError
         day = dt.date.fromisoformat(f"{raw}-01")
+        if not 2000 <= day.year <= 2999:
+            raise ValueError
     except ValueError:
         raise InvalidInput(
             _("Write the month as year-month, like 2026-03."),

@@ -223,12 +223,12 @@ def published(tables: list[Table], k: int) -> list[dict[str, Any]]:
         patterns[1:] = disclosure.suppress_linked(linked, k)
     out = []
     for table, grid, hidden in zip(tables, grids, patterns, strict=True):
-        values = grid.values if grid is not None else ((0,),)
+        height, width = len(table.rows), len(table.columns)
+        values = grid.values if grid is not None else ((0,) * (width + 1),)
 
         def shown(r: int, c: int, values=values, hidden=hidden) -> int | None:
             return None if (r, c) in hidden else values[r][c]
 
-        height, width = len(table.rows), len(table.columns)
         out.append(
             {
                 "name": table.name,
@@ -237,7 +237,7 @@ def published(tables: list[Table], k: int) -> list[dict[str, Any]]:
                 "cells": [[shown(r, c) for c in range(width)] for r in range(height)],
                 "row_totals": [shown(r, width) for r in range(height)],
                 "column_totals": [shown(height, c) for c in range(width)],
-                "total": shown(height, width) if table.rows else 0,
+                "total": shown(height, width),
             }
         )
     return out
