@@ -17,13 +17,13 @@ from accounts.models import User
 from audit.models import AuditEvent
 from opendata import actions, signing, tables
 from opendata.models import Release, ReleaseImmutable
-from tests.factories import ApplicationFactory, CaseFactory, api_for
+from tests.factories import CaseFactory, api_for
 
 pytestmark = pytest.mark.django_db
 
 
 def _next_month(now: dt.datetime) -> dt.datetime:
-    start, end = tables.month_bounds(timezone.localdate(now).replace(day=1))
+    _start, end = tables.month_bounds(timezone.localdate(now).replace(day=1))
     return end + dt.timedelta(hours=1)
 
 
