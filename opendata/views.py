@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods
 
 from . import presenters, selectors, signing
+
+
+def _codes() -> dict:
+    """Names that stay as they are in every language (marked not to be translated)."""
+    return {
+        "algorithm": format_html('<span translate="no">{}</span>', signing.ALGORITHM),
+        "signature_member": format_html('<code translate="no">{}</code>', "signature"),
+        "public_keys": signing.public_keys(),
+    }
 
 
 @require_http_methods(["GET"])
@@ -14,7 +24,7 @@ def release_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "opendata/list.html",
-        {"releases": selectors.releases(), "public_keys": signing.public_keys()},
+        {"releases": selectors.releases(), **_codes()},
     )
 
 
@@ -27,7 +37,7 @@ def release_detail(request: HttpRequest, version: int) -> HttpResponse:
         {
             "release": release,
             "tables": presenters.tables(release),
-            "public_keys": signing.public_keys(),
+            **_codes(),
         },
     )
 
