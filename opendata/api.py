@@ -73,6 +73,14 @@ class ReleaseDetailOutput(ReleaseListOutput):
 
 class PublishInput(serializers.Serializer):
     month = serializers.CharField(max_length=7, help_text="The month to publish, YYYY-MM.")
+    epsilon = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="For differentially private counts: the privacy budget this release spends "
+        "(a positive decimal like 0.5). Empty or absent: exact counts with suppression only.",
+    )
 
 
 def _list_data(release: Release) -> dict:
@@ -144,6 +152,7 @@ class ReleasePublishApi(APIView):
         payload = PublishInput(data=request.data)
         payload.is_valid(raise_exception=True)
         period = actions.parse_month(payload.validated_data["month"])
-        release = actions.release_publish(period=period, actor=request.user)
+        epsilon = actions.parse_epsilon(payload.validated_data.get("epsilon"))
+        release = actions.release_publish(period=period, actor=request.user, epsilon=epsilon)
         data = _list_data(release) | {"document": release.document}
         return Response(ReleaseDetailOutput(data).data, status=status.HTTP_201_CREATED)

@@ -26,11 +26,12 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext
 
+from accounts.models import Department
 from core.translations import translated
 from privacy.crypto import DecryptionError
 from services import answers as sealing
-from services.constants import FieldType
-from services.models import Application, FieldDefinition
+from services.constants import FieldType, VersionStatus
+from services.models import Application, FieldDefinition, Service
 from workflows.constants import CaseStatus
 from workflows.models import Case
 
@@ -126,47 +127,82 @@ def _time_labels() -> dict[str, dict[str, str]]:
     return labels
 
 
-def _districts_named(table: Table, k: int) -> None:
+def _districts_named(table: Table, k: int, fixed: list[str] | None = None) -> None:
     """Name a district only when the table counts at least k in it; the others join "other
-    or unknown", so a rare district (or free text that only looks like one) is never shown."""
+    or unknown", so a rare district (or free text that only looks like one) is never shown.
+    With `fixed` (the public list of a DP release), exactly those districts are named, whatever
+    the data: which columns exist must not depend on anyone's presence."""
     per_district = Counter()
     for (_row, column), count in table.counts.items():
         per_district[column] += count
-    rare = {d for d, n in per_district.items() if n < k and d != OTHER}
+    if fixed is not None:
+        rare = {d for d in per_district if d not in fixed and d != OTHER}
+    else:
+        rare = {d for d, n in per_district.items() if n < k and d != OTHER}
     if rare:
         merged = Counter()
         for (row, column), count in table.counts.items():
             merged[(row, OTHER if column in rare else column)] += count
         table.counts = merged
     named = sorted({c for _r, c in table.counts} - {OTHER})
+    if fixed is not None:
+        named = [d for d in fixed if d != OTHER]
     table.columns = [*named, OTHER]
     other = _labels(lambda: gettext("Other or unknown"))
     table.labels.update({d: {code: d for code in LANGUAGES} for d in named})
     table.labels[OTHER] = other
 
 
-def count(period: dt.date, k: int) -> list[Table]:
-    """The four tables of a month, before suppression (see the module's docstring)."""
+@dataclass(frozen=True)
+class Bounds:
+    """A differentially private release's public frame: the rows and columns exist whatever
+    the data, and each citizen's contributions are capped (`noise`)."""
+
+    districts: list[str]
+    max_service_requests: int
+    max_decisions: int
+
+
+def _public_rows(model: Any, **active: Any) -> dict[str, Any]:
+    return {row.slug: row for row in model.objects.filter(**active).order_by("slug")}
+
+
+def count(period: dt.date, k: int, bounds: Bounds | None = None) -> list[Table]:
+    """The four tables of a month, before suppression (see the module's docstring). With
+    `bounds` (a DP release), rows are every service and department and each citizen counts
+    at most the bounded number of times."""
     start, end = month_bounds(period)
     fields = _address_fields()
     districts: dict[int, str] = {}
+    fixed = bounds.districts if bounds is not None else None
 
     applications = (
         Application.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
-        .only("id", "reference", "answers")
+        .only("id", "reference", "answers", "citizen_id")
         .prefetch_related("versions__service")
         .order_by("id")
     )
-    services: dict[str, Any] = {}
+    services: dict[str, Any] = (
+        _public_rows(Service, versions__status=VersionStatus.PUBLISHED)
+        if bounds is not None
+        else {}
+    )
     by_service = Table("applications_by_service_district", [], [], {})
+    per_citizen: Counter = Counter()
     for application in applications:
         district = districts[application.id] = _district(application, fields)
         for service in {v.service.slug: v.service for v in application.versions.all()}.values():
+            if bounds is not None:
+                if per_citizen[application.citizen_id] >= bounds.max_service_requests:
+                    continue
+                per_citizen[application.citizen_id] += 1
+                if service.slug not in services:
+                    continue
             services[service.slug] = service
             by_service.counts[(service.slug, district)] += 1
     by_service.rows = sorted(services)
     by_service.labels = _row_labels(services.values())
-    _districts_named(by_service, k)
+    _districts_named(by_service, k, fixed)
 
     cases = (
         Case.objects.filter(status__in=OUTCOMES, decided_at__gte=start, decided_at__lt=end)
@@ -182,15 +218,24 @@ def count(period: dt.date, k: int) -> list[Table]:
             "application__id",
             "application__reference",
             "application__answers",
+            "application__citizen_id",
         )
         .order_by("id")
     )
-    departments: dict[str, Any] = {}
+    departments: dict[str, Any] = (
+        _public_rows(Department, active=True) if bounds is not None else {}
+    )
+    decisions: Counter = Counter()
     outcome = Table("decisions_by_department_outcome", [], [str(o) for o in OUTCOMES], {})
     by_district = Table("decisions_by_department_district", [], [], {})
     timing = Table("processing_time_by_department", [], [], {})
     for case in cases:
         slug = case.department.slug
+        if bounds is not None:
+            citizen = case.application.citizen_id
+            if decisions[citizen] >= bounds.max_decisions or slug not in departments:
+                continue
+            decisions[citizen] += 1
         departments[slug] = case.department
         outcome.counts[(slug, case.status)] += 1
         application = case.application
@@ -205,22 +250,41 @@ def count(period: dt.date, k: int) -> list[Table]:
         table.rows = list(rows)
         table.labels = dict(department_labels)
     outcome.labels.update({str(o): _labels(lambda o=o: CaseStatus(o).label) for o in OUTCOMES})
-    _districts_named(by_district, k)
+    _districts_named(by_district, k, fixed)
     time_labels = _time_labels()
     timing.columns = list(time_labels)
     timing.labels.update(time_labels)
     return [by_service, outcome, by_district, timing]
 
 
-def published(tables: list[Table], k: int) -> list[dict[str, Any]]:
-    """The tables as a release publishes them: counts, totals, and None where withheld."""
-    grids = [disclosure.Grid.of(t.matrix(), len(t.columns)) if t.rows else None for t in tables]
+def published(
+    tables: list[Table], k: int, noise: Callable[[list[int]], list[int]] | None = None
+) -> list[dict[str, Any]]:
+    """The tables as a release publishes them: counts, totals, and None where withheld.
+
+    With `noise` (a DP release), every cell of every table goes through it at once and the
+    totals are sums of the noisy cells; the decision tables' totals then differ from table to
+    table, so each table is withheld on its own."""
+    matrices = [t.matrix() for t in tables]
+    if noise is not None:
+        flat = noise([v for m in matrices for row in m for v in row])
+        at = 0
+        for m in matrices:
+            for row in m:
+                row[:] = flat[at : at + len(row)]
+                at += len(row)
+    grids = [
+        disclosure.Grid.of(m, len(t.columns)) if t.rows else None
+        for t, m in zip(tables, matrices, strict=True)
+    ]
     patterns: list[set] = [set()] * len(tables)
     if grids[0] is not None:
         patterns[0] = disclosure.suppress(grids[0], k)
     linked = [g for g in grids[1:] if g is not None]
-    if linked:
+    if linked and noise is None:
         patterns[1:] = disclosure.suppress_linked(linked, k)
+    elif linked:
+        patterns[1:] = [disclosure.suppress(g, k) for g in linked]
     out = []
     for table, grid, hidden in zip(tables, grids, patterns, strict=True):
         height, width = len(table.rows), len(table.columns)

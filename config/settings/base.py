@@ -6,10 +6,12 @@ variable read here."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
 from .env import env_bool, env_int, env_list, env_str, filesystem_broker_options
@@ -225,6 +227,17 @@ AUDIT_CHECKPOINT_EXPORTERS = env_list(
 # Open statistics (docs/open-data.md): counts below this threshold are withheld, with enough
 # others that none can be worked out from the totals.
 OPENDATA_SUPPRESSION_K = env_int("OPENDATA_SUPPRESSION_K", 10)
+# Differentially private releases: the privacy-loss budget (epsilon) all of them may spend in
+# total, and the public list of districts they name (any other district counts as "other").
+OPENDATA_EPSILON_TOTAL = env_str("OPENDATA_EPSILON_TOTAL", "10")
+try:
+    if not Decimal(OPENDATA_EPSILON_TOTAL) >= 0:
+        raise InvalidOperation
+except InvalidOperation as exc:
+    raise ImproperlyConfigured(
+        f"OPENDATA_EPSILON_TOTAL must be a number of at least 0, not {OPENDATA_EPSILON_TOTAL!r}."
+    ) from exc
+OPENDATA_DISTRICTS = env_list("OPENDATA_DISTRICTS")
 
 # --- Internationalisation ---------------------------------------------------------------------
 # Simplified Chinese first: the city's language. A request's language is, in order, the

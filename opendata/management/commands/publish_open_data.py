@@ -18,10 +18,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--month", help="YYYY-MM (default: the previous month)")
         parser.add_argument(
+            "--epsilon", help="differentially private counts spending this budget (e.g. 0.5)"
+        )
+        parser.add_argument(
             "--as", dest="actor", required=True, help="email of the supervisor or administrator"
         )
 
-    def handle(self, *args, month: str | None, actor: str, **options) -> None:
+    def handle(self, *args, month: str | None, actor: str, epsilon: str | None, **options) -> None:
         user = User.objects.filter(email__iexact=actor, is_active=True).first()
         if user is None or not selectors.can_publish(user):
             raise CommandError(f"{actor} is not an active supervisor or administrator.")
@@ -31,7 +34,9 @@ class Command(BaseCommand):
             else:
                 today = timezone.localdate()
                 period = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-            release = actions.release_publish(period=period, actor=user)
+            release = actions.release_publish(
+                period=period, actor=user, epsilon=actions.parse_epsilon(epsilon)
+            )
         except PortalError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(
