@@ -238,6 +238,8 @@ except InvalidOperation as exc:
         f"OPENDATA_EPSILON_TOTAL must be a number of at least 0, not {OPENDATA_EPSILON_TOTAL!r}."
     ) from exc
 OPENDATA_DISTRICTS = env_list("OPENDATA_DISTRICTS")
+# Beat publishes the month that just ended on the first of each month (exact counts).
+OPENDATA_PUBLISH_MONTHLY = env_bool("OPENDATA_PUBLISH_MONTHLY", False)
 
 # --- Internationalisation ---------------------------------------------------------------------
 # Simplified Chinese first: the city's language. A request's language is, in order, the
@@ -416,6 +418,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.maintenance_expire_consultations",
         "schedule": env_int("CONSULTATION_EXPIRY_SECONDS", 300),
         "options": {"expires": 600},
+    },
+    # Does nothing unless OPENDATA_PUBLISH_MONTHLY is on (docs/open-data.md).
+    "publish-open-data": {
+        "task": "opendata.tasks.publish_previous_month",
+        "schedule": crontab(day_of_month=1, hour=2, minute=30),
+        "options": {"expires": 3600},
     },
 }
 # --- Workflow engine ------------------------------------------------------------------------

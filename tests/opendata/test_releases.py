@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.models import AuditEvent
-from opendata import actions, signing, tables
+from opendata import actions, signing, tables, tasks
 from opendata.models import Release, ReleaseImmutable
 from tests.factories import CaseFactory, api_for
 
@@ -186,3 +186,16 @@ def test_the_command_publishes_as_a_supervisor(demo) -> None:
         call_command("publish_open_data", "--as", "clerk.tax@demo.gov")
     with pytest.raises(CommandError):
         call_command("publish_open_data", "--month", "2026-99", "--as", "admin@demo.gov")
+
+
+def test_beat_publishes_the_month_that_ended_once_when_enabled(demo, settings) -> None:
+    settings.OPENDATA_PUBLISH_MONTHLY = False
+    assert tasks.publish_previous_month() is None
+    assert Release.objects.count() == 0
+    settings.OPENDATA_PUBLISH_MONTHLY = True
+    assert tasks.publish_previous_month() == 1
+    assert tasks.publish_previous_month() is None  # safe to run twice
+    release = Release.objects.get()
+    assert release.period == tasks.previous_month(timezone.localdate())
+    event = AuditEvent.objects.get(action="opendata.publish")
+    assert event.actor is None and event.actor_role == "system"
