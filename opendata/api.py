@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import Pagination
+from core.api import Pagination, StrictInput
 
 from . import actions, selectors, signing
 from .models import Release
@@ -71,7 +71,7 @@ class ReleaseDetailOutput(ReleaseListOutput):
     document = DocumentOutput(help_text="The signed document.")
 
 
-class PublishInput(serializers.Serializer):
+class PublishInput(StrictInput):
     month = serializers.CharField(max_length=7, help_text="The month to publish, YYYY-MM.")
     epsilon = serializers.CharField(
         max_length=20,
@@ -140,6 +140,7 @@ class PublicKeysApi(APIView):
 
 class ReleasePublishApi(APIView):
     permission_classes = [IsAuthenticated]
+    may_conflict = True  # a month already published, or past the privacy budget
 
     @extend_schema(
         request=PublishInput,
