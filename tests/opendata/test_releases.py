@@ -199,3 +199,15 @@ def test_beat_publishes_the_month_that_ended_once_when_enabled(demo, settings) -
     assert release.period == tasks.previous_month(timezone.localdate())
     event = AuditEvent.objects.get(action="opendata.publish")
     assert event.actor is None and event.actor_role == "system"
+
+
+def test_the_list_reads_a_fixed_number_of_queries(demo, client, django_assert_max_num_queries):
+    supervisor = User.objects.get(email="supervisor@demo.gov")
+    month = timezone.localdate().replace(day=1)
+    for _ in range(4):
+        month = (month - dt.timedelta(days=1)).replace(day=1)
+        actions.release_publish(period=month, actor=supervisor)
+    with django_assert_max_num_queries(3):
+        assert client.get("/api/v1/open-data/").json()["count"] == 4
+    with django_assert_max_num_queries(3):
+        assert client.get("/open-data/").status_code == 200
