@@ -123,3 +123,16 @@ def test_a_bad_epsilon_is_a_clear_400_through_the_api(demo, epsilon) -> None:
     assert response.status_code == 400, response.content
     assert "epsilon" in response.json()["errors"]
     assert Release.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_page_says_the_counts_have_noise(month, client) -> None:
+    period, later = month
+    release = actions.release_publish(
+        period=period,
+        actor=User.objects.get(email="admin@demo.gov"),
+        epsilon=Decimal("0.5"),
+        now=later,
+    )
+    page = client.get(f"/open-data/{release.version}/").content.decode()
+    assert "Differential privacy" in page and "ε = 0.5" in page
