@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
@@ -72,7 +73,12 @@ class ReleaseDetailOutput(ReleaseListOutput):
 
 
 class PublishInput(StrictInput):
-    month = serializers.CharField(max_length=7, help_text="The month to publish, YYYY-MM.")
+    month = serializers.RegexField(
+        r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+        max_length=7,
+        help_text="The month to publish, YYYY-MM.",
+        error_messages={"invalid": gettext_lazy("Write the month as year-month, like 2026-03.")},
+    )
     epsilon = serializers.CharField(
         max_length=20,
         required=False,
