@@ -10,7 +10,7 @@ JOBS ?= 2
 SOAK_SECONDS ?= 1800
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install setup run test lint format check-migrations chromium gettext pdf-fonts messages compilemessages screenshots bench bench-full soak load clean
+.PHONY: help install setup run test lint format check-migrations chromium gettext pdf-fonts pgbackrest pitr messages compilemessages screenshots bench bench-full soak load clean
 
 help:
 	@echo "make run    - install, migrate, seed and start web + worker + beat on http://127.0.0.1:$(PORT)/"
@@ -21,6 +21,7 @@ help:
 	@echo "make soak   - the make-run stack on a fresh SQLite + filesystem broker for SOAK_SECONDS (1800)"
 	@echo "make bench  - quick benchmarks (PostgreSQL + Redis); make bench-full: 1,000,000 cases"
 	@echo "make load   - load test: 100 users for 3 minutes against gunicorn, a worker and beat"
+	@echo "make pitr   - point-in-time recovery with pgBackRest on a throwaway PostgreSQL cluster"
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +68,17 @@ run: setup
 # Debian's Chromium for the browser tests; installed only where missing and possible (root + apt).
 chromium:
 	@[ -x "$(CHROMIUM)" ] || { $(call apt_install,chromium,Chromium not found at $(CHROMIUM): browser tests will be skipped (install Debian's chromium package).); }
+
+# Debian's pgBackRest, for point-in-time recovery (docs/operations.md) and `make pitr`;
+# installed only where missing and possible (root + apt), like Chromium above.
+pgbackrest:
+	@command -v pgbackrest >/dev/null || { $(call apt_install,pgbackrest,pgbackrest not found: install Debian's pgbackrest package for point-in-time recovery.); }
+
+# Point-in-time recovery shown end to end (tools/pitr_drill.sh): a throwaway PostgreSQL 15
+# cluster on another port with WAL archived by pgBackRest, restored to a moment between two
+# submissions. Needs root (the cluster runs as the postgres user); removes everything after.
+pitr: install pgbackrest
+	PYTHON=$(abspath $(BIN))/python tools/pitr_drill.sh
 
 # What WeasyPrint needs to draw the receipts (receipts/render.py): Pango, and Debian's Noto CJK
 # fonts so Chinese text is set and can be extracted again. Installed only where missing and

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import JsonExamples
+from core.admin import JsonExamples, NamedActionAdmin
 
 from . import actions
 from .models import ApiToken, Department, Membership, User
@@ -62,7 +62,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Department)
-class DepartmentAdmin(JsonExamples, admin.ModelAdmin):
+class DepartmentAdmin(JsonExamples, NamedActionAdmin, admin.ModelAdmin):
     list_display = ["name_shown", "slug", "contact_email", "active"]
     search_fields = ["name", "slug"]
     fields = ["slug", "name", "translations", "contact_email", "contact_phone", "active"]
@@ -70,41 +70,30 @@ class DepartmentAdmin(JsonExamples, admin.ModelAdmin):
         "translations": [(_("The name in other languages, for example:"), '{"en": {"name": "…"}}')]
     }
 
-    @admin.display(description=_("name"), ordering="name")
-    def name_shown(self, obj: Department) -> str:
-        return obj.name_translated
+    refused = actions.AccountError
 
-    def get_readonly_fields(self, request, obj=None):
-        return ["slug"] if obj else []
+    def update(self, request, obj):
+        actions.department_update(
+            actor=request.user,
+            department=Department.objects.get(pk=obj.pk),
+            name=obj.name,
+            contact_email=obj.contact_email,
+            contact_phone=obj.contact_phone,
+            active=obj.active,
+            translations=obj.translations,
+        )
 
-    def save_model(self, request, obj, form, change):
-        try:
-            if change:
-                actions.department_update(
-                    actor=request.user,
-                    department=Department.objects.get(pk=obj.pk),
-                    name=obj.name,
-                    contact_email=obj.contact_email,
-                    contact_phone=obj.contact_phone,
-                    active=obj.active,
-                    translations=obj.translations,
-                )
-            else:
-                created = actions.department_create(
-                    actor=request.user,
-                    slug=obj.slug,
-                    name=obj.name,
-                    contact_email=obj.contact_email,
-                    contact_phone=obj.contact_phone,
-                    translations=obj.translations,
-                )
-                obj.pk, obj.group_id = created.pk, created.group_id
-                obj.lead_group_id = created.lead_group_id
-        except actions.AccountError as exc:
-            messages.error(request, str(exc))
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def create(self, request, obj):
+        created = actions.department_create(
+            actor=request.user,
+            slug=obj.slug,
+            name=obj.name,
+            contact_email=obj.contact_email,
+            contact_phone=obj.contact_phone,
+            translations=obj.translations,
+        )
+        obj.pk, obj.group_id = created.pk, created.group_id
+        obj.lead_group_id = created.lead_group_id
 
 
 @admin.register(Membership)

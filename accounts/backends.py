@@ -19,6 +19,8 @@ ROLE_PERMISSIONS = {
             "audit.view_auditevent",
             # Open statistics are anonymised; publishing one is an oversight duty.
             "opendata.publish_release",
+            # The whole city's dashboard (oversight), read-only.
+            "oversight.view_city_dashboard",
         }
     ),
 }

@@ -20,6 +20,8 @@ def navigation(request: HttpRequest) -> dict:
         if role == Role.CITIZEN:
             items.append((reverse("services:profile"), _("Profile")))
             items.append((reverse("audit:data-access"), _("Who looked at my data")))
+        if role in (Role.SUPERVISOR, Role.ADMIN, Role.LEAD):
+            items.append((reverse("oversight:dashboard"), _("Dashboard")))
         if role in (Role.SUPERVISOR, Role.ADMIN):
             items.append((reverse("audit:search"), _("Audit log")))
         items.append((reverse("account_email"), _("Account")))

@@ -111,7 +111,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def forget_roles(self) -> None:
         """Drop what was cached about the user's groups and roles (after changing them)."""
-        for name in ("group_ids", "department_roles", "membership_roles", "primary_role"):
+        for name in (
+            *("group_ids", "department_roles", "membership_roles", "primary_role"),
+            *("member_department_ids", "_perm_cache", "_user_perm_cache", "_group_perm_cache"),
+        ):
             self.__dict__.pop(name, None)
 
     @cached_property

@@ -6,16 +6,18 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from core.api import NewestFirst
 
-from . import presenters, selectors
+from . import presenters, selectors, verifications
 from .filters import FILTERS, parse_filters
+from .models import AuditVerification, VerificationStatus
 
 
 def _auditor(request: Request) -> None:
@@ -125,30 +127,103 @@ class AuditEventListApi(APIView):
         return paginator.get_paginated_response(presenters.event_rows(page))
 
 
+class AuditVerificationOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField(help_text="Where to poll this verification.")
+    status = serializers.ChoiceField(choices=VerificationStatus.choices)
+    checked = serializers.IntegerField(
+        help_text="Events checked so far; when done, every sealed event checked."
+    )
+    total = serializers.IntegerField(help_text="Sealed events when the verification started.")
+    progress = serializers.FloatField(help_text="checked / total, from 0 to 1.")
+    requested_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField(allow_blank=True, help_text="Why a failed run stopped.")
+    # The result (as the endpoint answered when it verified within the request); null until
+    # the verification is done.
+    valid = serializers.BooleanField(allow_null=True)
+    first_invalid = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField(allow_null=True, allow_blank=True)
+    unsealed = serializers.IntegerField(allow_null=True)
+    checkpoints = serializers.IntegerField(allow_null=True)
+    exported_checkpoints = serializers.IntegerField(allow_null=True)
+    incidents = serializers.IntegerField(allow_null=True)
+    warnings = serializers.ListField(child=serializers.CharField(), allow_null=True)
+
+
+RESULT_FIELDS = (
+    "valid",
+    "first_invalid",
+    "reason",
+    "unsealed",
+    "checkpoints",
+    "exported_checkpoints",
+    "incidents",
+    "warnings",
+)
+
+
+def verification_row(request: Request, job: AuditVerification) -> dict:
+    result = job.result or {}
+    return {
+        "id": job.pk,
+        "url": reverse("api-audit-verification", kwargs={"job": job.pk}, request=request),
+        "status": job.status,
+        "checked": job.checked,
+        "total": job.total,
+        "progress": 1.0 if job.status == "done" else min(job.checked / (job.total or 1), 1.0),
+        "requested_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "error": job.error,
+        **{name: result.get(name) for name in RESULT_FIELDS},
+    }
+
+
 class AuditVerifyApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        responses=inline_serializer(
-            "AuditVerifyOutput",
-            {
-                "valid": serializers.BooleanField(),
-                "checked": serializers.IntegerField(),
-                "first_invalid": serializers.IntegerField(allow_null=True),
-                "reason": serializers.CharField(),
-                "unsealed": serializers.IntegerField(),
-                "checkpoints": serializers.IntegerField(),
-                "exported_checkpoints": serializers.IntegerField(allow_null=True),
-                "incidents": serializers.IntegerField(),
-                "warnings": serializers.ListField(child=serializers.CharField()),
-            },
-        ),
-        summary="Recompute the hash chain, every event's authenticator and the signed "
-        "checkpoints (in the database and exported)",
+        request=None,
+        responses={202: AuditVerificationOutput},
+        summary="Start verifying the whole audit log in the background (or join the "
+        "verification under way); poll its url",
+    )
+    def post(self, request: Request) -> Response:
+        _auditor(request)
+        job, _created = verifications.audit_verification_request(actor=request.user)
+        return Response(verification_row(request, job), status=202)
+
+    @extend_schema(
+        operation_id="v1_audit_verify_latest",
+        responses={200: AuditVerificationOutput, 202: AuditVerificationOutput},
+        summary="The newest verification of the hash chain, the authenticators and the signed "
+        "checkpoints: its progress, and its result when done (the first ever is started "
+        "here: 202)",
     )
     def get(self, request: Request) -> Response:
         _auditor(request)
-        return Response(selectors.audit_verify())
+        job = selectors.audit_verification_latest()
+        if job is None:  # a client that only reads this address still gets a result
+            job, _created = verifications.audit_verification_request(actor=request.user)
+            return Response(verification_row(request, job), status=202)
+        return Response(verification_row(request, job))
+
+
+class AuditVerificationApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={200: AuditVerificationOutput, 404: OpenApiTypes.OBJECT},
+        summary="One verification of the audit log: its progress, and its result when done",
+    )
+    def get(self, request: Request, job: int) -> Response:
+        _auditor(request)
+        found = selectors.audit_verification(job_id=job)
+        if found is None:
+            raise NotFound(_("No such verification."))
+        return Response(verification_row(request, found))
 
 
 class ApplicationHistoryApi(APIView):

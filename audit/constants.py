@@ -56,6 +56,7 @@ class AuditAction(models.TextChoices):
     PII_REVEAL = "pii.reveal", _("Personal data revealed")
     PII_SEARCH = "pii.search", _("Found by a national ID search")
     AUDIT_EXPORT = "audit.export", _("Audit log exported")
+    DASHBOARD_EXPORT = "dashboard.export", _("Dashboard figures exported")
     AUDIT_INCIDENT = "audit.incident", _("Audit log integrity incident")
     DATA_EXPORT = "data.export", _("Personal data downloaded")
     MFA_CHANGE = "account.mfa_change", _("Two-factor settings changed")
@@ -73,6 +74,12 @@ class AuditAction(models.TextChoices):
     REPRESENTATION_GRANT = "representation.grant", _("Representative authorised")
     REPRESENTATION_REVOKE = "representation.revoke", _("Representative's authorisation revoked")
     OPENDATA_PUBLISH = "opendata.publish", _("Open statistics published")
+    BACKUP_CREATE = "backup.create", _("Backup written")
+    BACKUP_DRILL = "backup.drill", _("Restore drill run")
+    BACKUP_INCIDENT = "backup.incident", _("Backup or restore drill failed")
+    BACKUP_INCIDENT_RESOLVE = "backup.incident_resolve", _("Backup incident resolved")
+    BACKUP_SWEEP = "backup.sweep", _("Orphaned files removed")
+    AUDIT_VERIFY = "audit.verify", _("Audit log verification requested")
 
 
 def event_name(action: str) -> str:

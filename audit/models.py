@@ -149,3 +149,46 @@ class DataKey(models.Model):
 
     def __str__(self) -> str:
         return self.scope
+
+
+class VerificationStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class AuditVerification(models.Model):
+    """One verification of the whole audit log, run by a worker (a long chain takes minutes):
+    its progress while it runs, and `audit_verify`'s result when it is done."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=VerificationStatus.choices,
+        default=VerificationStatus.QUEUED,
+    )
+    # Events checked so far, of `total` (the sealed events when it started).
+    checked = models.BigIntegerField(_("checked"), default=0)
+    total = models.BigIntegerField(_("total"), default=0)
+    result = models.JSONField(_("result"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit verification")
+        verbose_name_plural = _("audit verifications")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.status}"

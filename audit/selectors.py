@@ -24,7 +24,7 @@ from .chain import (
 )
 from .checkpoints import as_dict, compare, read_directory
 from .constants import AuditAction
-from .models import AuditCheckpoint, AuditEvent, AuditIncident
+from .models import AuditCheckpoint, AuditEvent, AuditIncident, AuditVerification
 from .signing import event_authentic, mac_checker, signing_keys
 
 if TYPE_CHECKING:
@@ -61,6 +61,7 @@ def audit_verify(
     independent: bool = False,
     segment_size: int = 50_000,
     exported: list[dict[str, Any]] | object | None = _CONFIGURED,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Recompute the whole chain (streamed), check every event's authenticator, and check the
     chain against the signed checkpoints in the database and in the export.
@@ -71,7 +72,8 @@ def audit_verify(
     computes. A long chain is read in consecutive ranges of `chain_seq`, each on its own
     connection (one per core), while the links are still walked strictly in order here.
     `exported` is the exported series of checkpoints (by default read from
-    `AUDIT_CHECKPOINT_DIR`; None when there is none to compare with).
+    `AUDIT_CHECKPOINT_DIR`; None when there is none to compare with). `progress`, when given,
+    is called with the number of events read so far after each batch.
     """
     if exported is _CONFIGURED:
         exported = read_directory(settings.AUDIT_CHECKPOINT_DIR)
@@ -90,6 +92,7 @@ def audit_verify(
     else:
         columns = ["id", "chain_seq", *BODY_FIELDS, "mac", "prev_hash", "hash"]
     hash_at = 3 if in_database else len(columns) - 1
+    read = [0]
 
     def rows() -> Iterator[tuple]:
         for batch in _chain_batches(
@@ -99,6 +102,9 @@ def audit_verify(
                 if row[1] in wanted:
                     seen[row[1]] = row[hash_at]
                 yield row
+            if progress is not None:
+                read[0] += len(batch)
+                progress(read[0])
 
     result: Verification = (
         verify_links(rows(), mac_ok) if in_database else verify_tuples(rows(), mac_ok)
@@ -373,3 +379,12 @@ def authentic(events: Iterable[AuditEvent]) -> list[AuditEvent]:
     the sealer and by verification)."""
     mac_ok = mac_checker()
     return [e for e in events if event_authentic(e, mac_ok)]
+
+
+def audit_verification_latest() -> AuditVerification | None:
+    """The newest verification of the audit log (the caller checked `can_audit`)."""
+    return AuditVerification.objects.order_by("-created_at").first()
+
+
+def audit_verification(*, job_id: Any) -> AuditVerification | None:
+    return AuditVerification.objects.filter(pk=job_id).first()

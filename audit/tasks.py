@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import actions
+from . import actions, verifications
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -22,3 +22,9 @@ def maintenance_audit_checkpoint() -> None:
     """A checkpoint now, whatever the schedule (kept for deployments that schedule it)."""
     actions.audit_seal()
     actions.audit_checkpoint(force=True)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def maintenance_verify_audit(job_id: int) -> None:
+    """Run a verification a supervisor asked for (`audit.verifications`)."""
+    verifications.audit_verification_run(job_id=job_id)

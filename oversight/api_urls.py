@@ -1,3 +1,9 @@
 """API of oversight."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("dashboard/", api.DashboardApi.as_view(), name="api-dashboard"),
+]

@@ -10,6 +10,8 @@ is the tombstone erasure leaves. Anything else that is not a token that decrypts
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from . import crypto
 
 
@@ -37,3 +39,24 @@ def reseal_text(stored: str, *, aad: str) -> str | None:
         return crypto.encrypt(stored, aad=aad)
     rotated = crypto.rotate(stored, aad=aad)
     return None if rotated == stored else rotated
+
+
+class SealedRow:
+    """Mix into a model whose free text is sealed bound to its row's id: a column's associated
+    data is `<sealed_kind>:<pk>:<column>`."""
+
+    sealed_kind: ClassVar[str] = ""
+
+    def sealed_text_aad(self, column: str) -> str:
+        return f"{self.sealed_kind}:{self.pk}:{column}"
+
+
+def opened(column: str) -> property:
+    """A model's property giving the sealed `column` in clear, opened under the row's
+    `sealed_text_aad(column)` (DecryptionError on a wrong key)."""
+
+    def plain(instance) -> str:
+        return open_text(getattr(instance, column), aad=instance.sealed_text_aad(column))
+
+    plain.__doc__ = f"`{column}` in clear (DecryptionError on a wrong key)."
+    return property(plain)

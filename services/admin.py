@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Department
-from core.admin import JsonExamples, ReadOnlyAdmin
+from core.admin import ActionAdmin, JsonExamples, NamedActionAdmin, ReadOnlyAdmin
 
 from . import actions
 from .definitions import validate_version
@@ -25,8 +25,17 @@ def _refused(request, exc: actions.ServiceError) -> None:
     messages.error(request, f"{exc.message} {details}".strip())
 
 
+class CatalogAdmin(ActionAdmin):
+    """Catalog writes through the audited actions; a refusal lists what is wrong."""
+
+    refused = actions.ServiceError
+
+    def refusal(self, request, exc: actions.ServiceError) -> None:
+        _refused(request, exc)
+
+
 @admin.register(FieldDefinition)
-class FieldDefinitionAdmin(JsonExamples, admin.ModelAdmin):
+class FieldDefinitionAdmin(JsonExamples, CatalogAdmin, admin.ModelAdmin):
     list_display = ["key", "label_shown", "type", "sensitivity", "profile_field"]
     list_filter = ["type", "sensitivity", "profile_field"]
     search_fields = ["key", "label"]
@@ -58,16 +67,15 @@ class FieldDefinitionAdmin(JsonExamples, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["key"] if obj else []
 
-    def save_model(self, request, obj, form, change):
-        attrs = {name: getattr(obj, name) for name in actions.FIELD_ATTRS}
-        try:
-            saved = actions.field_definition_save(actor=request.user, key=obj.key, **attrs)
-            obj.pk = saved.pk
-        except actions.ServiceError as exc:
-            _refused(request, exc)
+    # Never deleted (ActionAdmin): versions and applications refer to keys; retire a field by
+    # not asking it.
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # versions and applications refer to keys: retire a field by not asking it
+    def update(self, request, obj):
+        attrs = {name: getattr(obj, name) for name in actions.FIELD_ATTRS}
+        saved = actions.field_definition_save(actor=request.user, key=obj.key, **attrs)
+        obj.pk = saved.pk
+
+    create = update
 
 
 class VersionInline(admin.TabularInline):
@@ -83,42 +91,35 @@ class VersionInline(admin.TabularInline):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(NamedActionAdmin, CatalogAdmin, admin.ModelAdmin):
     list_display = ["name_shown", "slug", "kind", "active"]
     search_fields = ["name", "slug", "keywords"]
     inlines = [VersionInline]
 
-    @admin.display(description=_("name"), ordering="name")
-    def name_shown(self, obj: Service) -> str:
-        return obj.name_translated
+    def update(self, request, obj):
+        actions.service_update(
+            actor=request.user,
+            service=Service.objects.get(pk=obj.pk),
+            **{name: getattr(obj, name) for name in actions.SERVICE_ATTRS},
+        )
 
-    def get_readonly_fields(self, request, obj=None):
-        return ["slug"] if obj else []
+    def create(self, request, obj):
+        created = actions.service_create(
+            actor=request.user,
+            slug=obj.slug,
+            **{name: getattr(obj, name) for name in actions.SERVICE_ATTRS if name != "active"},
+        )
+        obj.pk = created.pk
 
-    def save_model(self, request, obj, form, change):
-        try:
-            if change:
-                actions.service_update(
-                    actor=request.user,
-                    service=Service.objects.get(pk=obj.pk),
-                    **{name: getattr(obj, name) for name in actions.SERVICE_ATTRS},
-                )
-            else:
-                created = actions.service_create(
-                    actor=request.user,
-                    slug=obj.slug,
-                    name=obj.name,
-                    description=obj.description,
-                    kind=obj.kind,
-                    keywords=obj.keywords,
-                    translations=obj.translations,
-                )
-                obj.pk = created.pk
-        except actions.ServiceError as exc:
-            _refused(request, exc)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+def _draft(request, version: ServiceVersion) -> ServiceVersion:
+    """A new draft of `version`'s service with its fields and workflow."""
+    return actions.service_version_draft(
+        actor=request.user,
+        service=version.service,
+        fields=version.fields,
+        workflow=version.workflow,
+    )
 
 
 class ServiceVersionForm(forms.ModelForm):
@@ -142,7 +143,7 @@ class ServiceVersionForm(forms.ModelForm):
 
 
 @admin.register(ServiceVersion)
-class ServiceVersionAdmin(admin.ModelAdmin):
+class ServiceVersionAdmin(CatalogAdmin, admin.ModelAdmin):
     form = ServiceVersionForm
     list_display = ["service", "number", "status", "published_at"]
     list_filter = ["status", "service"]
@@ -155,25 +156,13 @@ class ServiceVersionAdmin(admin.ModelAdmin):
             return ["service", "number", "status", "fields", "workflow", "published_at"]
         return ["service", "number", "status", "published_at"]
 
-    def save_model(self, request, obj, form, change):
-        try:
-            if change:
-                actions.service_version_update(
-                    actor=request.user, version=obj, fields=obj.fields, workflow=obj.workflow
-                )
-            else:
-                draft = actions.service_version_draft(
-                    actor=request.user,
-                    service=obj.service,
-                    fields=obj.fields,
-                    workflow=obj.workflow,
-                )
-                obj.pk = draft.pk
-        except actions.ServiceError as exc:
-            _refused(request, exc)
+    def update(self, request, obj):
+        actions.service_version_update(
+            actor=request.user, version=obj, fields=obj.fields, workflow=obj.workflow
+        )
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def create(self, request, obj):
+        obj.pk = _draft(request, obj).pk
 
     @admin.action(description=_("Publish the selected drafts"))
     def publish(self, request, queryset):
@@ -187,12 +176,7 @@ class ServiceVersionAdmin(admin.ModelAdmin):
     @admin.action(description=_("Create a new draft from the selected versions"))
     def new_draft(self, request, queryset):
         for version in queryset.select_related("service"):
-            draft = actions.service_version_draft(
-                actor=request.user,
-                service=version.service,
-                fields=version.fields,
-                workflow=version.workflow,
-            )
+            draft = _draft(request, version)
             messages.success(request, _("Draft %(v)s is ready to edit.") % {"v": draft})
 
 

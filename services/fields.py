@@ -313,20 +313,46 @@ class EmailKind(FieldKind):
         return (name[:1] + "***@" + domain) if domain else "***"
 
 
-@register
-class PhoneKind(FieldKind):
-    type = FieldType.PHONE
-    format = "phone"
-    invalid_message = gettext_lazy("Enter an 11-digit mobile phone number, like 13812345678.")
+class CheckedCodeKind(FieldKind):
+    """A code of a fixed pattern whose validator can say what is wrong with a value (a mobile
+    number, a national ID). Subclasses give `pattern`, `is_valid`, `problem` (a word naming
+    the problem, or None) and `problem_message`."""
+
+    pattern: ClassVar[str] = ""
+
+    @staticmethod
+    def is_valid(value: str) -> bool:
+        raise NotImplementedError
+
+    @staticmethod
+    def problem(value: str) -> str | None:
+        raise NotImplementedError
+
+    def problem_message(self, problem: str | None, value: Any) -> str | None:
+        """The message of a named problem (None: `invalid_message`)."""
+        return None
 
     def schema(self, definition: Any) -> dict[str, Any]:
-        return {"type": "string", "format": "phone", "pattern": r"^1[3-9]\d{9}$"}
+        return {"type": "string", "format": self.format, "pattern": self.pattern}
 
     def valid_format(self, value: str) -> bool:
-        return is_valid_mainland_mobile(value)
+        return self.is_valid(value)
 
     def invalid_value_message(self, value: Any) -> str:
-        problem = mobile_problem(value) if isinstance(value, str) else "characters"
+        problem = self.problem(value) if isinstance(value, str) else "characters"
+        return str(self.problem_message(problem, value) or self.invalid_message)
+
+
+@register
+class PhoneKind(CheckedCodeKind):
+    type = FieldType.PHONE
+    format = "phone"
+    pattern = r"^1[3-9]\d{9}$"
+    invalid_message = gettext_lazy("Enter an 11-digit mobile phone number, like 13812345678.")
+    is_valid = staticmethod(is_valid_mainland_mobile)
+    problem = staticmethod(mobile_problem)
+
+    def problem_message(self, problem: str | None, value: Any) -> str | None:
         if problem == "characters":
             return _("Enter the mobile phone number in digits only, like 13812345678.")
         if problem == "length":
@@ -338,7 +364,7 @@ class PhoneKind(FieldKind):
             ) % {"n": len(digits)}
         if problem == "prefix":
             return _("A mobile phone number starts with 13 to 19: check the number.")
-        return str(self.invalid_message)
+        return None
 
     def form_field(self, definition: Any, **common: Any) -> forms.Field:
         return forms.CharField(
@@ -356,21 +382,17 @@ class PhoneKind(FieldKind):
 
 
 @register
-class NationalIdKind(FieldKind):
+class NationalIdKind(CheckedCodeKind):
     type = FieldType.NATIONAL_ID
     format = "national-id"
+    pattern = r"^\d{17}[\dX]$"
     invalid_message = gettext_lazy(
         "Enter a valid 18-character national ID number (the last character may be X)."
     )
+    is_valid = staticmethod(is_valid_national_id)
+    problem = staticmethod(national_id_problem)
 
-    def schema(self, definition: Any) -> dict[str, Any]:
-        return {"type": "string", "format": "national-id", "pattern": r"^\d{17}[\dX]$"}
-
-    def valid_format(self, value: str) -> bool:
-        return is_valid_national_id(value)
-
-    def invalid_value_message(self, value: Any) -> str:
-        problem = national_id_problem(value) if isinstance(value, str) else "characters"
+    def problem_message(self, problem: str | None, value: Any) -> str | None:
         if problem in ("too_short", "too_long"):
             n = len(value.strip())
             if problem == "too_short":
@@ -393,7 +415,7 @@ class NationalIdKind(FieldKind):
             ),
             "check": _("The last character of the ID number does not match; check the number."),
         }
-        return str(messages.get(problem, self.invalid_message))
+        return messages.get(problem)
 
     def form_field(self, definition: Any, **common: Any) -> forms.Field:
         return forms.CharField(

@@ -15,7 +15,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from core.models import NamedBySlug
 from core.translations import translated
-from privacy.freetext import open_text
+from privacy.freetext import opened
 
 from .constants import (
     SECTION_TITLES,
@@ -342,10 +342,7 @@ class Attachment(models.Model):
     def sealed_text_aad(self, column: str) -> str:
         return f"{self.aad}:{column}"
 
-    @property
-    def name_plain(self) -> str:
-        """The citizen's file name in clear (DecryptionError on a wrong key)."""
-        return open_text(self.original_name, aad=self.sealed_text_aad("original_name"))
+    name_plain = opened("original_name")  # the citizen's file name
 
 
 class ApplicationUserObjectPermission(UserObjectPermissionBase):

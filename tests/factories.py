@@ -61,6 +61,18 @@ class DepartmentFactory(factory.django.DjangoModelFactory):
         )
 
 
+def department_set_active(department: Department, active: bool) -> Department:
+    """Open or close a department through `department_update`, its other settings unchanged."""
+    return actions.department_update(
+        actor=None,
+        department=department,
+        name=department.name,
+        contact_email=department.contact_email,
+        contact_phone=department.contact_phone,
+        active=active,
+    )
+
+
 class MembershipFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Membership

@@ -492,6 +492,26 @@ def browser():
 
 
 @pytest.fixture
+def routed_moving_journey(transactional_db, monkeypatch):
+    """For a browser journey: everything `seed_demo` makes, committed and signed in with the
+    test password and TOTP secret, and a moving-house application of mover@example.org,
+    submitted and routed."""
+    from django.core.cache import cache
+    from django.core.management import call_command
+
+    from tests.factories import PASSWORD, TOTP_SECRET, UserFactory, submit_moving
+    from workflows import routing
+
+    cache.clear()
+    monkeypatch.setenv("DEMO_PASSWORD", PASSWORD)
+    monkeypatch.setenv("DEMO_TOTP_SECRET", TOTP_SECRET)
+    call_command("seed_demo", stdout=StringIO())
+    application = submit_moving(citizen=UserFactory(email="mover@example.org"))
+    routing.advance(application_id=application.pk)
+    return application
+
+
+@pytest.fixture
 def phone_page(browser, live_server):
     """A phone-sized page (no JavaScript: every journey must work without it)."""
     context = browser.new_context(
@@ -516,3 +536,21 @@ def walk_world(demo, live_server):
     from tests.e2e.inventory import World
 
     return World()
+
+
+@pytest.fixture
+def walk_page(browser, live_server, walk_world):
+    """`walk_page(page, language, **options)`: an inventory page opened in the browser as its
+    role and in `language` (`tests.e2e.walk.open_page`); its context is closed after the test."""
+    from tests.e2e.walk import open_page
+
+    contexts = []
+
+    def open_(page, language: str, **options):
+        context, tab = open_page(browser, live_server.url, walk_world, page, language, **options)
+        contexts.append(context)
+        return tab
+
+    yield open_
+    for context in contexts:
+        context.close()

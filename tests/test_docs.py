@@ -91,7 +91,17 @@ def test_the_pagination_classes_are_what_the_schema_says():
 
 # Where the portal reads its configuration: the settings and entry points, the apps (keys, demo
 # accounts), and the Procfile's shell expansions.
-SCANNED = ["config", "core", "privacy", "accounts", "services", "workflows", "audit", "demo"]
+SCANNED = [
+    "config",
+    "core",
+    "privacy",
+    "accounts",
+    "services",
+    "workflows",
+    "audit",
+    "demo",
+    "backups",
+]
 # The helpers that read a variable named by their caller (whose calls are scanned instead).
 HELPERS = {"env_str", "env_int", "env_bool", "env_list"}
 HELPER_MODULE = ROOT / "config" / "settings" / "env.py"

@@ -104,8 +104,9 @@ class CaseListApi(APIView):
                 "results": CaseListItemOutput(rows, many=True).data,
                 "next": next_url,
                 "counts": counts,
-                # A count equal to this means "this many or more" (counting stops there).
+                # A count equal to its status's limit means "this many or more".
                 "counts_limit": selectors.COUNT_LIMIT,
+                "counts_limits": selectors.count_limits(),
             }
         )
 

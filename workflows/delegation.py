@@ -254,22 +254,14 @@ def delegation_create(
     if errors:
         raise InvalidInput(_("The delegation was not created."), errors=errors)
     assert delegator is not None and delegate is not None  # checked above
+    same = {"department": department, "delegator": delegator, "delegate": delegate, "scope": scope}
     overlapping = Delegation.objects.filter(
-        department=department,
-        delegator=delegator,
-        delegate=delegate,
-        scope=scope,
-        revoked_at__isnull=True,
-        starts_at__lt=ends_at,
-        ends_at__gt=starts_at,
+        **same, revoked_at__isnull=True, starts_at__lt=ends_at, ends_at__gt=starts_at
     )
     if overlapping.exists():
         raise DelegationError(_("The same delegation already covers part of this period."))
     delegation = Delegation.objects.create(
-        department=department,
-        delegator=delegator,
-        delegate=delegate,
-        scope=scope,
+        **same,
         starts_at=starts_at,
         ends_at=ends_at,
         created_by=actor,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from core.translations import translated
-from privacy.freetext import open_text
+from privacy.freetext import SealedRow, opened
 
 from .constants import ACTIVE_CASE_STATES, CaseStatus
 
@@ -92,6 +92,8 @@ class Case(models.Model):
             ),
             # Deadline scans (sla_scan).
             models.Index(fields=["status", "due_at"], name="case_status_due_idx"),
+            # The dashboards' summaries read the cases changed since their last run.
+            models.Index(fields=["updated_at", "id"], name="case_updated_idx"),
         ]
         # Object permissions (docs/permissions.md): `view_case` reads the step's fields, masked;
         # `change_case` acts (claim, decide, ask, note, reveal); these two more:
@@ -131,10 +133,7 @@ class Case(models.Model):
     def sealed_text_aad(self, column: str) -> str:
         return f"case:{self.reference}:{column}"
 
-    @property
-    def decision_note_plain(self) -> str:
-        """The approval note or rejection reason in clear (DecryptionError on a wrong key)."""
-        return open_text(self.decision_note, aad=self.sealed_text_aad("decision_note"))
+    decision_note_plain = opened("decision_note")  # the approval note or rejection reason
 
 
 class CaseUserObjectPermission(UserObjectPermissionBase):
@@ -197,7 +196,7 @@ class WorkerHeartbeat(models.Model):
         return f"{self.queue}@{self.hostname}"
 
 
-class InformationRequest(models.Model):
+class InformationRequest(SealedRow, models.Model):
     """A clerk's question to the citizen on a case, and the citizen's reply."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="information_requests")
@@ -237,44 +236,42 @@ class InformationRequest(models.Model):
     def __str__(self) -> str:
         return f"question on {self.case_id}"
 
-    def sealed_text_aad(self, column: str) -> str:
-        return f"information_request:{self.pk}:{column}"
-
-    @property
-    def message_plain(self) -> str:
-        return open_text(self.message, aad=self.sealed_text_aad("message"))
-
-    @property
-    def reply_plain(self) -> str:
-        return open_text(self.reply, aad=self.sealed_text_aad("reply"))
+    sealed_kind = "information_request"
+    message_plain = opened("message")
+    reply_plain = opened("reply")
 
 
-class CaseNote(models.Model):
-    """An internal note on a case: visible to the department's staff only, never to the citizen."""
+class WrittenOnCase(SealedRow, models.Model):
+    """A text a member of staff writes on a case (a note, an opinion). Subclasses declare `case`
+    and `text`; `text` is sealed (privacy/freetext.py) bound to the row's id."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    noun = ""  # in `str()`
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    # Sealed (privacy/freetext.py), bound to the row's id: read `text_plain`.
-    text = models.TextField(_("note"))
     created_at = models.DateTimeField(_("written"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("case note")
-        verbose_name_plural = _("case notes")
+        abstract = True
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"note on {self.case_id}"
+        return f"{self.noun} on {self.case_id}"
 
-    def sealed_text_aad(self, column: str) -> str:
-        return f"case_note:{self.pk}:{column}"
-
-    @property
-    def text_plain(self) -> str:
-        return open_text(self.text, aad=self.sealed_text_aad("text"))
+    text_plain = opened("text")
 
 
-class Consultation(models.Model):
+class CaseNote(WrittenOnCase):
+    """An internal note on a case: visible to the department's staff only, never to the citizen."""
+
+    sealed_kind, noun = "case_note", "note"
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField(_("note"))
+
+    class Meta(WrittenOnCase.Meta):
+        verbose_name = _("case note")
+        verbose_name_plural = _("case notes")
+
+
+class Consultation(SealedRow, models.Model):
     """One case shared read-only with another department or one named official, for a stated
     reason and until an optional end: they see only `fields` (masked, revealed with a purpose)
     and may give opinions. Access is the `consult_case` object permission on the case, granted to
@@ -344,15 +341,11 @@ class Consultation(models.Model):
     def audit_ref(self) -> str:
         return f"{self.case.reference}:{self.pk}"
 
-    def sealed_text_aad(self, column: str) -> str:
-        return f"consultation:{self.pk}:{column}"
-
-    @property
-    def reason_plain(self) -> str:
-        return open_text(self.reason, aad=self.sealed_text_aad("reason"))
+    sealed_kind = "consultation"
+    reason_plain = opened("reason")
 
 
-class Opinion(models.Model):
+class Opinion(WrittenOnCase):
     """A consultee's opinion on a shared case; shown on the case's timeline."""
 
     consultation = models.ForeignKey(
@@ -361,26 +354,13 @@ class Opinion(models.Model):
         on_delete=models.CASCADE,
         related_name="opinions",
     )
+    sealed_kind, noun = "opinion", "opinion"
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="opinions")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    # Sealed (privacy/freetext.py), bound to the row's id: read `text_plain`.
     text = models.TextField(_("opinion"))
-    created_at = models.DateTimeField(_("written"), default=timezone.now)
 
-    class Meta:
+    class Meta(WrittenOnCase.Meta):
         verbose_name = _("opinion")
         verbose_name_plural = _("opinions")
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return f"opinion on {self.case_id}"
-
-    def sealed_text_aad(self, column: str) -> str:
-        return f"opinion:{self.pk}:{column}"
-
-    @property
-    def text_plain(self) -> str:
-        return open_text(self.text, aad=self.sealed_text_aad("text"))
 
 
 class DelegationScope(models.TextChoices):

@@ -191,7 +191,10 @@ def case_access(*, user: User, case: Case, now: dt.datetime | None = None) -> Ca
 
 def department_ids(user: User) -> list[int]:
     """The active departments whose group the user is in, read now (not `User.department_roles`,
-    cached on the user object: a department closed since must drop out of the very next list)."""
+    cached on the user object: a department closed since must drop out of the very next list),
+    or as token authentication read them with the token at the start of this request."""
+    if "member_department_ids" in user.__dict__:
+        return user.__dict__["member_department_ids"]
     groups = _group_ids(user)
     if not groups:
         return []

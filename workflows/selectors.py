@@ -27,13 +27,14 @@ from accounts.models import Department, User
 from audit.constants import event_name
 from audit.models import AuditEvent
 from audit.presenters import BehalfReader
+from services import catalog
 from services.answers import APPLICANT_NATIONAL_ID, is_sealed_field, national_id_index
 from services.fields import kind_for
-from services.models import Application, ServiceVersion
+from services.models import Application
 from services.selectors import application_answers, dictionary, field_labels
 
 from . import delegation, permissions
-from .constants import ACTIVE_CASE_STATES, CaseStatus
+from .constants import ACTIVE_CASE_STATES, FINAL_CASE_STATES, CaseStatus
 from .models import Case, Consultation, InformationRequest, WorkerHeartbeat
 
 FAR_FUTURE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
@@ -159,17 +160,29 @@ def cases_by_national_id(*, user: User, national_id: str) -> list[Case]:
 
 
 COUNT_LIMIT = 1000
+# Decided cases are history: a tab's "100+" tells a clerk all they need, and every case counted
+# costs one probe of the grant table (workflows.permissions), so they stop sooner.
+DECIDED_COUNT_LIMIT = 100
 
 
-def status_counts(cases: QuerySet[Case], *, limit: int = COUNT_LIMIT) -> dict[str, int]:
-    """Cases per status, each counted up to `limit` (a count equal to it means "that many or
-    more"). Decided cases pile up for years; an exact count of them would make every inbox page
-    cost in proportion to the department's history. One query: per status, an index range
-    read that stops after `limit` rows."""
+def count_limits() -> dict[str, int]:
+    """How far each status is counted: a count equal to its limit means that many or more."""
+    return {
+        status: DECIDED_COUNT_LIMIT if status in FINAL_CASE_STATES else COUNT_LIMIT
+        for status in CaseStatus.values
+    }
+
+
+def status_counts(cases: QuerySet[Case], *, limits: dict[str, int] | None = None) -> dict[str, int]:
+    """Cases per status, each counted up to its limit (`count_limits()` unless given; a count
+    equal to it means "that many or more"). Decided cases pile up for years; an exact count of
+    them would make every inbox page cost in proportion to the department's history. One
+    query: per status, an index range read that stops at the limit."""
+    limits = limits or count_limits()
     if connection.vendor != "postgresql":  # the embedded SQLite database is small: count all
         counts = {s: 0 for s in CaseStatus.values}
         for row in cases.order_by().values("status").annotate(n=Count("id")):
-            counts[row["status"]] = min(row["n"], limit)
+            counts[row["status"]] = min(row["n"], limits[row["status"]])
         return counts
     try:
         rows_sql, params = cases.order_by().values("status").query.sql_with_params()
@@ -177,11 +190,12 @@ def status_counts(cases: QuerySet[Case], *, limit: int = COUNT_LIMIT) -> dict[st
         return {s: 0 for s in CaseStatus.values}
     sql = (
         "SELECT s.status, (SELECT count(*) FROM (SELECT 1 FROM ("  # noqa: S608 (ORM SQL)
-        f"{rows_sql}) AS c WHERE c.status = s.status LIMIT %s) AS t) "
-        "FROM unnest(%s::varchar[]) AS s(status)"
+        f"{rows_sql}) AS c WHERE c.status = s.status LIMIT s.most) AS t) "
+        "FROM unnest(%s::varchar[], %s::int[]) AS s(status, most)"
     )
+    statuses = list(CaseStatus.values)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, limit, list(CaseStatus.values)])
+        cursor.execute(sql, [*params, statuses, [limits[s] for s in statuses]])
         return dict(cursor.fetchall())
 
 
@@ -244,10 +258,11 @@ def page_by_due_date(
 
 def with_step_names(cases: list[Case]) -> list[Case]:
     """Give listed cases (whose versions' workflows are deferred) the steps their translated
-    names come from (`Case.step_name_translated`): one query for the page's few versions."""
-    ids = {c.version_id for c in cases}
+    names come from (`Case.step_name_translated`), from the catalog kept by the process
+    (`services.catalog`: read again whenever the catalog stamp changes)."""
+    ids = sorted({c.version_id for c in cases})
     if ids:
-        workflows = dict(ServiceVersion.objects.filter(pk__in=ids).values_list("pk", "workflow"))
+        workflows = {v.pk: v.workflow for v in catalog.current().versions(ids)}
         for case in cases:
             case.workflow_steps = (workflows.get(case.version_id) or {}).get("steps", [])
     return cases
@@ -406,19 +421,26 @@ def case_timeline(*, case: Case, consultee: bool = False) -> list[dict[str, Any]
     ]
     for opinion in case.opinions.select_related("author"):
         events.append(
-            {
-                "at": opinion.created_at,
-                "kind": "opinion",
-                "name": str(TIMELINE_NAMES["opinion"]),
-                "by": opinion.author.email,
-                "by_name": _person(opinion.author),
-                **_behalf_entry(None),
-                "text": shown(opinion.text_plain),
-            }
+            _written("opinion", opinion.created_at, opinion.author, shown(opinion.text_plain))
         )
     # A consultee reads that questions were asked and answered, not what was said.
     events += _exchanges(case, shown, audited, behalf, full=not consultee)
     return sorted(events, key=lambda e: e["at"])
+
+
+def _written(
+    kind: str, at: dt.datetime, author: User, text: str, behalf: User | None = None
+) -> dict[str, Any]:
+    """A timeline entry a member of staff wrote: a question, an opinion or a note."""
+    return {
+        "at": at,
+        "kind": kind,
+        "name": str(TIMELINE_NAMES[kind]),
+        "by": author.email,
+        "by_name": _person(author),
+        **_behalf_entry(behalf),
+        "text": text,
+    }
 
 
 def _exchanges(
@@ -430,15 +452,12 @@ def _exchanges(
     applicant = case.application.citizen_id
     for request in case.information_requests.select_related("asked_by", "replied_by"):
         found.append(
-            {
-                "at": request.asked_at,
-                "kind": "question",
-                "name": str(TIMELINE_NAMES["question"]),
-                "by": request.asked_by.email,
-                "by_name": _person(request.asked_by),
-                **_behalf_entry(None),
-                "text": shown(request.message_plain) if full else "",
-            }
+            _written(
+                "question",
+                request.asked_at,
+                request.asked_by,
+                shown(request.message_plain) if full else "",
+            )
         )
         if request.replied_at:
             # A reply sent by a representative says so (services.permissions).
@@ -464,15 +483,9 @@ def _exchanges(
     noted = {e.details.get("note"): behalf.user(e) for e in audited if e.action == "case.note"}
     for note in case.notes.select_related("author"):
         found.append(
-            {
-                "at": note.created_at,
-                "kind": "note",
-                "name": str(TIMELINE_NAMES["note"]),
-                "by": note.author.email,
-                "by_name": _person(note.author),
-                **_behalf_entry(noted.get(note.pk)),
-                "text": shown(note.text_plain),
-            }
+            _written(
+                "note", note.created_at, note.author, shown(note.text_plain), noted.get(note.pk)
+            )
         )
     return found
 

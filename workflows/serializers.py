@@ -29,7 +29,12 @@ class CaseListOutput(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     counts = serializers.DictField(child=serializers.IntegerField())
     counts_limit = serializers.IntegerField(
-        help_text="A count equal to this means this many or more (counting stops there)."
+        help_text="The highest counting limit (that of the statuses that wait for work)."
+    )
+    counts_limits = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Each status's counting limit: a count equal to it means this many or more "
+        "(decided statuses stop sooner).",
     )
 
 

@@ -38,10 +38,11 @@ def _case(request: HttpRequest, reference: str) -> Case:
     return case
 
 
-def _shown_count(counts: list[int]) -> str:
-    """A tab's count; "1000+" when a status reached the selectors' counting limit."""
-    total = str(sum(counts))
-    return f"{total}+" if any(n >= selectors.COUNT_LIMIT for n in counts) else total
+def _shown_count(counts: dict[str, int], statuses: list[str]) -> str:
+    """A tab's count over some statuses; "1000+" when one reached its counting limit."""
+    limits = selectors.count_limits()
+    total = str(sum(counts[s] for s in statuses))
+    return f"{total}+" if any(counts[s] >= limits[s] for s in statuses) else total
 
 
 # The last national-ID search, kept in the user's browser session: the ids of the cases found,
@@ -126,10 +127,10 @@ def _render_inbox(
                 (
                     "active",
                     _("To do"),
-                    _shown_count([counts[s] for s in ("open", "in_progress", "awaiting_citizen")]),
+                    _shown_count(counts, ["open", "in_progress", "awaiting_citizen"]),
                 ),
                 *[
-                    (value, label, _shown_count([counts[value]]))
+                    (value, label, _shown_count(counts, [value]))
                     for value, label in CaseStatus.choices
                 ],
             ],

@@ -11,5 +11,6 @@ urlpatterns = [
     path("bench/notes/", views.NoteCreate.as_view(), name="bench-note-create"),
     path("bench/ping/", views.ping, name="bench-ping"),
     path("bench/cases/", views.CasePage.as_view(), name="bench-case-page"),
+    path("bench/summary/", views.SummaryRow.as_view(), name="bench-summary-row"),
     *portal_urlpatterns,
 ]

@@ -68,3 +68,14 @@ class CasePage(APIView):
         rows = rows.defer(*LIST_DEFERRED)
         rows = rows.order_by(F("due_at").asc(nulls_last=True), "id")[:size]
         return Response({"results": CaseListItemOutput(rows, many=True).data})
+
+
+class SummaryRow(APIView):
+    """The bare page the dashboard is measured against: the portal's authentication, then one
+    row of the dashboards' summary state read and returned as JSON."""
+
+    def get(self, request: Request) -> Response:
+        from oversight.models import SummaryState
+
+        state = SummaryState.objects.filter(pk=1).values("refreshed_at", "incidents_open").first()
+        return Response({"summary": state})

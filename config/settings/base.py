@@ -425,7 +425,50 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(day_of_month=1, hour=2, minute=30),
         "options": {"expires": 3600},
     },
+    # Brings the dashboards' summary tables up to date from the cases changed since.
+    "refresh-dashboards": {
+        "task": "oversight.tasks.maintenance_refresh_dashboards",
+        "schedule": env_int("DASHBOARD_REFRESH_SECONDS", 15),
+        "options": {"expires": 60},
+    },
 }
+# --- Backups (docs/operations.md, "Backups") ----------------------------------------------------
+# Archives are written here (encrypted with PORTAL_BACKUP_KEY, never stored in them); keep the
+# folder on another disk or copy it off the machine.
+PORTAL_BACKUP_DIR = env_str("PORTAL_BACKUP_DIR", str(VAR_DIR / "backups"))
+# The backup key of dev and test when PORTAL_BACKUP_KEY is not set (never used in prod).
+PORTAL_BACKUP_KEY_FILE = env_str("PORTAL_BACKUP_KEY_FILE", str(VAR_DIR / "backup.key"))
+# The folder of pg_dump and pg_restore (matching the server's major version); PATH when empty.
+PORTAL_BACKUP_PG_BIN = env_str("PORTAL_BACKUP_PG_BIN", "")
+# Retention: the newest N archives are kept (0 keeps every one).
+BACKUP_KEEP = env_int("BACKUP_KEEP", 14)
+# Values the drill opens with the live keys (applications and attachments each).
+BACKUP_DRILL_SAMPLE = env_int("BACKUP_DRILL_SAMPLE", 50)
+BACKUP_DRILL_TIMEOUT_SECONDS = env_int("BACKUP_DRILL_TIMEOUT_SECONDS", 6 * 3600)
+# Beat's schedule, as crontab fields "minute hour day-of-month month day-of-week" in TIME_ZONE;
+# empty turns it off.
+BACKUP_CRONTAB = env_str("BACKUP_CRONTAB", "30 1 * * *")
+BACKUP_DRILL_CRONTAB = env_str("BACKUP_DRILL_CRONTAB", "30 4 * * *")
+for _name, _task, _spec in (
+    ("backup", "backups.tasks.maintenance_backup", BACKUP_CRONTAB),
+    ("restore-drill", "backups.tasks.maintenance_restore_drill", BACKUP_DRILL_CRONTAB),
+):
+    if _spec.strip():
+        _fields = _spec.split()
+        if len(_fields) != 5:
+            raise ImproperlyConfigured(f"{_name}: a crontab needs 5 fields, not {_spec!r}.")
+        CELERY_BEAT_SCHEDULE[_name] = {
+            "task": _task,
+            "schedule": crontab(
+                minute=_fields[0],
+                hour=_fields[1],
+                day_of_month=_fields[2],
+                month_of_year=_fields[3],
+                day_of_week=_fields[4],
+            ),
+            "options": {"expires": 3600},
+        }
+
 # --- Workflow engine ------------------------------------------------------------------------
 WORKFLOW_HOLIDAY_COUNTRY = env_str("WORKFLOW_HOLIDAY_COUNTRY", "CN")
 WORKFLOW_HOLIDAY_SUBDIVISION = env_str("WORKFLOW_HOLIDAY_SUBDIVISION", "")

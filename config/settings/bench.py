@@ -25,6 +25,8 @@ _BENCH_DIR.mkdir(parents=True, exist_ok=True)
 PORTAL_GENERATE_LOCAL_KEYS = True
 PORTAL_KEY_FILE = str(_BENCH_DIR / "keys.json")
 PORTAL_AUDIT_KEY_FILE = str(_BENCH_DIR / "audit-signing.key")
+PORTAL_BACKUP_KEY_FILE = str(_BENCH_DIR / "backup.key")
+PORTAL_BACKUP_DIR = str(_BENCH_DIR / "backups")
 # The scenarios time their own work and want none of beat's; the load test (`make load`) runs
 # beat with the real schedule, as a deployment does.
 if not env_bool("BENCH_BEAT", False):

@@ -22,6 +22,10 @@ for _name in ("PORTAL_ENCRYPTION_KEYS", "PORTAL_BLIND_INDEX_KEY", "PORTAL_AUDIT_
     if not env_str(_name, ""):
         raise ImproperlyConfigured(f"Production needs {_name} (see docs/operations.md, keys).")
 
+# The backup key only ever comes from PORTAL_BACKUP_KEY here (backups refuse to run without
+# it; the portal itself runs without backups configured).
+PORTAL_BACKUP_KEY_FILE = ""
+
 # Workers build the links in emails from it (no request to take the host from): the default,
 # the development address, would send citizens and staff to 127.0.0.1.
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "").strip().rstrip("/")

@@ -44,6 +44,8 @@ CELERY_BEAT_SCHEDULE = {}
 PORTAL_KEY_FILE = str(VAR_DIR / f"test-keys-{TEST_RUN_ID}-{_XDIST}.json")  # noqa: F405
 PORTAL_GENERATE_LOCAL_KEYS = True
 PORTAL_AUDIT_KEY_FILE = str(VAR_DIR / f"test-audit-{TEST_RUN_ID}-{_XDIST}.key")  # noqa: F405
+PORTAL_BACKUP_KEY_FILE = str(VAR_DIR / f"test-backup-{TEST_RUN_ID}-{_XDIST}.key")  # noqa: F405
+PORTAL_BACKUP_DIR = str(VAR_DIR / f"test-backups-{TEST_RUN_ID}-{_XDIST}")  # noqa: F405
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Test data is thrown away: a commit need not wait for the disk. Visibility and locking are

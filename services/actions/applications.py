@@ -1,7 +1,7 @@
 """Writes on applications: create (prefilled from the profile), save answers, submit,
 withdraw, correct answers after a department's question, and the routing request that wakes
 the engine after the commit. The other action modules share this one's helpers (`_locked`,
-`_clean_patch`, `_apply_patch`, `_store_answers`)."""
+`_clean_patch`, `_apply_patch`, `_save_answers`)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,13 @@ def _store_answers(application: Application, answers: Mapping[str, Any]) -> None
     application.national_id_index = sealing.national_id_index(
         answers.get(sealing.APPLICANT_NATIONAL_ID)
     )
+
+
+def _save_answers(application: Application, answers: Mapping[str, Any]) -> None:
+    """Seal and save a draft's changed answers (and their national-ID index)."""
+    _store_answers(application, answers)
+    application.updated_at = timezone.now()
+    application.save(update_fields=["answers", "national_id_index", "updated_at"])
 
 
 def _clean_patch(answers: Any) -> dict[str, Any]:
@@ -212,9 +219,7 @@ def _save_patch(
     errors = {k: v for k, v in errors.items() if k in patch}
     if errors:
         raise InvalidInput(_("Some answers are not valid."), errors=errors)
-    _store_answers(application, values)
-    application.updated_at = timezone.now()
-    application.save(update_fields=["answers", "national_id_index", "updated_at"])
+    _save_answers(application, values)
     audit_record(
         action=AuditAction.APPLICATION_UPDATE,
         actor=actor,

@@ -13,7 +13,6 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -32,7 +31,7 @@ from ..selectors import application_answers, application_form
 from .applications import (
     _apply_patch,
     _locked,
-    _store_answers,
+    _save_answers,
     application_section_mark,
     application_update_answers,
 )
@@ -114,9 +113,7 @@ def attachment_upload(
             transaction.on_commit(lambda f=previous.file: f.delete(save=False))
             previous.delete()
         values = _apply_patch(application_answers(application), {field_key: attachment.token})
-        _store_answers(application, values)
-        application.updated_at = timezone.now()
-        application.save(update_fields=["answers", "national_id_index", "updated_at"])
+        _save_answers(application, values)
     audit_record(
         action=AuditAction.ATTACHMENT_UPLOAD,
         actor=actor,

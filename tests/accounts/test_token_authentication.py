@@ -68,3 +68,37 @@ def test_an_action_called_with_a_token_records_the_actors_role(catalog):
     assert response.status_code == 201
     event = AuditEvent.objects.get(action="application.create", actor=clerk)
     assert event.actor_role == "clerk"
+
+
+def test_model_wide_permissions_and_departments_come_with_the_token(demo, require_postgres):
+    """The token's one query also brings the user's model-wide permissions (their own and their
+    groups', as Django's ModelBackend reads them) and the active departments of their groups:
+    the inbox reads neither again, and decides with them as a session request would."""
+    from django.contrib.auth.models import Group, Permission
+
+    from accounts.models import User
+    from tests.factories import CaseFactory
+    from workflows.models import Case
+
+    case = CaseFactory()
+    view_case = Permission.objects.get(codename="view_case", content_type__app_label="workflows")
+    by_user, by_group, plain = UserFactory(), UserFactory(), UserFactory()
+    by_user.user_permissions.add(view_case)
+    readers = Group.objects.create(name="case readers")
+    readers.permissions.add(view_case)
+    by_group.groups.add(readers)
+    clerk = User.objects.get(email="clerk.tax@demo.gov")
+    every = set(Case.objects.values_list("reference", flat=True))
+    assert case.reference in every and len(every) > 1
+    expected = {by_user: every, by_group: every, plain: set(), clerk: {case.reference}}
+    for user, references in expected.items():
+        api = token_client(user)
+        api.get("/api/v1/cases/")  # warm: the process reads permission ids once
+        with CaptureQueriesContext(connection) as queries:
+            body = api.get("/api/v1/cases/?status=all").json()
+        assert {c["reference"] for c in body["results"]} == references, user
+        later = [q["sql"] for q in queries.captured_queries][1:]
+        assert not any('"auth_permission"."codename"' in sql for sql in later), later
+        assert not any('FROM "accounts_department"' in sql for sql in later), later
+    Department.objects.filter(slug="tax").update(active=False)
+    assert token_client(clerk).get("/api/v1/cases/?status=all").json()["results"] == []

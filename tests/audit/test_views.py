@@ -10,6 +10,7 @@ from django.test import Client
 from accounts.models import User
 from audit.actions import audit_seal
 from audit.models import AuditEvent
+from audit.verifications import audit_verification_run
 from tests.factories import api_for, case_and_clerk
 from workflows import actions
 
@@ -39,9 +40,18 @@ def test_supervisor_searches_by_target_actor_and_action(worked_tax_case):
 
 def test_verify_endpoint(worked_tax_case):
     audit_seal()
-    body = api_for("supervisor@demo.gov").get("/api/v1/audit/verify/").json()
+    api = api_for("supervisor@demo.gov")
+    first = api.get("/api/v1/audit/verify/")  # none has run yet: reading starts one
+    assert first.status_code == 202 and first.json()["valid"] is None
+    started = api.post("/api/v1/audit/verify/")  # joins the one under way
+    assert started.status_code == 202 and started.json()["id"] == first.json()["id"]
+    assert started.json()["status"] == "queued" and started.json()["valid"] is None
+    audit_verification_run(job_id=started.json()["id"])  # what the worker does
+    body = api.get("/api/v1/audit/verify/").json()
+    assert body["id"] == started.json()["id"] and body["status"] == "done"
     assert body["valid"] is True and body["first_invalid"] is None
     assert body["checked"] == AuditEvent.objects.exclude(chain_seq=None).count() > 0
+    assert body["progress"] == 1.0
 
 
 def test_application_history_spans_every_department(worked_tax_case):

@@ -84,7 +84,9 @@ def test_lists_are_described_as_the_pages_they_are(schema):
         name = ok(path)["$ref"].rsplit("/", 1)[1]
         assert {"next", "previous", "results"} <= set(components[name]["properties"])
     inbox = components[ok("/api/v1/cases/")["$ref"].rsplit("/", 1)[1]]
-    assert {"results", "next", "counts", "counts_limit"} <= set(inbox["properties"])
+    assert {"results", "next", "counts", "counts_limit", "counts_limits"} <= set(
+        inbox["properties"]
+    )
 
 
 def test_request_bodies_refuse_unknown_fields(schema, citizen_token_api):

@@ -130,6 +130,19 @@ class World:
         return self.submitted.cases.get(step="tax")
 
     @cached_property
+    def figures(self):
+        """The dashboards' summaries, brought up to date after `submitted` was routed and a
+        second application's tax case decided."""
+        from oversight.actions import summaries_refresh
+        from tests.factories import ApplicationFactory
+        from workflows import actions
+
+        self.case  # noqa: B018 (made on first use)
+        other = ApplicationFactory(citizen=self.citizen, routed=True)
+        actions.case_approve(case=other.cases.get(step="tax"), actor=self.user("clerk"))
+        return summaries_refresh()
+
+    @cached_property
     def shared(self):
         """The household case of `submitted`, shared with the demo tax clerk's department for an
         opinion (the clerk's "consulted" list, and the case as a consultee sees it)."""
@@ -272,6 +285,15 @@ class World:
             )
         if model_label == "audit.AuditIncident":
             return model.objects.create(kind="export_mismatch", detail="检查点 12")
+        if model_label == "backups.BackupRun":
+            return model.objects.create(
+                kind="drill", archive="/backups/portal-20261207T013000000000Z.pbak", ok=True
+            )
+        if model_label == "backups.BackupIncident":
+            run = model._meta.get_field("run").related_model.objects.create(
+                kind="drill", archive="/backups/portal-20261207T013000000000Z.pbak"
+            )
+            return model.objects.create(run=run, error="恢复演练失败: 归档已损坏")
         raise LookupError(f"no row of {model_label} and no way to make one")
 
 
@@ -359,6 +381,7 @@ PAGES: list[Page] = [
     # --- Department lead ------------------------------------------------------------------------
     Page("home", "home", "lead"),
     Page("workbench", "workflows:inbox", "lead"),
+    Page("dashboard", "oversight:dashboard", "lead", needs=("figures",)),
     Page("case", "workflows:case", "lead", "case.reference"),
     Page("delegations", "workflows:delegations", "lead", needs=("delegation",)),
     # --- Supervisor -----------------------------------------------------------------------------
@@ -366,6 +389,7 @@ PAGES: list[Page] = [
     Page("workbench", "workflows:inbox", "supervisor"),
     Page("case", "workflows:case", "supervisor", "case.reference"),
     Page("audit", "audit:search", "supervisor"),
+    Page("dashboard", "oversight:dashboard", "supervisor", needs=("figures",)),
     Page("audit-history", "audit:history", "supervisor", "submitted.reference"),
     # --- Administrator --------------------------------------------------------------------------
     Page("home", "home", "admin"),
@@ -443,6 +467,8 @@ NOT_PAGES: dict[str, str] = {
     "audit:export": "CSV download",
     "opendata:json": "JSON download (a release's signed document)",
     "opendata:csv": "CSV download (a release's figures)",
+    "oversight:export": "CSV download (a dashboard table)",
+    "oversight:chart": "an SVG image shown by the dashboard page",
     "account_request_reauthentication_code": "sign-in by emailed code is not enabled (404)",
     "account_confirm_reauthentication_code": "sign-in by emailed code is not enabled (404)",
     "account_confirm_login_code": "sign-in by emailed code is not enabled (404)",
@@ -496,8 +522,10 @@ NOT_PAGES.update(
             "api-case-opinions",
             "api-delegations",
             "api-delegation-revoke",
+            "api-dashboard",
             "api-audit-events",
             "api-audit-verify",
+            "api-audit-verification",
             "api-audit-history",
             "api-data-access",
             "api-opendata-releases",

@@ -14,7 +14,6 @@ import pytest
 from tests.e2e.inventory import LANGUAGES, PAGES
 from tests.e2e.walk import (
     CONTROLS_SCRIPT,
-    open_page,
     page_params,
     proper_nouns,
     title_case_words,
@@ -41,21 +40,18 @@ def _own_wording(page) -> bool:
 
 
 @pytest.mark.parametrize(("page", "language"), page_params(PAGES, LANGUAGES))
-def test_no_wcag_violations(page, language, browser, live_server, walk_world):
+def test_no_wcag_violations(page, language, walk_world, walk_page):
     from axe_playwright_python.sync_playwright import Axe
 
-    context, tab = open_page(browser, live_server.url, walk_world, page, language)
-    try:
-        results = Axe().run(
-            tab,
-            options={
-                "runOnly": {"type": "tag", "values": WCAG_TAGS},
-                "resultTypes": ["violations"],
-            },
-        )
-        texts = tab.evaluate(CONTROLS_SCRIPT) if language == "en" and _own_wording(page) else []
-    finally:
-        context.close()
+    tab = walk_page(page, language)
+    results = Axe().run(
+        tab,
+        options={
+            "runOnly": {"type": "tag", "values": WCAG_TAGS},
+            "resultTypes": ["violations"],
+        },
+    )
+    texts = tab.evaluate(CONTROLS_SCRIPT) if language == "en" and _own_wording(page) else []
     violations = results.response["violations"]
     problems = [_describe(violations)] if violations else []
     proper = proper_nouns(walk_world) if texts else set()

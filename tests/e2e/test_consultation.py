@@ -3,15 +3,9 @@ fields; the consultee finds it in their "consulted" list, sees only those fields
 opinion; the clerk reads it on the timeline and approves; the citizen sees on "who looked at my
 data" that the case was shared, with whom and why."""
 
-from io import StringIO
-
 import pytest
-from django.core.cache import cache
-from django.core.management import call_command
 
-from tests.factories import PASSWORD, TOTP_SECRET, UserFactory, submit_moving
-from tests.support import totp_code
-from workflows import routing
+from tests.e2e.journeys import new_page, sign_in
 from workflows.models import Case, Consultation
 
 pytestmark = [pytest.mark.services, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,31 +14,15 @@ REASON = "Is the new address registered as business premises?"
 MARKET = "Market Regulation Administration"
 
 
-def sign_in(page, email, *, staff: bool = True):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    if staff:
-        page.get_by_label("Code").fill(totp_code(TOTP_SECRET, valid_for=10))
-        page.get_by_role("button", name="Sign In").click()
-
-
-def test_a_clerk_consults_another_department_then_decides(browser, live_server, monkeypatch):
-    cache.clear()
-    monkeypatch.setenv("DEMO_PASSWORD", PASSWORD)
-    monkeypatch.setenv("DEMO_TOTP_SECRET", TOTP_SECRET)
-    call_command("seed_demo", stdout=StringIO())
-    citizen = UserFactory(email="mover@example.org")
-    application = submit_moving(citizen=citizen)
-    routing.advance(application_id=application.pk)
+def test_a_clerk_consults_another_department_then_decides(
+    browser, live_server, routed_moving_journey
+):
+    application = routed_moving_journey
+    citizen = application.citizen
     case = application.cases.get(step="household")
 
     def context():
-        ctx = browser.new_context(base_url=live_server.url, java_script_enabled=False)
-        page = ctx.new_page()
-        page.set_default_timeout(15_000)
-        return ctx, page
+        return new_page(browser, live_server.url)
 
     clerk_ctx, clerk = context()
     sign_in(clerk, "clerk.household-registration@demo.gov")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.inventory import MAIN_PAGES, page
-from tests.e2e.walk import open_page, page_params
+from tests.e2e.walk import page_params
 
 pytestmark = [pytest.mark.services, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -73,32 +73,22 @@ FOCUS_PAGES = ["home-anonymous", "sign-in-anonymous", "form-citizen", "case-cler
 
 @pytest.mark.parametrize("width", [1280, 375])
 @pytest.mark.parametrize("key", FOCUS_PAGES)
-def test_focus_is_visible_against_both_neighbours(key, width, browser, live_server, walk_world):
-    context, tab = open_page(
-        browser,
-        live_server.url,
-        walk_world,
-        page(key),
-        "en",
-        viewport={"width": width, "height": 800},
-    )
+def test_focus_is_visible_against_both_neighbours(key, width, walk_page):
+    tab = walk_page(page(key), "en", viewport={"width": width, "height": 800})
     problems, seen = [], 0
-    try:
-        for _ in range(60):
-            tab.keyboard.press("Tab")
-            focus = tab.evaluate(_FOCUS)
-            if focus is None:
-                break
-            seen += 1
-            inner = contrast(focus["outline"], focus["inner"])
-            outer = contrast(focus["outline"], focus["outer"])
-            if focus["style"] == "none" or focus["width"] < 2 or min(inner, outer) < 3:
-                problems.append(
-                    f"{focus['what']}: {focus['style']} {focus['width']}px, "
-                    f"contrast {inner:.2f} inside, {outer:.2f} outside"
-                )
-    finally:
-        context.close()
+    for _ in range(60):
+        tab.keyboard.press("Tab")
+        focus = tab.evaluate(_FOCUS)
+        if focus is None:
+            break
+        seen += 1
+        inner = contrast(focus["outline"], focus["inner"])
+        outer = contrast(focus["outline"], focus["outer"])
+        if focus["style"] == "none" or focus["width"] < 2 or min(inner, outer) < 3:
+            problems.append(
+                f"{focus['what']}: {focus['style']} {focus['width']}px, "
+                f"contrast {inner:.2f} inside, {outer:.2f} outside"
+            )
     assert seen >= 3, f"{key}: the keyboard reached only {seen} elements"
     assert problems == [], f"{key} at {width}px:\n" + "\n".join(dict.fromkeys(problems))
 
@@ -110,37 +100,24 @@ PHONE_PAGES = [page(key) for key in MAIN_PAGES] + [page("admin-admin")]
 
 @pytest.mark.parametrize("width", [320, 375])
 @pytest.mark.parametrize(("page_", "language"), page_params(PHONE_PAGES, ["zh-hans", "en"]))
-def test_phone_has_no_horizontal_scroll_and_a_menu(
-    page_, language, width, browser, live_server, walk_world
-):
-    context, tab = open_page(
-        browser,
-        live_server.url,
-        walk_world,
-        page_,
-        language,
-        viewport={"width": width, "height": 700},
-        javascript=False,
+def test_phone_has_no_horizontal_scroll_and_a_menu(page_, language, width, walk_page):
+    tab = walk_page(page_, language, viewport={"width": width, "height": 700}, javascript=False)
+    overflow = tab.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
-    try:
-        overflow = tab.evaluate(
-            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow <= 0, f"{page_.key}: {overflow}px of horizontal scrolling at {width}px"
-        if page_.name.startswith("admin:"):
-            return  # the admin site has its own responsive navigation
-        menu = tab.locator("nav.site-nav details.nav-menu")
-        assert tab.locator("nav.site-nav ul.nav-row").is_hidden()
-        links = menu.locator("ul a")
-        assert links.first.is_hidden()
-        menu.locator("summary").click()
-        assert links.first.is_visible()
-        assert links.count() >= 2
-        for i in range(links.count()):
-            box = links.nth(i).bounding_box()
-            assert box is not None and box["x"] + box["width"] <= width, "a menu link is cut off"
-        href = links.nth(1).get_attribute("href")
-        links.nth(1).click()
-        tab.wait_for_url(f"**{href}")
-    finally:
-        context.close()
+    assert overflow <= 0, f"{page_.key}: {overflow}px of horizontal scrolling at {width}px"
+    if page_.name.startswith("admin:"):
+        return  # the admin site has its own responsive navigation
+    menu = tab.locator("nav.site-nav details.nav-menu")
+    assert tab.locator("nav.site-nav ul.nav-row").is_hidden()
+    links = menu.locator("ul a")
+    assert links.first.is_hidden()
+    menu.locator("summary").click()
+    assert links.first.is_visible()
+    assert links.count() >= 2
+    for i in range(links.count()):
+        box = links.nth(i).bounding_box()
+        assert box is not None and box["x"] + box["width"] <= width, "a menu link is cut off"
+    href = links.nth(1).get_attribute("href")
+    links.nth(1).click()
+    tab.wait_for_url(f"**{href}")

@@ -2,53 +2,27 @@
 masked field with a purpose, asks the citizen; the citizen answers in their own session; the clerk
 approves; the citizen sees that department's part approved."""
 
-from io import StringIO
-
 import pytest
-from django.core.cache import cache
-from django.core.management import call_command
 
 from audit.models import AuditEvent
 from audit.purposes import purpose_of
-from tests.factories import PASSWORD, TOTP_SECRET, UserFactory, submit_moving
-from tests.support import totp_code
+from tests.e2e.journeys import new_page, sign_in
 from workflows import routing
 from workflows.models import Case
 
 pytestmark = [pytest.mark.services, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in(page, email, password):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
-
-
-def test_clerk_and_citizen_work_a_case_together(browser, live_server, monkeypatch):
-    cache.clear()
-    monkeypatch.setenv("DEMO_PASSWORD", PASSWORD)
-    monkeypatch.setenv("DEMO_TOTP_SECRET", TOTP_SECRET)
-    call_command("seed_demo", stdout=StringIO())
-    citizen = UserFactory(email="mover@example.org")
-    application = submit_moving(citizen=citizen)
-    routing.advance(application_id=application.pk)
+def test_clerk_and_citizen_work_a_case_together(browser, live_server, routed_moving_journey):
+    application = routed_moving_journey
+    citizen = application.citizen
     case = application.cases.get(step="tax")
 
     def context():
-        ctx = browser.new_context(
-            base_url=live_server.url,
-            viewport={"width": 390, "height": 844},
-            java_script_enabled=False,
-        )
-        page = ctx.new_page()
-        page.set_default_timeout(15_000)
-        return ctx, page
+        return new_page(browser, live_server.url, viewport={"width": 390, "height": 844})
 
     clerk_ctx, clerk = context()
-    sign_in(clerk, "clerk.tax@demo.gov", PASSWORD)
-    clerk.get_by_label("Code").fill(totp_code(TOTP_SECRET, valid_for=10))
-    clerk.get_by_role("button", name="Sign In").click()
+    sign_in(clerk, "clerk.tax@demo.gov")
     clerk.locator("nav.site-nav summary").click()  # on a phone the links are behind "Menu"
     clerk.get_by_role("link", name="Workbench").first.click()
     clerk.get_by_label("National ID", exact=True).fill("11010519491231002X")
@@ -74,7 +48,7 @@ def test_clerk_and_citizen_work_a_case_together(browser, live_server, monkeypatc
     assert Case.objects.get(pk=case.pk).status == "awaiting_citizen"
 
     citizen_ctx, me = context()
-    sign_in(me, citizen.email, PASSWORD)
+    sign_in(me, citizen.email, staff=False)
     routing.advance(application_id=application.pk)  # what the worker does after the decision
     me.get_by_role("link", name=application.reference).click()
     me.get_by_label("Your answer").fill("It was the 1st of November.")

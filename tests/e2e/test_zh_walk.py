@@ -16,7 +16,7 @@ import re
 import pytest
 
 from tests.e2e.inventory import PAGES
-from tests.e2e.walk import open_page, page_params
+from tests.e2e.walk import page_params
 
 pytestmark = [
     pytest.mark.services,
@@ -110,11 +110,8 @@ def test_allowlist_keeps_typed_text_and_finds_english():
 @pytest.mark.parametrize(
     ("page", "language"), page_params([p for p in PAGES if p.zh_walk], ["zh-hans"])
 )
-def test_no_english_on_chinese_pages(page, language, browser, live_server, walk_world):
-    context, tab = open_page(browser, live_server.url, walk_world, page, language)
-    try:
-        texts = tab.evaluate(_READ)
-    finally:
-        context.close()
+def test_no_english_on_chinese_pages(page, language, walk_world, walk_page):
+    tab = walk_page(page, language)
+    texts = tab.evaluate(_READ)
     english = english_in(texts, walk_world.typed())
     assert english == [], f"{page.key}: English on the zh-hans page:\n" + "\n".join(english)

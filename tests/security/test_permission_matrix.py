@@ -33,7 +33,7 @@ from django.utils import timezone
 from accounts import actions as account_actions
 from accounts.constants import MembershipRole
 from accounts.models import Department, User
-from audit.models import AuditEvent
+from audit.models import AuditEvent, AuditVerification, VerificationStatus
 from opendata import actions as opendata_actions
 from opendata.models import Release
 from services import actions as service_actions
@@ -208,6 +208,16 @@ def auditors_only(*, api: bool) -> dict[str, Expect]:
     )
 
 
+def dashboards(*, api: bool, seen: Expect | None = None) -> dict[str, Expect]:
+    """The dashboards: supervisors and administrators (the whole city) and the case
+    department's lead (their department); everyone else 403 (API) or 404 (page), as the audit
+    log. The delegate covers for the lead's role on cases only, which lends no dashboard."""
+    return auditors_only(api=api) | {
+        "lead": seen or ok(200),
+        **({"supervisor": seen, "admin": seen} if seen else {}),
+    }
+
+
 def nobody(*, api: bool) -> dict[str, Expect]:
     return signed_in(NOT_FOUND, api=api)
 
@@ -238,6 +248,7 @@ class World:
     representation_id: int = 0  # the representative's authorisation on `moving`
     former_representation_id: int = 0  # the revoked one
     delegation: int = 0  # id of the household clerk's delegation of their cases to the delegate
+    verification: int = 0  # a finished verification of the audit log
     case_departments: dict[str, str] = field(default_factory=dict)  # reference -> department
     open_cases: set[str] = field(default_factory=set)
     moving_cases: set[str] = field(default_factory=set)
@@ -349,8 +360,10 @@ def _build() -> World:
     representation, former = _representatives(citizen, moving)
     for membership in former_members:  # they leave once the cases hold their group's grants
         account_actions.membership_revoke(actor=None, membership=membership)
+    verification = AuditVerification.objects.create(status=VerificationStatus.DONE, result={})
     return World(
         **shares,
+        verification=verification.pk,
         delegation=delegation,
         owner_token=owner_token,
         owner_id=citizen.pk,
@@ -833,6 +846,13 @@ MATRIX: list[Entry] = [
     # The audit log: supervisors; and every citizen's own access log.
     Entry("GET", "/api/v1/audit/events/", auditors_only(api=True)),
     Entry("GET", "/api/v1/audit/verify/", auditors_only(api=True)),
+    # Starting a verification (a job for a worker): supervisors and administrators.
+    Entry(
+        "POST",
+        "/api/v1/audit/verify/",
+        auditors_only(api=True) | {"supervisor": done(202), "admin": done(202)},
+    ),
+    Entry("GET", "/api/v1/audit/verify/{verification}/", auditors_only(api=True)),
     Entry("GET", "/api/v1/audit/applications/{moving}/history/", auditors_only(api=True)),
     Entry("GET", "/audit/", auditors_only(api=False)),
     Entry(
@@ -847,6 +867,11 @@ MATRIX: list[Entry] = [
         auditors_only(api=False) | {"supervisor": done(200), "admin": done(200)},
     ),
     Entry("GET", "/audit/applications/{moving}/", auditors_only(api=False)),
+    # The dashboards: figures only, for supervisors (the city) and leads (their department).
+    Entry("GET", "/dashboard/", dashboards(api=False)),
+    Entry("GET", "/dashboard/charts/status.svg", dashboards(api=False)),
+    Entry("GET", "/dashboard/departments.csv", dashboards(api=False, seen=done(200))),
+    Entry("GET", "/api/v1/dashboard/", dashboards(api=True)),
     Entry("GET", "/api/v1/me/data-access/", signed_in(ok(200), api=True)),
     Entry("GET", "/me/data-access/", signed_in(ok(200), api=False)),
     Entry("GET", "/api/v1/me/export/", signed_in(done(200), api=True)),
@@ -1092,7 +1117,16 @@ MATRIX = [
 # above) and allauth's pages (sign-in, sign-up, password, email, two-factor: public). A view of
 # the project's own apps mounted under one of these prefixes still needs its own entry.
 DECLARED_BY_PREFIX = ("admin/", "accounts/")
-PROJECT_PACKAGES = {"accounts", "audit", "config", "services", "workflows", "receipts", "opendata"}
+PROJECT_PACKAGES = {
+    "accounts",
+    "audit",
+    "config",
+    "services",
+    "workflows",
+    "receipts",
+    "oversight",
+    "opendata",
+}
 
 
 # --- The checks ------------------------------------------------------------------------------
@@ -1134,6 +1168,7 @@ def _snapshot() -> tuple:
         list(Representation.objects.order_by("pk").values_list("pk", "revoked_at")),
         list(Delegation.objects.order_by("pk").values_list("pk", "revoked_at")),
         Release.objects.count(),
+        AuditVerification.objects.count(),
     )
 
 

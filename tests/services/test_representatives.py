@@ -53,6 +53,18 @@ def _grant(application, mother, **rights):
     )
 
 
+def _upload_certificate(api, application):
+    """An API upload of a birth certificate to the application."""
+    return api.post(
+        f"/api/v1/applications/{application.reference}/attachments/",
+        {
+            "field": "birth.certificate",
+            "file": SimpleUploadedFile("new.pdf", PDF, content_type="application/pdf"),
+        },
+        format="multipart",
+    )
+
+
 def _ask(application, step="tax", email="clerk.tax@demo.gov"):
     from accounts.models import User
 
@@ -214,14 +226,7 @@ def test_the_representative_uploads_a_file_a_department_asked_for(mother, son, m
     _grant(application, mother)
     case, _clerk = _ask(application, step="register-birth", email="clerk.civil-registry@demo.gov")
     api = api_for(son)
-    upload = api.post(
-        f"/api/v1/applications/{application.reference}/attachments/",
-        {
-            "field": "birth.certificate",
-            "file": SimpleUploadedFile("new.pdf", PDF, content_type="application/pdf"),
-        },
-        format="multipart",
-    )
+    upload = _upload_certificate(api, application)
     assert upload.status_code == 201, upload.json()
     token = upload.json()["token"]
     replied = api.post(
@@ -242,14 +247,7 @@ def test_the_representative_uploads_a_file_a_department_asked_for(mother, son, m
 
 def test_a_file_nobody_asked_for_is_refused(moving, mother, son, media):
     _grant(moving, mother)
-    response = api_for(son).post(
-        f"/api/v1/applications/{moving.reference}/attachments/",
-        {
-            "field": "birth.certificate",
-            "file": SimpleUploadedFile("new.pdf", PDF, content_type="application/pdf"),
-        },
-        format="multipart",
-    )
+    response = _upload_certificate(api_for(son), moving)
     assert response.status_code == 409
 
 
@@ -284,14 +282,7 @@ def test_the_representative_does_not_edit_a_draft(mother, son, media):
     assert api.get(url).status_code == 200
     assert api.patch(url, {"answers": {}}, format="json").status_code == 403
     assert api.post(f"{url}submit/").status_code == 403
-    upload = api.post(
-        f"{url}attachments/",
-        {
-            "field": "birth.certificate",
-            "file": SimpleUploadedFile("new.pdf", PDF, content_type="application/pdf"),
-        },
-        format="multipart",
-    )
+    upload = _upload_certificate(api, draft)
     assert upload.status_code == 403
 
 

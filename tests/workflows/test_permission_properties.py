@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from accounts import actions as accounts
 from accounts.constants import MembershipRole
 from accounts.models import Department, Membership, User
-from tests.factories import ApplicationFactory, UserFactory
+from tests.factories import ApplicationFactory, UserFactory, department_set_active
 from workflows import permissions, selectors
 from workflows.constants import FINAL_CASE_STATES, CaseStatus
 from workflows.models import Case, Consultation
@@ -101,15 +101,7 @@ class World:
             accounts.membership_revoke(actor=None, membership=membership)
 
     def op_department_active(self, d: int, active: bool) -> None:
-        department = self.departments[d]
-        accounts.department_update(
-            actor=None,
-            department=department,
-            name=department.name,
-            contact_email=department.contact_email,
-            contact_phone=department.contact_phone,
-            active=active,
-        )
+        department_set_active(self.departments[d], active)
 
     def op_user_active(self, u: int, active: bool) -> None:
         user = self.users[u]
@@ -295,12 +287,18 @@ def test_every_selector_agrees_with_the_reference(world, ops):
         transaction.set_rollback(True)
 
 
-def test_leaving_a_department_removes_access_at_once_on_the_same_user_object(world):
+def _tax_lead_and_case(world):
+    """A member of staff of the world made a lead of the tax office: (user, tax, a tax case)."""
     staff, _supervisor, case_pks = world
     user = User.objects.get(pk=staff[0])
     tax = Department.objects.get(slug="tax")
     accounts.membership_grant(actor=None, user=user, department=tax, role=MembershipRole.LEAD)
     case = Case.objects.filter(pk__in=case_pks, department=tax).order_by("pk").first()
+    return user, tax, case
+
+
+def test_leaving_a_department_removes_access_at_once_on_the_same_user_object(world):
+    user, tax, case = _tax_lead_and_case(world)
     # The same object reads, caching its groups, and then loses its membership.
     assert permissions.visible_cases(user=user).filter(pk=case.pk).exists()
     assert permissions.case_access(user=user, case=case).can_assign
@@ -317,20 +315,9 @@ def test_leaving_a_department_removes_access_at_once_on_the_same_user_object(wor
 
 
 def test_a_deactivated_department_reads_nothing(world):
-    staff, _supervisor, case_pks = world
-    user = User.objects.get(pk=staff[0])
-    tax = Department.objects.get(slug="tax")
-    accounts.membership_grant(actor=None, user=user, department=tax, role=MembershipRole.LEAD)
-    case = Case.objects.filter(pk__in=case_pks, department=tax).order_by("pk").first()
+    user, tax, case = _tax_lead_and_case(world)
     assert selectors.case_for_user(user=user, reference=case.reference) is not None
-    accounts.department_update(
-        actor=None,
-        department=tax,
-        name=tax.name,
-        contact_email=tax.contact_email,
-        contact_phone=tax.contact_phone,
-        active=False,
-    )
+    department_set_active(tax, False)
     assert not permissions.visible_cases(user=user).exists()
     access = permissions.case_access(user=user, case=case)
     assert not (access.can_view or access.can_act or access.can_assign)

@@ -206,8 +206,33 @@ def test_counts_stop_at_the_limit(demo):
         routing.advance(application_id=submit_moving().pk)
     cases = selectors.cases_for_user(user=user("clerk.tax@demo.gov"))
     assert selectors.status_counts(cases)["open"] == 3
-    assert selectors.status_counts(cases, limit=2)["open"] == 2
+    limits = {**selectors.count_limits(), "open": 2}
+    assert selectors.status_counts(cases, limits=limits)["open"] == 2
     assert selectors.status_counts(cases.none())["open"] == 0
+
+
+def test_decided_statuses_stop_counting_sooner_and_say_so(demo, client, monkeypatch):
+    """Decided cases are counted up to their own, lower limit: the API says which limit each
+    status has, and the page's tab shows "n+" when a decided status reached it."""
+    from tests.factories import CaseFactory
+    from workflows import selectors
+
+    limits = selectors.count_limits()
+    assert limits["approved"] == limits["rejected"] == limits["cancelled"] < limits["open"]
+    assert limits["open"] == selectors.COUNT_LIMIT
+    CaseFactory(approved=True)
+    CaseFactory(approved=True)
+    monkeypatch.setattr(selectors, "DECIDED_COUNT_LIMIT", 1)
+    body = api_for("clerk.tax@demo.gov").get("/api/v1/cases/?status=all").json()
+    assert body["counts"]["approved"] == 1
+    assert body["counts_limits"]["approved"] == 1
+    assert body["counts_limits"]["open"] == body["counts_limit"] == selectors.COUNT_LIMIT
+    client.force_login(user("clerk.tax@demo.gov"))
+    page = client.get("/workbench/?status=all").content.decode()
+    assert '<span class="count">(1+)</span>' in page
+    monkeypatch.setattr(selectors, "DECIDED_COUNT_LIMIT", 5)
+    page = client.get("/workbench/?status=all").content.decode()
+    assert '<span class="count">(2)</span>' in page and "(2+)" not in page
 
 
 def test_a_bad_cursor_starts_from_the_beginning(routed):
@@ -270,3 +295,29 @@ def test_inbox_queries_do_not_grow_with_the_number_of_cases(demo):
     assert [n for n, _rows in few.values()] == [n for n, _rows in many.values()]
     assert [rows for _n, rows in few.values()] == [1, 1]
     assert [rows for _n, rows in many.values()] == [7, 7]
+
+
+def test_step_names_come_from_the_catalog_kept_by_the_process(demo):
+    """The inbox's step names come from the versions' workflows in the catalog the process
+    keeps (no read of the versions once loaded); any change to a version, even a bulk update
+    outside the actions, is seen by the next request (the catalog stamp)."""
+    from services.models import ServiceVersion
+
+    routing.advance(application_id=submit_moving().pk)
+    api, url = api_for("clerk.tax@demo.gov"), "/api/v1/cases/"
+
+    def page() -> tuple[str, bool]:
+        with CaptureQueriesContext(connection) as ctx:
+            body = api.get(url).json()
+        read = any('FROM "services_serviceversion"' in q["sql"] for q in ctx.captured_queries)
+        return body["results"][0]["step_name"], read
+
+    name, _read = page()
+    assert page() == (name, False)
+    version = Case.objects.get(department__slug="tax").version
+    workflow = version.workflow
+    for step in workflow["steps"]:
+        step["name"] = {"en": "Renamed step", "zh-hans": "改名的步骤"}
+    ServiceVersion.objects.filter(pk=version.pk).update(workflow=workflow)
+    renamed, read = page()
+    assert read and renamed != name
