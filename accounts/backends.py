@@ -17,6 +17,8 @@ ROLE_PERMISSIONS = {
             "workflows.view_case",
             "services.view_application",
             "audit.view_auditevent",
+            # Open statistics are anonymised; publishing one is an oversight duty.
+            "opendata.publish_release",
             # The whole city's dashboard (oversight), read-only.
             "oversight.view_city_dashboard",
         }

@@ -73,6 +73,7 @@ class AuditAction(models.TextChoices):
     DELEGATION_REVOKE = "delegation.revoke", _("Delegation withdrawn")
     REPRESENTATION_GRANT = "representation.grant", _("Representative authorised")
     REPRESENTATION_REVOKE = "representation.revoke", _("Representative's authorisation revoked")
+    OPENDATA_PUBLISH = "opendata.publish", _("Open statistics published")
     BACKUP_CREATE = "backup.create", _("Backup written")
     BACKUP_DRILL = "backup.drill", _("Restore drill run")
     BACKUP_INCIDENT = "backup.incident", _("Backup or restore drill failed")

@@ -6,6 +6,7 @@ variable read here."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import dj_database_url
@@ -223,6 +224,23 @@ AUDIT_CHECKPOINT_EXPORTERS = env_list(
     "AUDIT_CHECKPOINT_EXPORTERS", "audit.checkpoints.export_to_directory"
 )
 
+# Open statistics (docs/open-data.md): counts below this threshold are withheld, with enough
+# others that none can be worked out from the totals.
+OPENDATA_SUPPRESSION_K = env_int("OPENDATA_SUPPRESSION_K", 10)
+# Differentially private releases: the privacy-loss budget (epsilon) all of them may spend in
+# total, and the public list of districts they name (any other district counts as "other").
+OPENDATA_EPSILON_TOTAL = env_str("OPENDATA_EPSILON_TOTAL", "10")
+try:
+    if not Decimal(OPENDATA_EPSILON_TOTAL) >= 0:
+        raise InvalidOperation
+except InvalidOperation as exc:
+    raise ImproperlyConfigured(
+        f"OPENDATA_EPSILON_TOTAL must be a number of at least 0, not {OPENDATA_EPSILON_TOTAL!r}."
+    ) from exc
+OPENDATA_DISTRICTS = env_list("OPENDATA_DISTRICTS")
+# Beat publishes the month that just ended on the first of each month (exact counts).
+OPENDATA_PUBLISH_MONTHLY = env_bool("OPENDATA_PUBLISH_MONTHLY", False)
+
 # --- Internationalisation ---------------------------------------------------------------------
 # Simplified Chinese first: the city's language. A request's language is, in order, the
 # person's explicit choice (the language cookie the switcher sets, else `User.language` of a
@@ -400,6 +418,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.maintenance_expire_consultations",
         "schedule": env_int("CONSULTATION_EXPIRY_SECONDS", 300),
         "options": {"expires": 600},
+    },
+    # Does nothing unless OPENDATA_PUBLISH_MONTHLY is on (docs/open-data.md).
+    "publish-open-data": {
+        "task": "opendata.tasks.publish_previous_month",
+        "schedule": crontab(day_of_month=1, hour=2, minute=30),
+        "options": {"expires": 3600},
     },
     # Brings the dashboards' summary tables up to date from the cases changed since.
     "refresh-dashboards": {

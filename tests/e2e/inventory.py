@@ -210,6 +210,24 @@ class World:
         )
         return codes.make(document.token, document.key_id)
 
+    @cached_property
+    def open_data_release(self) -> int:
+        """The version of a release of this month's statistics (`submitted` among them),
+        published as if the month had ended."""
+        import datetime as dt
+
+        from django.utils import timezone
+
+        from opendata import actions, tables
+
+        self.case  # noqa: B018  (the month has an application and a case)
+        period = timezone.localdate().replace(day=1)
+        _start, end = tables.month_bounds(period)
+        release = actions.release_publish(
+            period=period, actor=self.user("supervisor"), now=end + dt.timedelta(hours=1)
+        )
+        return release.version
+
     def typed(self) -> set[str]:
         """What people typed into the portal (names, answers, references, emails, the slugs
         administrators gave departments and services) and the codes it generated (the shown
@@ -320,6 +338,8 @@ PAGES: list[Page] = [
     Page("api-docs", "api-docs", "anonymous", **_API_DOCS),
     Page("verify", "receipts:verify", "anonymous"),
     Page("verify-code", "receipts:verify-code", "anonymous", "receipt_code"),
+    Page("open-data", "opendata:list", "anonymous", needs=("open_data_release",)),
+    Page("open-data-release", "opendata:detail", "anonymous", "open_data_release"),
     # --- Citizen --------------------------------------------------------------------------------
     Page("home", "home", "citizen"),
     Page("catalog", "services:catalog", "citizen"),
@@ -445,6 +465,8 @@ NOT_PAGES: dict[str, str] = {
     "workflows:case-opinion": "POST only (the consultee's opinion form on the case page)",
     "workflows:delegation-revoke": "POST only (the withdraw buttons of the delegations page)",
     "audit:export": "CSV download",
+    "opendata:json": "JSON download (a release's signed document)",
+    "opendata:csv": "CSV download (a release's figures)",
     "oversight:export": "CSV download (a dashboard table)",
     "oversight:chart": "an SVG image shown by the dashboard page",
     "account_request_reauthentication_code": "sign-in by emailed code is not enabled (404)",
@@ -506,6 +528,10 @@ NOT_PAGES.update(
             "api-audit-verification",
             "api-audit-history",
             "api-data-access",
+            "api-opendata-releases",
+            "api-opendata-keys",
+            "api-opendata-publish",
+            "api-opendata-release",
         ]
     }
 )

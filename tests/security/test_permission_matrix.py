@@ -34,6 +34,8 @@ from accounts import actions as account_actions
 from accounts.constants import MembershipRole
 from accounts.models import Department, User
 from audit.models import AuditEvent, AuditVerification, VerificationStatus
+from opendata import actions as opendata_actions
+from opendata.models import Release
 from services import actions as service_actions
 from services.models import Application, Attachment, Representation
 from services.validators import make_national_id
@@ -785,6 +787,13 @@ def _consultations(*, api: bool) -> list[Entry]:
     ]
 
 
+def open_data_published(w: World) -> None:
+    """Release 1: the statistics of January 2026, published (rolled back after the check)."""
+    opendata_actions.release_publish(
+        period=dt.date(2026, 1, 1), actor=User.objects.get(email="supervisor@demo.gov")
+    )
+
+
 MATRIX: list[Entry] = [
     # Public pages and endpoints.
     Entry("GET", "/", public(ok(200)), shows=home_page),
@@ -802,6 +811,23 @@ MATRIX: list[Entry] = [
     Entry("GET", "/verify/", public(ok(200))),
     Entry("POST", "/verify/", public(refused(400)), data={"code": "not-a-code"}),
     Entry("GET", "/verify/not-a-code", public(refused(400))),
+    # Open statistics: anyone reads the releases; supervisors and administrators publish.
+    Entry("GET", "/open-data/", public(ok(200))),
+    Entry("GET", "/open-data/1/", public(ok(200)), prepare=open_data_published),
+    Entry("GET", "/open-data/1.json", public(ok(200)), prepare=open_data_published),
+    Entry("GET", "/open-data/1.csv", public(ok(200)), prepare=open_data_published),
+    Entry("GET", "/open-data/2/", public(NOT_FOUND), note="no such release"),
+    Entry("GET", "/api/v1/open-data/", public(ok(200))),
+    Entry("GET", "/api/v1/open-data/keys/", public(ok(200))),
+    Entry("GET", "/api/v1/open-data/1/", public(ok(200)), prepare=open_data_published),
+    Entry(
+        "POST",
+        "/api/v1/open-data/publish/",
+        {"anonymous": UNAUTH}
+        | dict.fromkeys(SIGNED_IN, FORBIDDEN)
+        | {"supervisor": done(201), "admin": done(201)},
+        data={"month": "2026-01"},
+    ),
     # Allauth's pages (every `accounts/` pattern is declared public in DECLARED_BY_PREFIX).
     Entry("GET", "/accounts/login/", {"anonymous": ok(200)} | dict.fromkeys(SIGNED_IN, ok(302))),
     Entry("GET", "/accounts/signup/", {"anonymous": ok(200)} | dict.fromkeys(SIGNED_IN, ok(302))),
@@ -1099,6 +1125,7 @@ PROJECT_PACKAGES = {
     "workflows",
     "receipts",
     "oversight",
+    "opendata",
 }
 
 
@@ -1140,6 +1167,7 @@ def _snapshot() -> tuple:
         Opinion.objects.count(),
         list(Representation.objects.order_by("pk").values_list("pk", "revoked_at")),
         list(Delegation.objects.order_by("pk").values_list("pk", "revoked_at")),
+        Release.objects.count(),
         AuditVerification.objects.count(),
     )
 
