@@ -107,15 +107,23 @@ CASE_VALUES = (
 )
 
 
+_MATCH_SLICE = 200
+
+
 def _apply(model, keys: tuple[str, ...], deltas: Counter) -> None:
     """Add `deltas` ({key tuple: change}) to the count rows of `model`; rows at zero go."""
     deltas = Counter({k: v for k, v in deltas.items() if v})
     if not deltas:
         return
-    match = Q()
-    for key in deltas:
-        match |= Q(**dict(zip(keys, key, strict=True)))
-    existing = {tuple(getattr(r, k) for k in keys): r for r in model.objects.filter(match)}
+    existing = {}
+    wanted = list(deltas)
+    # In slices: one OR of thousands of terms is slow to plan, and too deep for SQLite.
+    for start in range(0, len(wanted), _MATCH_SLICE):
+        match = Q()
+        for key in wanted[start : start + _MATCH_SLICE]:
+            match |= Q(**dict(zip(keys, key, strict=True)))
+        for row in model.objects.filter(match):
+            existing[tuple(getattr(row, k) for k in keys)] = row
     changed, gone, new = [], [], []
     for key, delta in deltas.items():
         row = existing.get(key)
@@ -234,12 +242,16 @@ def _snapshots(moment: dt.datetime, incidents_open: int) -> None:
     )
 
 
-def dashboard_export_record(*, actor: User, table: str, filters: dict[str, str], rows: int) -> None:
+def dashboard_export_record(
+    *, actor: User, table: str, filters: dict[str, str], rows: int, department=None
+) -> None:
     """A CSV export of a dashboard table is itself an audited action (figures only, no
-    personal data, but who took which figures out of the portal is on record)."""
+    personal data, but who took which figures out of the portal is on record, under the
+    department whose figures they are when one was chosen)."""
     with transaction.atomic():
         audit_record(
             action=AuditAction.DASHBOARD_EXPORT,
             actor=actor,
+            department=department,
             details={"table": table, **{k: v for k, v in filters.items() if v}, "rows": rows},
         )

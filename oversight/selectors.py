@@ -98,6 +98,9 @@ class Filters:
 
 
 FILTER_NAMES = ("since", "until", "department", "service")
+# Dates outside these bounds are refused before any arithmetic on them (a day before 0001-01-01
+# or after 9999-12-31 does not exist).
+EARLIEST_DATE = dt.date(2000, 1, 1)
 
 
 def parse_filters(source: Mapping[str, Any], *, scope: Scope, today: dt.date) -> Filters:
@@ -115,6 +118,13 @@ def parse_filters(source: Mapping[str, Any], *, scope: Scope, today: dt.date) ->
                 dates[key] = dt.date.fromisoformat(typed[key])
             except ValueError:
                 errors[key] = [_("Use a date written as YYYY-MM-DD, e.g. 2026-11-27.")]
+                continue
+            if not EARLIEST_DATE <= dates[key] <= today + dt.timedelta(days=366):
+                del dates[key]
+                errors[key] = [
+                    _("Choose a date between %(earliest)s and a year from today.")
+                    % {"earliest": EARLIEST_DATE.isoformat()}
+                ]
     until = dates.get("until", today)
     since = dates.get("since", until - dt.timedelta(days=DEFAULT_DAYS - 1))
     if not errors:

@@ -114,7 +114,11 @@ def export_csv(request: HttpRequest, name: str) -> HttpResponse:
     except _BadQuery as bad:
         return _bad_query(bad.exc)
     actions.dashboard_export_record(
-        actor=request.user, table=name, filters=filters.query(), rows=len(table.rows)
+        actor=request.user,
+        table=name,
+        filters=filters.query(),
+        rows=len(table.rows),
+        department=filters.department,
     )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     writer = csv_writer(response)

@@ -302,6 +302,9 @@ def test_signed_out_is_sent_to_sign_in(demo, client):
         ("department=no-such", "department"),
         ("service=no-such", "service"),
         ("since=2026-02-30", "since"),
+        ("until=0001-01-05", "until"),  # the default start would be before the first day
+        ("since=9999-12-31&until=9999-12-31", "since"),  # the days would run past the last
+        ("since=1999-12-31", "since"),
     ],
 )
 def test_bad_filters_are_a_400_naming_the_filter(demo, client, query, field):
@@ -358,6 +361,30 @@ def test_csv_export_is_audited(city, client):
     event = AuditEvent.objects.get(action="dashboard.export")
     assert event.actor.email == "lead.tax@demo.gov"
     assert event.details["table"] == "departments" and event.details["rows"] == 1
+    assert event.actor_department is None
+    assert client.get("/dashboard/departments.csv?department=tax").status_code == 200
+    chosen = AuditEvent.objects.filter(action="dashboard.export").latest("pk")
+    assert chosen.actor_department.slug == "tax" and chosen.details["department"] == "tax"
+
+
+def test_many_count_rows_change_in_one_batch(demo):
+    """A batch that changes thousands of count rows (the first refresh of a seeded database)
+    finds the existing ones in slices: one OR of them all is too deep for SQLite."""
+    from collections import Counter
+
+    from services.models import Service
+
+    tax, service = Department.objects.get(slug="tax"), Service.objects.order_by("pk").first()
+    start = dt.date(2026, 1, 1)
+
+    def keys(n):
+        return [(tax.pk, service.pk, "open", start + dt.timedelta(days=i), start) for i in range(n)]
+
+    oversight_actions._apply(BacklogCount, oversight_actions._BACKLOG_KEYS, Counter(keys(600)))
+    more = Counter({key: 2 for key in keys(1500)})
+    oversight_actions._apply(BacklogCount, oversight_actions._BACKLOG_KEYS, more)
+    counts = sorted(BacklogCount.objects.filter(department=tax).values_list("count", flat=True))
+    assert counts == [2] * 900 + [3] * 600
 
 
 def test_charts_are_svg_without_script(city, client):
