@@ -210,7 +210,9 @@ def _decode(cursor: str) -> tuple[dt.datetime, int] | None:
         if not isinstance(pk, int) or isinstance(pk, bool) or not 0 <= pk < 2**63:
             return None
         moment = dt.datetime.fromisoformat(due)
-        return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)), pk
+        # In UTC here: a moment at the very edge of the calendar overflows when converted, and
+        # must do so inside this `try`, not in the database adapter.
+        return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(dt.UTC), pk
     except (ValueError, TypeError, OverflowError, binascii.Error):
         return None
 

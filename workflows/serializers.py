@@ -29,7 +29,8 @@ class CaseListOutput(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     counts = serializers.DictField(child=serializers.IntegerField())
     counts_limit = serializers.IntegerField(
-        help_text="The highest counting limit (that of the statuses that wait for work)."
+        help_text="Deprecated: read `counts_limits`. The highest counting limit (that of the "
+        "statuses that wait for work); decided statuses stop sooner."
     )
     counts_limits = serializers.DictField(
         child=serializers.IntegerField(),

@@ -235,8 +235,16 @@ def test_decided_statuses_stop_counting_sooner_and_say_so(demo, client, monkeypa
     assert '<span class="count">(2)</span>' in page and "(2+)" not in page
 
 
-def test_a_bad_cursor_starts_from_the_beginning(routed):
-    response = api_for("clerk.tax@demo.gov").get("/api/v1/cases/?cursor=%%%garbage")
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "%%%garbage",
+        # A moment at the calendar's first day, east of UTC: before it in UTC (an overflow).
+        "WyIwMDAxLTAxLTAxVDAwOjAwOjAwKzA1OjAwIiwgMV0",
+    ],
+)
+def test_a_bad_cursor_starts_from_the_beginning(routed, cursor):
+    response = api_for("clerk.tax@demo.gov").get(f"/api/v1/cases/?cursor={cursor}")
     assert response.status_code == 200
 
 
