@@ -10,7 +10,9 @@ those equations, exactly when it is a *bridge* of the bipartite graph whose node
 grid's rows and columns and whose edges are the suppressed positions: the unknowns can move
 (+t, -t, +t, … around a cycle, keeping every line's sum) only along cycles. So the rule is:
 
-1. primary suppression: every position (cell or total) with 0 < count < k;
+1. primary suppression: every position (cell or total) with 0 < count < k, and those the
+   caller forces (`opendata.tables` forces any figure fewer than k distinct citizens stand
+   behind, since one citizen may contribute many counts);
 2. complementary suppression: while some suppressed position is a bridge, suppress the three
    other corners of the cheapest rectangle through it, which puts it on a 4-cycle. Cheapest
    means the smallest counts lost, never a zero (a zero cannot move down, so it gives no
@@ -126,16 +128,20 @@ def suppress(grid: Grid, k: int, *, forced: Iterable[Position] = ()) -> set[Posi
         suppressed |= set(best[1:])
 
 
-def suppress_linked(grids: Sequence[Grid], k: int) -> list[set[Position]]:
+def suppress_linked(
+    grids: Sequence[Grid], k: int, *, forced: Sequence[Iterable[Position]] | None = None
+) -> list[set[Position]]:
     """Suppress tables that share their row totals and grand total (the same population cut
     by different columns): a total withheld in one is withheld in all, else another table
-    would publish it. Repeats until the shared pattern is stable."""
+    would publish it. Repeats until the shared pattern is stable. `forced[i]`: positions of
+    grid i withheld whatever their count (too few distinct people behind them)."""
     shared: set[int] = set()  # row indexes of the totals column (the last row is the grand total)
+    extra = [set(f) for f in forced] if forced is not None else [set() for _ in grids]
     while True:
         patterns = []
-        for grid in grids:
+        for grid, more in zip(grids, extra, strict=True):
             last = grid.width - 1
-            patterns.append(suppress(grid, k, forced={(r, last) for r in shared}))
+            patterns.append(suppress(grid, k, forced={(r, last) for r in shared} | more))
         now = {
             r
             for grid, found in zip(grids, patterns, strict=True)

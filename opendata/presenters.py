@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from core.spreadsheet import csv_writer
 from core.translations import active_language
 
 from .models import Release
@@ -61,7 +61,7 @@ def as_csv(release: Release) -> str:
     """One line per published figure: table, row, column, count ("" where withheld); the
     signature of the JSON document in the header lines (the CSV is a view of it)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)  # a key or label starting with = or - stays text
     doc = release.document
     writer.writerow(["# format", doc["format"]])
     writer.writerow(["# version", doc["version"]])

@@ -11,6 +11,11 @@ small (`disclosure`). Every count comes from rows of the month only, so months n
 
 The three decision tables count the same cases by department, so they share their row totals
 and grand total and are withheld together (`disclosure.suppress_linked`).
+
+A count is of contributions (service requests, cases), not of people, so every table also
+keeps the citizens behind each cell: an exact release withholds any figure fewer than k
+distinct citizens stand behind, however large the count (`Table.few_citizens`). Districts
+named are only those on the public list `OPENDATA_DISTRICTS`, for every release.
 """
 
 from __future__ import annotations
@@ -55,9 +60,27 @@ class Table:
     columns: list[str]
     labels: dict[str, dict[str, str]]
     counts: Counter = field(default_factory=Counter)
+    citizens: dict[tuple[str, str], set[int]] = field(default_factory=dict)
+
+    def add(self, row: str, column: str, citizen: int) -> None:
+        self.counts[(row, column)] += 1
+        self.citizens.setdefault((row, column), set()).add(citizen)
 
     def matrix(self) -> list[list[int]]:
         return [[self.counts[(r, c)] for c in self.columns] for r in self.rows]
+
+    def few_citizens(self, k: int) -> set[tuple[int, int]]:
+        """The positions of the extended grid (cells, then row totals in the last column,
+        column totals in the last row, the grand total in the corner) with a count but fewer
+        than k distinct citizens behind it."""
+        height, width = len(self.rows), len(self.columns)
+        people: dict[tuple[int, int], set[int]] = {}
+        for r, row in enumerate(self.rows):
+            for c, column in enumerate(self.columns):
+                found = self.citizens.get((row, column), set())
+                for position in ((r, c), (r, width), (height, c), (height, width)):
+                    people.setdefault(position, set()).update(found)
+        return {p for p, who in people.items() if 0 < len(who) < k}
 
 
 def month_bounds(period: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -127,26 +150,21 @@ def _time_labels() -> dict[str, dict[str, str]]:
     return labels
 
 
-def _districts_named(table: Table, k: int, fixed: list[str] | None = None) -> None:
-    """Name a district only when the table counts at least k in it; the others join "other
-    or unknown", so a rare district (or free text that only looks like one) is never shown.
-    With `fixed` (the public list of a DP release), exactly those districts are named, whatever
-    the data: which columns exist must not depend on anyone's presence."""
-    per_district = Counter()
-    for (_row, column), count in table.counts.items():
-        per_district[column] += count
-    if fixed is not None:
-        rare = {d for d in per_district if d not in fixed and d != OTHER}
-    else:
-        rare = {d for d, n in per_district.items() if n < k and d != OTHER}
-    if rare:
-        merged = Counter()
-        for (row, column), count in table.counts.items():
-            merged[(row, OTHER if column in rare else column)] += count
-        table.counts = merged
-    named = sorted({c for _r, c in table.counts} - {OTHER})
-    if fixed is not None:
-        named = [d for d in fixed if d != OTHER]
+def _districts_named(table: Table, fixed: list[str]) -> None:
+    """Name exactly the districts of the public list `fixed`, whatever the data; everything
+    else joins "other or unknown". The address pattern also reads a residential compound
+    (北京市景山花园小区) or any free text ending in 区/县/旗/市 as a "district", so only a
+    known county-level district may be named, and which columns exist never depends on anyone's
+    presence."""
+    known = set(fixed) - {OTHER}
+    merged: Counter = Counter()
+    citizens: dict[tuple[str, str], set[int]] = {}
+    for (row, column), count in table.counts.items():
+        key = (row, column if column in known else OTHER)
+        merged[key] += count
+        citizens.setdefault(key, set()).update(table.citizens.get((row, column), set()))
+    table.counts, table.citizens = merged, citizens
+    named = [d for d in fixed if d != OTHER]
     table.columns = [*named, OTHER]
     other = _labels(lambda: gettext("Other or unknown"))
     table.labels.update({d: {code: d for code in LANGUAGES} for d in named})
@@ -170,11 +188,12 @@ def _public_rows(model: Any, **active: Any) -> dict[str, Any]:
 def count(period: dt.date, k: int, bounds: Bounds | None = None) -> list[Table]:
     """The four tables of a month, before suppression (see the module's docstring). With
     `bounds` (a DP release), rows are every service and department and each citizen counts
-    at most the bounded number of times."""
+    at most the bounded number of times. The districts named are the public list
+    (`OPENDATA_DISTRICTS`, or the DP release's own); `k` is applied later (`published`)."""
     start, end = month_bounds(period)
     fields = _address_fields()
     districts: dict[int, str] = {}
-    fixed = bounds.districts if bounds is not None else None
+    fixed = bounds.districts if bounds is not None else list(settings.OPENDATA_DISTRICTS)
 
     applications = (
         Application.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
@@ -199,10 +218,10 @@ def count(period: dt.date, k: int, bounds: Bounds | None = None) -> list[Table]:
                 if service.slug not in services:
                     continue
             services[service.slug] = service
-            by_service.counts[(service.slug, district)] += 1
+            by_service.add(service.slug, district, application.citizen_id)
     by_service.rows = sorted(services)
     by_service.labels = _row_labels(services.values())
-    _districts_named(by_service, k, fixed)
+    _districts_named(by_service, fixed)
 
     cases = (
         Case.objects.filter(status__in=OUTCOMES, decided_at__gte=start, decided_at__lt=end)
@@ -211,6 +230,7 @@ def count(period: dt.date, k: int, bounds: Bounds | None = None) -> list[Table]:
             "id",
             "status",
             "created_at",
+            "opened_at",
             "decided_at",
             "department__slug",
             "department__name",
@@ -237,20 +257,22 @@ def count(period: dt.date, k: int, bounds: Bounds | None = None) -> list[Table]:
                 continue
             decisions[citizen] += 1
         departments[slug] = case.department
-        outcome.counts[(slug, case.status)] += 1
         application = case.application
+        citizen = application.citizen_id
+        outcome.add(slug, case.status, citizen)
         if application.id not in districts:
             districts[application.id] = _district(application, fields)
-        by_district.counts[(slug, districts[application.id])] += 1
-        days = (case.decided_at - case.created_at).days
-        timing.counts[(slug, _time_bin(days))] += 1
+        by_district.add(slug, districts[application.id], citizen)
+        # From the case's opening (the documented measure), not from when it was queued.
+        days = (case.decided_at - (case.opened_at or case.created_at)).days
+        timing.add(slug, _time_bin(days), citizen)
     rows = sorted(departments)
     department_labels = _row_labels(departments.values())
     for table in (outcome, by_district, timing):
         table.rows = list(rows)
         table.labels = dict(department_labels)
     outcome.labels.update({str(o): _labels(lambda o=o: CaseStatus(o).label) for o in OUTCOMES})
-    _districts_named(by_district, k, fixed)
+    _districts_named(by_district, fixed)
     time_labels = _time_labels()
     timing.columns = list(time_labels)
     timing.labels.update(time_labels)
@@ -264,7 +286,13 @@ def published(
 
     With `noise` (a DP release), every cell of every table goes through it at once and the
     totals are sums of the noisy cells; the decision tables' totals then differ from table to
-    table, so each table is withheld on its own."""
+    table, so each table is withheld on its own.
+
+    Without noise (an exact release), a figure is also withheld when fewer than k distinct
+    citizens stand behind it (`Table.few_citizens`), since one citizen can make many
+    contributions. A DP release does not use that rule: its suppression must depend on the
+    noisy counts only (post-processing), and its noise is calibrated to each citizen's capped
+    contributions instead."""
     matrices = [t.matrix() for t in tables]
     if noise is not None:
         flat = noise([v for m in matrices for row in m for v in row])
@@ -277,12 +305,15 @@ def published(
         disclosure.Grid.of(m, len(t.columns)) if t.rows else None
         for t, m in zip(tables, matrices, strict=True)
     ]
+    few = [t.few_citizens(k) if noise is None else set() for t in tables]
     patterns: list[set] = [set()] * len(tables)
     if grids[0] is not None:
-        patterns[0] = disclosure.suppress(grids[0], k)
+        patterns[0] = disclosure.suppress(grids[0], k, forced=few[0])
     linked = [g for g in grids[1:] if g is not None]
     if linked and noise is None:
-        patterns[1:] = disclosure.suppress_linked(linked, k)
+        patterns[1:] = disclosure.suppress_linked(
+            linked, k, forced=[f for g, f in zip(grids[1:], few[1:], strict=True) if g is not None]
+        )
     elif linked:
         patterns[1:] = [disclosure.suppress(g, k) for g in linked]
     out = []

@@ -228,7 +228,8 @@ AUDIT_CHECKPOINT_EXPORTERS = env_list(
 # others that none can be worked out from the totals.
 OPENDATA_SUPPRESSION_K = env_int("OPENDATA_SUPPRESSION_K", 10)
 # Differentially private releases: the privacy-loss budget (epsilon) all of them may spend in
-# total, and the public list of districts they name (any other district counts as "other").
+# total. Every release (exact or DP) names only the districts of the public list
+# OPENDATA_DISTRICTS (any other value counts as "other or unknown").
 OPENDATA_EPSILON_TOTAL = env_str("OPENDATA_EPSILON_TOTAL", "10")
 try:
     if not Decimal(OPENDATA_EPSILON_TOTAL) >= 0:

@@ -216,9 +216,12 @@ def _apply(citizen: User, answers: dict, *, approve: bool) -> None:
 
 
 @pytest.mark.django_db
-def test_releases_of_real_months_recover_nothing_and_show_no_personal_value(demo, clock) -> None:
+def test_releases_of_real_months_recover_nothing_and_show_no_personal_value(
+    demo, clock, settings
+) -> None:
     """Two months published one after the other, with rare districts and outcomes; the
     attacker combines both releases; the API ignores filters; no applicant's value shows."""
+    settings.OPENDATA_DISTRICTS = ["北京市东城区"]
     supervisor = User.objects.get(email="supervisor@demo.gov")
     published = []
     for month_index, (common, rare) in enumerate(((11, 2), (13, 1))):
@@ -286,3 +289,71 @@ def test_releases_of_real_months_recover_nothing_and_show_no_personal_value(demo
     plain = client.get(f"/api/v1/open-data/{version}/").json()
     for query in ("?department=tax", "?district=北京市东城区", "?month=2026-01&service=x"):
         assert client.get(f"/api/v1/open-data/{version}/{query}").json() == plain
+
+
+def test_one_citizens_many_contributions_never_make_a_cell_public() -> None:
+    """Counts are contributions, not people: one citizen's 12 service requests in a cell are
+    12 >= k, but one person stands behind them, so the cell is withheld and cannot be
+    worked out from the rest."""
+    labels = {key: {"en": key} for key in "abxy"}
+    table = tables.Table("t", ["a", "b"], ["x", "y"], labels)
+    for citizen in range(20):
+        table.add("a", "x", citizen)
+        table.add("b", "x", 100 + citizen)
+        table.add("b", "y", 200 + citizen)
+    for _ in range(12):
+        table.add("a", "y", 999)
+    assert table.counts[("a", "y")] == 12 >= K
+    published = tables.published([table, *([tables.Table("u", [], [], {})] * 3)], K)[0]
+    assert published["cells"][0][1] is None
+    attacker = Attacker()
+    attacker.add_table("t", published)
+    low, high = attacker.bounds(("t", "cell", 0, 1))
+    assert high - low >= 1
+
+
+@pytest.mark.django_db
+def test_one_citizen_in_a_compound_is_neither_named_nor_shown(demo, clock, settings) -> None:
+    """The attack: one citizen, living in a residential compound the address pattern reads as
+    a "district" (北京市景山花园小区), applies 12 times in a month. 12 >= k contributions, but
+    the compound is not a county-level district on the public list, so it is never named, and
+    the cells behind which only that citizen stands are withheld."""
+    settings.OPENDATA_DISTRICTS = ["北京市东城区"]
+    compound = "北京市景山花园小区3号楼502"
+    from opendata.districts import district_of
+
+    assert district_of(compound) == "北京市景山花园小区"  # what the pattern alone would name
+    supervisor = User.objects.get(email="supervisor@demo.gov")
+    for _ in range(12):
+        _apply(UserFactory(), moving_answers(), approve=True)
+    lonely = UserFactory()
+    for _ in range(12):
+        _apply(lonely, {**moving_answers(), "applicant.address": compound}, approve=True)
+    period = timezone.localdate(clock.now()).replace(day=1)
+    _start, end = tables.month_bounds(period)
+    clock.advance(end - clock.now() + dt.timedelta(hours=2))
+    release = actions.release_publish(period=period, actor=supervisor)
+
+    by_name = {t["name"]: t for t in release.document["tables"]}
+    for name in ("applications_by_service_district", "decisions_by_department_district"):
+        table = by_name[name]
+        assert [c["key"] for c in table["columns"]] == ["北京市东城区", "_other"]
+        for r, row in enumerate(table["rows"]):
+            # 12 from one citizen (and nothing else) in "other": withheld, and so is enough
+            # around it that the attacker cannot work it out.
+            assert table["cells"][r][1] is None, (name, row["key"])
+        attacker = Attacker()
+        attacker.add_table(name, table)
+        for r in range(len(table["rows"])):
+            low, high = attacker.bounds((name, "cell", r, 1))
+            assert high - low >= 1
+    client = Client()
+    text = json.dumps(release.document, ensure_ascii=False) + "".join(
+        client.get(url).content.decode()
+        for url in (
+            f"/open-data/{release.version}/",
+            f"/open-data/{release.version}.csv",
+            f"/api/v1/open-data/{release.version}/",
+        )
+    )
+    assert "景山花园" not in text and "小区" not in text

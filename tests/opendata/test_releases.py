@@ -5,7 +5,9 @@ to anyone, published only by supervisors and administrators, and bad input is a 
 from __future__ import annotations
 
 import copy
+import csv
 import datetime as dt
+import io
 import json
 
 import pytest
@@ -18,6 +20,7 @@ from audit.models import AuditEvent
 from opendata import actions, signing, tables, tasks
 from opendata.models import Release, ReleaseImmutable
 from tests.factories import CaseFactory, api_for
+from workflows.models import Case
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +31,9 @@ def _next_month(now: dt.datetime) -> dt.datetime:
 
 
 @pytest.fixture
-def month(demo):
+def month(demo, settings):
     """This month's applications and decisions, and an instant after the month ended."""
+    settings.OPENDATA_DISTRICTS = ["北京市东城区", "上海市黄浦区"]
     for _ in range(12):
         CaseFactory(approved=True)
     for _ in range(3):
@@ -211,3 +215,37 @@ def test_the_list_reads_a_fixed_number_of_queries(demo, client, django_assert_ma
         assert client.get("/api/v1/open-data/").json()["count"] == 4
     with django_assert_max_num_queries(3):
         assert client.get("/open-data/").status_code == 200
+
+
+def test_processing_time_runs_from_the_case_opening_not_its_creation(month) -> None:
+    """A case that waited 40 days pending behind an earlier step, then was decided a day
+    after it opened, took 1 day; a case never marked opened falls back to its creation."""
+    period, _later = month
+    waited, plain = CaseFactory(approved=True), CaseFactory(approved=True)
+    waited.refresh_from_db()
+    Case.objects.filter(pk=waited.pk).update(
+        created_at=waited.decided_at - dt.timedelta(days=40),
+        opened_at=waited.decided_at - dt.timedelta(days=1),
+    )
+    plain.refresh_from_db()
+    Case.objects.filter(pk=plain.pk).update(
+        created_at=plain.decided_at - dt.timedelta(days=20), opened_at=None
+    )
+    timing = {t.name: t for t in tables.count(period, 10)}["processing_time_by_department"]
+    assert timing.counts[("tax", "31+")] == 0
+    assert timing.counts[("tax", "15-30")] == 1  # the one never opened: from its creation
+    assert timing.counts[("tax", "0-2")] == 16  # the month's 15 and the one that waited
+
+
+def test_the_csv_neutralises_a_cell_a_spreadsheet_would_read_as_a_formula(
+    month, client, settings
+) -> None:
+    period, later = month
+    settings.OPENDATA_DISTRICTS = ["北京市东城区", '=HYPERLINK("http://evil/")', "-2+3"]
+    release = _publish(period, later)
+    lines = list(csv.reader(io.StringIO(client.get(f"/open-data/{release.version}.csv").text)))
+    columns = {line[2] for line in lines if line[0] == "applications_by_service_district"}
+    assert """'=HYPERLINK("http://evil/")""" in columns and "'-2+3" in columns
+    assert not any(cell.startswith(("=", "-", "+", "@")) for line in lines for cell in line)
+    # The counts themselves are numbers and left as they are.
+    assert ["applications_by_service_district", "moving-house", "北京市东城区", "15"] in lines
