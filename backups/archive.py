@@ -122,7 +122,7 @@ def write_archive(
                     database.pg_dump(settings_dict, snapshot, dump.write)
                     dump.close()
             else:
-                with tempfile.TemporaryDirectory(dir=folder) as scratch:
+                with tempfile.TemporaryDirectory(prefix="portal-backup-") as scratch:
                     copy = Path(scratch) / "database.sqlite3"
                     database.sqlite_copy(settings_dict["NAME"], copy)
                     conn = sqlite3.connect(copy)

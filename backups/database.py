@@ -85,7 +85,11 @@ def pg_snapshot(settings_dict: dict[str, Any]) -> Iterator[tuple[Any, str]]:
     """A read-only transaction at one snapshot, and the snapshot's id for pg_dump, held until
     the block ends."""
     with pg_connect(pg_params(settings_dict)) as conn:
-        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        # psycopg opens the transaction itself before the first statement; an explicit BEGIN
+        # would only raise a warning and leave the default READ COMMITTED level, so every
+        # later query of the manifest would see a newer snapshot than the exported one.
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
         try:
             yield conn.cursor(), snapshot

@@ -106,6 +106,40 @@ def test_round_trip_restores_every_row_and_file(world, target, tmp_path, store):
         assert (restored_media / attachment.file.name).read_bytes() == live
 
 
+def test_the_manifest_is_read_at_the_dumped_snapshot(world, require_postgres, monkeypatch):
+    """The facts of the manifest are read in the repeatable-read, read-only transaction whose
+    snapshot pg_dump uses, so row counts and the audit head describe the dumped data."""
+    seen = {}
+    real = database.facts
+
+    def facts(cursor, vendor):
+        seen["isolation"] = cursor.execute("SHOW transaction_isolation").fetchone()[0]
+        seen["read_only"] = cursor.execute("SHOW transaction_read_only").fetchone()[0]
+        return real(cursor, vendor)
+
+    monkeypatch.setattr(database, "facts", facts)
+    actions.backup_create()
+    assert seen == {"isolation": "repeatable read", "read_only": "on"}
+
+
+def test_a_sqlite_backup_leaves_no_plaintext_copy_in_the_backup_folder(
+    world, store, settings, monkeypatch
+):
+    """The consistent copy of a SQLite database is made outside the backup folder."""
+    scratch = []
+    real = database.sqlite_copy
+
+    def sqlite_copy(source, target):
+        scratch.append(Path(target))
+        real(source, target)
+
+    monkeypatch.setattr(database, "sqlite_copy", sqlite_copy)
+    actions.backup_create()
+    folder = Path(settings.PORTAL_BACKUP_DIR).resolve()
+    assert len(scratch) == (connection.vendor == "sqlite")
+    assert all(folder not in path.resolve().parents for path in scratch)
+
+
 def test_the_drill_verifies_the_chain_and_opens_sealed_values(world):
     path, manifest = actions.backup_create()
     run = actions.drill_run(sample=10)
