@@ -236,7 +236,7 @@ def test_retention_keeps_the_newest(store):
         (folder / f"portal-2026010{day}T000000000000Z.pbak").write_bytes(b"x")
     removed = actions.backups_prune(keep=2)
     assert len(removed) == 3
-    assert sorted(p.name for p in folder.iterdir()) == [
+    assert sorted(p.name for p in folder.glob("portal-*")) == [
         "portal-20260104T000000000000Z.pbak",
         "portal-20260105T000000000000Z.pbak",
     ]
@@ -288,7 +288,7 @@ def test_restore_command_into_the_database_of_database_url(world, target, tmp_pa
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "Restored the backup" in done.stdout
+    assert "manage.py verify_audit" in done.stdout
     assert table_counts(target) == manifest["tables"]
     assert len(list((tmp_path / "restored-media").rglob("*"))) >= 3
     again = subprocess.run(
@@ -344,3 +344,91 @@ def test_force_replaces_a_used_database_and_file_store(world, target, tmp_path):
         path, settings_dict=settings_dict, target=target, media_root=media, force=True
     )
     assert table_counts(target) == manifest["tables"]
+
+
+def test_a_forced_restore_that_fails_after_clearing_says_so(world, target, tmp_path, monkeypatch):
+    """A failure after a forced restore cleared the database is reported as such, never as a
+    refusal that changed nothing; on SQLite nothing is replaced before the restored file is
+    complete, so the old database stays."""
+    path, manifest = actions.backup_create()
+    settings_dict = dict(connection.settings_dict)
+    media = tmp_path / "restored-media"
+    actions.restore_into(path, settings_dict=settings_dict, target=target, media_root=media)
+
+    def broken(*args, **kwargs):
+        raise OSError("the disk is full")
+
+    monkeypatch.setattr(actions, "restore_archive", broken)
+    if connection.vendor == "postgresql":
+        with pytest.raises(database.RestoreFailed, match="cleared and the restore failed"):
+            actions.restore_into(
+                path, settings_dict=settings_dict, target=target, media_root=media, force=True
+            )
+    else:
+        with pytest.raises(OSError, match="the disk is full"):
+            actions.restore_into(
+                path, settings_dict=settings_dict, target=target, media_root=media, force=True
+            )
+        assert table_counts(target) == manifest["tables"]
+
+
+def test_the_restore_command_reports_a_failure_after_clearing(monkeypatch):
+    from backups.management.commands import restore
+
+    def failed(**kwargs):
+        raise database.RestoreFailed("the target database was cleared and the restore failed")
+
+    monkeypatch.setattr(restore, "backup_restore", failed)
+    err = StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("restore", "portal-x.pbak", "--force", stderr=err)
+    assert exit_.value.code == 3
+    assert "nothing was changed" not in err.getvalue()
+    assert "cleared" in err.getvalue()
+
+
+def test_a_forced_restore_refuses_a_dump_pg_restore_cannot_read(
+    world, target, tmp_path, require_postgres, monkeypatch, settings
+):
+    """pg_restore is checked before the used database is cleared: when it cannot run, the
+    restore is refused and the database keeps its rows."""
+    path, manifest = actions.backup_create()
+    settings_dict = dict(connection.settings_dict)
+    media = tmp_path / "restored-media"
+    actions.restore_into(path, settings_dict=settings_dict, target=target, media_root=media)
+    settings.PORTAL_BACKUP_PG_BIN = str(tmp_path / "no-such-bin")
+    with pytest.raises(database.RestoreRefused, match="pg_restore"):
+        actions.restore_into(
+            path, settings_dict=settings_dict, target=target, media_root=media, force=True
+        )
+    assert table_counts(target) == manifest["tables"]
+
+
+def test_a_part_changed_after_verification_is_not_written(world, tmp_path, monkeypatch):
+    """Restore compares every part with the verified manifest before committing it."""
+    from backups import archive
+
+    path, _manifest = actions.backup_create()
+    real = archive.verify_archive
+
+    def verify(path, source=None):
+        verified = real(path, source)
+        for part in verified.parts:
+            if part["kind"] == "file":
+                part["sha256"] = "0" * 64
+        return verified
+
+    monkeypatch.setattr(actions, "verify_archive", verify)
+    media = tmp_path / "m"
+    settings_dict = dict(connection.settings_dict)
+    if connection.vendor == "postgresql":
+        target = database.pg_scratch_create(settings_dict)
+    else:
+        target = str(tmp_path / "restored.sqlite3")
+    try:
+        with pytest.raises(ArchiveError, match="changed after it was verified"):
+            actions.restore_into(path, settings_dict=settings_dict, target=target, media_root=media)
+    finally:
+        if connection.vendor == "postgresql":
+            database.pg_scratch_drop(settings_dict, target["dbname"])
+    assert not any(p.is_file() and not p.name.startswith(".") for p in media.rglob("*"))
