@@ -10,8 +10,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from celery import current_app
-from django.db import transaction
-from django.db.models import Max
+from django.db import connection, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from .actions import audit_record
@@ -30,11 +30,19 @@ STALE_AFTER = timedelta(hours=6)
 PROGRESS_EVERY = 1.0
 
 _OPEN = (VerificationStatus.QUEUED, VerificationStatus.RUNNING)
+# The key of the transaction-scoped advisory lock that lets one request at a time look for an
+# open verification and create one (on PostgreSQL; SQLite runs one write at a time anyway).
+_REQUEST_LOCK = 0x61756469  # "audi"
 
 
 @transaction.atomic
 def audit_verification_request(*, actor: User | None) -> tuple[AuditVerification, bool]:
-    """The verification under way, or a new one queued for a worker; (job, created)."""
+    """The verification under way, or a new one queued for a worker; (job, created). Requests
+    are serialised (`select_for_update` on no open job would lock nothing, and two first
+    requests would each create one)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_REQUEST_LOCK])
     open_job = (
         AuditVerification.objects.select_for_update()
         .filter(status__in=_OPEN, created_at__gte=timezone.now() - STALE_AFTER)
@@ -61,13 +69,18 @@ def _queue(job_id: int) -> None:
 
 
 def audit_verification_run(*, job_id: int) -> AuditVerification | None:
-    """Run a queued verification (again, if its worker died), writing its progress; a
-    finished one is left alone."""
-    job = AuditVerification.objects.filter(pk=job_id).first()
-    if job is None or job.status not in _OPEN:
+    """Run a queued verification (again, if its worker died: still "running" after
+    STALE_AFTER), writing its progress; a finished one, or one another worker has claimed (a
+    redelivered task), is left alone."""
+    now = timezone.now()
+    rows = AuditVerification.objects.filter(pk=job_id)
+    claimed = rows.filter(
+        Q(status=VerificationStatus.QUEUED)
+        | Q(status=VerificationStatus.RUNNING, started_at__lt=now - STALE_AFTER)
+    ).update(status=VerificationStatus.RUNNING, started_at=now, checked=0)
+    job = rows.first()
+    if not claimed or job is None:
         return job
-    rows = AuditVerification.objects.filter(pk=job.pk)
-    rows.update(status=VerificationStatus.RUNNING, started_at=timezone.now(), checked=0)
     last = [time.monotonic()]
 
     def progress(checked: int) -> None:

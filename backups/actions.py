@@ -25,7 +25,14 @@ from audit.actions import audit_record, audit_seal
 from audit.constants import AuditAction
 
 from . import database
-from .archive import newest_archive, restore_archive, verify_archive, write_archive
+from .archive import (
+    database_blocks,
+    newest_archive,
+    open_archive,
+    restore_archive,
+    verify_archive,
+    write_archive,
+)
 from .models import BackupIncident, BackupRun, RunKind
 from .stream import ArchiveError
 from .sweep import orphan_files
@@ -110,10 +117,11 @@ def backups_prune(*, keep: int) -> list[str]:
     """Delete all but the newest `keep` archives of the backup folder (0 keeps every one)."""
     if keep <= 0:
         return []
-    archives = sorted(backup_folder().glob("portal-*.pbak"))
-    removed = archives[:-keep]
-    for path in removed:
-        path.unlink(missing_ok=True)
+    with _exclusive():
+        archives = sorted(backup_folder().glob("portal-*.pbak"))
+        removed = archives[:-keep]
+        for path in removed:
+            path.unlink(missing_ok=True)
     return [p.name for p in removed]
 
 
@@ -134,29 +142,54 @@ def restore_into(
 ) -> dict[str, Any]:
     """Verify the whole archive, then restore it into `target` (PostgreSQL connection keywords,
     or a SQLite file's path) and `media_root`. Nothing is written unless every check passed;
-    a non-empty database or file store is refused unless `force`."""
-    verified = verify_archive(path)
-    manifest = verified.manifest
-    vendor = database.engine(settings_dict)
-    if manifest["engine"] != vendor:
-        raise database.RestoreRefused(
-            f"the archive holds a {manifest['engine']} database; the target is {vendor}"
-        )
-    if vendor == "postgresql":
-        empty = database.pg_is_empty(target)
-    else:
-        empty = database.sqlite_is_empty(target)
-    if not force and not empty:
-        raise database.RestoreRefused(
-            "the database is not empty; restore into an empty database, or pass --force to "
-            "replace everything in it"
-        )
-    if not force and _files_present(media_root):
-        raise database.RestoreRefused(
-            f"the file store {media_root} is not empty; restore into an empty one, or pass --force"
-        )
-    if not empty:
-        (database.pg_clear if vendor == "postgresql" else database.sqlite_clear)(target)
+    a non-empty database or file store is refused unless `force`. Both reads use one open
+    handle, and each part is compared with the verified one before it is committed.
+
+    Forced over a used PostgreSQL database, the database is cleared before the restore; a
+    failure after that raises `RestoreFailed` (the target is no longer as it was). A SQLite
+    target is only replaced once the restored file is complete."""
+    with open_archive(path) as source:
+        verified = verify_archive(path, source)
+        manifest = verified.manifest
+        vendor = database.engine(settings_dict)
+        if manifest["engine"] != vendor:
+            raise database.RestoreRefused(
+                f"the archive holds a {manifest['engine']} database; the target is {vendor}"
+            )
+        if vendor == "postgresql":
+            empty = database.pg_is_empty(target)
+        else:
+            empty = database.sqlite_is_empty(target)
+        if not force and not empty:
+            raise database.RestoreRefused(
+                "the database is not empty; restore into an empty database, or pass --force to "
+                "replace everything in it"
+            )
+        if not force and _files_present(media_root):
+            raise database.RestoreRefused(
+                f"the file store {media_root} is not empty; restore into an empty one, or pass "
+                "--force"
+            )
+        if vendor == "postgresql":
+            database.pg_restore_check(database_blocks(source))
+        cleared = False
+        if not empty and vendor == "postgresql":
+            database.pg_clear(target)
+            cleared = True
+        try:
+            files = _restore_from(source, verified, vendor, target, media_root)
+        except Exception as exc:
+            if cleared:
+                raise database.RestoreFailed(
+                    f"the target database was cleared and the restore failed: {exc}"
+                ) from exc
+            raise
+    return {"manifest": manifest, "files": files}
+
+
+def _restore_from(
+    source, verified, vendor: str, target: dict[str, str] | str, media_root: Path
+) -> int:
     media_root.mkdir(parents=True, exist_ok=True)
     state: dict[str, Any] = {}
 
@@ -173,16 +206,23 @@ def restore_into(
             state["restore"].finish()
             return
         state["out"].close()
-        os.replace(state["tmp"], target)
+        database.sqlite_replace(state["tmp"], target)
 
-    files = restore_archive(
-        path,
+    def abort_database() -> None:
+        if vendor == "postgresql":
+            state["restore"].abort()
+            return
+        state["out"].close()
+        state["tmp"].unlink(missing_ok=True)
+
+    return restore_archive(
+        source,
         verified=verified,
         write_database=write_database,
         finish_database=finish_database,
+        abort_database=abort_database,
         media_root=media_root,
     )
-    return {"manifest": manifest, "files": files}
 
 
 def backup_restore(*, path: Path, force: bool = False) -> dict[str, Any]:
@@ -192,13 +232,14 @@ def backup_restore(*, path: Path, force: bool = False) -> dict[str, Any]:
     vendor = database.engine(settings_dict)
     target = database.pg_params(settings_dict) if vendor == "postgresql" else settings_dict["NAME"]
     connection.close()
-    return restore_into(
-        path,
-        settings_dict=settings_dict,
-        target=target,
-        media_root=Path(settings.MEDIA_ROOT),
-        force=force,
-    )
+    with _exclusive():
+        return restore_into(
+            path,
+            settings_dict=settings_dict,
+            target=target,
+            media_root=Path(settings.MEDIA_ROOT),
+            force=force,
+        )
 
 
 # --- Drill ---------------------------------------------------------------------------------------

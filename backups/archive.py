@@ -122,7 +122,7 @@ def write_archive(
                     database.pg_dump(settings_dict, snapshot, dump.write)
                     dump.close()
             else:
-                with tempfile.TemporaryDirectory(dir=folder) as scratch:
+                with tempfile.TemporaryDirectory(prefix="portal-backup-") as scratch:
                     copy = Path(scratch) / "database.sqlite3"
                     database.sqlite_copy(settings_dict["NAME"], copy)
                     conn = sqlite3.connect(copy)
@@ -238,29 +238,36 @@ class Verified:
     parts: list[dict[str, Any]] = field(default_factory=list)
 
 
-def verify_archive(path: Path) -> Verified:
-    """Read the whole archive, authenticating every chunk and checking every part against the
-    manifest, the manifest against this code's migrations; write nothing."""
-    seen: list[dict[str, Any]] = []
-    manifest: dict[str, Any] | None = None
+def open_archive(path: Path) -> BinaryIO:
     try:
-        source = open(path, "rb")  # noqa: SIM115
+        return open(path, "rb")
     except OSError as exc:
         raise ArchiveError(f"cannot open the archive: {exc.strerror}") from exc
-    with source:
-        for meta, blocks in _parts(source, backup_keys()):
-            digest, size, body = hashlib.sha256(), 0, bytearray()
-            for block in blocks:
-                digest.update(block)
-                size += len(block)
-                if meta.get("kind") == "manifest":
-                    body += block
+
+
+def verify_archive(path: Path, source: BinaryIO | None = None) -> Verified:
+    """Read the whole archive (from `source`, an open handle of it, when given), authenticating
+    every chunk and checking every part against the manifest, the manifest against this code's
+    migrations; write nothing."""
+    if source is None:
+        with open_archive(path) as source:
+            return verify_archive(path, source)
+    seen: list[dict[str, Any]] = []
+    manifest: dict[str, Any] | None = None
+    source.seek(0)
+    for meta, blocks in _parts(source, backup_keys()):
+        digest, size, body = hashlib.sha256(), 0, bytearray()
+        for block in blocks:
+            digest.update(block)
+            size += len(block)
             if meta.get("kind") == "manifest":
-                manifest = json.loads(body)
-            else:
-                if meta.get("kind") == "file":
-                    _safe_relative(meta.get("name", ""))
-                seen.append({**meta, "size": size, "sha256": digest.hexdigest()})
+                body += block
+        if meta.get("kind") == "manifest":
+            manifest = json.loads(body)
+        else:
+            if meta.get("kind") == "file":
+                _safe_relative(meta.get("name", ""))
+            seen.append({**meta, "size": size, "sha256": digest.hexdigest()})
     if manifest is None:
         raise ArchiveError("the archive is damaged (it has no manifest)")
     if manifest.get("format") != FORMAT:
@@ -290,37 +297,80 @@ def _check_migrations(manifest: dict[str, Any]) -> None:
 
 
 def restore_archive(
-    path: Path,
+    source: BinaryIO,
     *,
     verified: Verified,
     write_database: Callable[[str], Callable[[bytes], None]],
     finish_database: Callable[[], None],
+    abort_database: Callable[[], None],
     media_root: Path,
 ) -> int:
-    """Write a verified archive: the database part through `write_database(engine)` (then
-    `finish_database()`), the files into `media_root`. Returns how many files were written."""
+    """Write a verified archive, read again from the same open handle `source`: the database
+    part through `write_database(engine)` (then `finish_database()`, or `abort_database()`
+    when it differs from the verified one), the files into `media_root`. Each part's SHA-256
+    is compared with the verified manifest before it is committed, so a file changed between
+    the two reads is never written. Returns how many files were written."""
     files = 0
-    with open(path, "rb") as source:
-        for meta, blocks in _parts(source, backup_keys()):
-            kind = meta.get("kind")
-            if kind == "database":
-                write = write_database(verified.manifest["engine"])
+    expected = iter(verified.parts)
+    source.seek(0)
+    for meta, blocks in _parts(source, backup_keys()):
+        kind = meta.get("kind")
+        if kind == "manifest":
+            for _block in blocks:
+                pass
+            continue
+        want = next(expected, None)
+        digest = hashlib.sha256()
+        if kind == "database":
+            write = write_database(verified.manifest["engine"])
+            try:
                 for block in blocks:
+                    digest.update(block)
                     write(block)
-                finish_database()
-            elif kind == "file":
-                target = media_root / _safe_relative(meta["name"])
-                target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_name(f".{target.name}.restoring")
+                _check_part(meta, digest, want)
+            except BaseException:
+                abort_database()
+                raise
+            finish_database()
+        elif kind == "file":
+            target = media_root / _safe_relative(meta["name"])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.restoring")
+            try:
                 with open(tmp, "wb") as out:
                     for block in blocks:
+                        digest.update(block)
                         out.write(block)
-                os.replace(tmp, target)
-                files += 1
-            else:
-                for _block in blocks:
-                    pass
+                _check_part(meta, digest, want)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+            os.replace(tmp, target)
+            files += 1
+        else:
+            for _block in blocks:
+                pass
     return files
+
+
+def database_blocks(source: BinaryIO) -> Iterator[bytes]:
+    """The database part's blocks of an open archive, read from its start."""
+    source.seek(0)
+    for meta, blocks in _parts(source, backup_keys()):
+        if meta.get("kind") == "database":
+            yield from blocks
+            return
+        for _block in blocks:
+            pass
+
+
+def _check_part(meta: dict[str, Any], digest, want: dict[str, Any] | None) -> None:
+    if (
+        want is None
+        or want.get("name") != meta.get("name")
+        or want.get("sha256") != digest.hexdigest()
+    ):
+        raise ArchiveError("the archive changed after it was verified (a part differs)")
 
 
 def newest_archive(folder: Path) -> Path | None:

@@ -37,6 +37,11 @@ class RestoreRefused(Exception):
     """The target is not empty (and the restore was not forced), or cannot be used."""
 
 
+class RestoreFailed(Exception):
+    """A forced restore cleared the target database, then failed: the target is now empty or
+    partly written, not as it was."""
+
+
 def engine(settings_dict: dict[str, Any]) -> str:
     if settings_dict["ENGINE"] == POSTGRES:
         return "postgresql"
@@ -85,7 +90,11 @@ def pg_snapshot(settings_dict: dict[str, Any]) -> Iterator[tuple[Any, str]]:
     """A read-only transaction at one snapshot, and the snapshot's id for pg_dump, held until
     the block ends."""
     with pg_connect(pg_params(settings_dict)) as conn:
-        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        # psycopg opens the transaction itself before the first statement; an explicit BEGIN
+        # would only raise a warning and leave the default READ COMMITTED level, so every
+        # later query of the manifest would see a newer snapshot than the exported one.
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
         try:
             yield conn.cursor(), snapshot
@@ -127,6 +136,32 @@ def pg_is_empty(params: dict[str, str]) -> bool:
         ) from exc
 
 
+def pg_restore_check(blocks: Iterator[bytes]) -> None:
+    """Check, before anything is cleared, that `pg_restore` runs and can read the dump whose
+    blocks are given (its header and table of contents: `pg_restore --list`)."""
+    try:
+        proc = subprocess.Popen(  # noqa: S603
+            [pg_tool("pg_restore"), "--list"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+    except OSError as exc:
+        raise RestoreRefused(f"cannot run pg_restore: {exc}") from exc
+    assert proc.stdin is not None
+    try:
+        for block in blocks:
+            proc.stdin.write(block)
+    except BrokenPipeError:
+        pass  # it read what it needed (the table of contents) and stopped
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.close()
+    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.wait() != 0:
+        raise RestoreRefused(f"pg_restore cannot read the archive's dump: {stderr.strip()}")
+
+
 def pg_clear(params: dict[str, str]) -> None:
     """Remove every table of the public schema (a forced restore over a used database)."""
     with pg_connect(params) as conn:
@@ -160,6 +195,15 @@ class PgRestore:
             self.proc.stdin.write(data)
         except BrokenPipeError:
             self.finish()
+
+    def abort(self) -> None:
+        """Stop pg_restore before the end of its input: its one transaction is rolled back."""
+        self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stderr):
+            if stream:
+                with contextlib.suppress(OSError):
+                    stream.close()
 
     def finish(self) -> None:
         if self.proc.stdin and not self.proc.stdin.closed:
@@ -228,9 +272,12 @@ def sqlite_is_empty(path: str | Path) -> bool:
         conn.close()
 
 
-def sqlite_clear(path: str | Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
+def sqlite_replace(new: str | Path, path: str | Path) -> None:
+    """Put the complete restored file `new` in place of the database at `path`: its old
+    write-ahead log and journal are removed just before (they belong to the old file)."""
+    for suffix in ("-wal", "-shm", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+    os.replace(new, path)
 
 
 # --- What a manifest records ---------------------------------------------------------------------

@@ -17,7 +17,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+# The newest PostgreSQL installed, unless PG_BIN says otherwise.
+PG_BIN=${PG_BIN:-$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 [ -x "$PYTHON" ] || PYTHON=$(command -v python3)
 STANZA=portal
@@ -35,26 +36,26 @@ PORT=${PITR_PORT:-54329}
 while ! port_free "$PORT"; do PORT=$((PORT + 1)); done
 [ "$PORT" != 5432 ] || { echo "pitr_drill: refusing port 5432" >&2; exit 2; }
 
+as_pg() { runuser -u postgres -- "$@"; }
+WORK=
+cleanup() {
+  status=$?
+  if [ -n "$WORK" ] && [ -f "$WORK/data/postmaster.pid" ]; then
+    as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -m immediate -w stop >/dev/null 2>&1 || true
+  fi
+  if [ $status -ne 0 ]; then
+    echo "pitr_drill: FAILED (exit $status); last lines of the cluster's log:" >&2
+    [ -z "$WORK" ] || tail -n 20 "$WORK/postgres.log" 2>/dev/null >&2 || true
+  fi
+  [ -z "$WORK" ] || rm -rf "$WORK"
+  exit $status
+}
+trap cleanup EXIT
 WORK=$(mktemp -d /tmp/portal-pitr.XXXXXX)
 chown postgres: "$WORK"
 chmod 700 "$WORK"
 DATA=$WORK/data
 CONF=$WORK/pgbackrest.conf
-as_pg() { runuser -u postgres -- "$@"; }
-
-cleanup() {
-  status=$?
-  if [ -f "$DATA/postmaster.pid" ]; then
-    as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m immediate -w stop >/dev/null 2>&1 || true
-  fi
-  if [ $status -ne 0 ]; then
-    echo "pitr_drill: FAILED (exit $status); last lines of the cluster's log:" >&2
-    tail -n 20 "$WORK/postgres.log" 2>/dev/null >&2 || true
-  fi
-  rm -rf "$WORK"
-  exit $status
-}
-trap cleanup EXIT
 
 echo "pitr_drill: throwaway cluster in $WORK on port $PORT"
 as_pg mkdir -p "$WORK/repo" "$WORK/log" "$WORK/lock" "$WORK/spool" "$WORK/sock"
@@ -98,7 +99,10 @@ echo "pitr_drill: full backup taken"
 psql_ -c "CREATE DATABASE portal"
 export DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/portal"
 export DJANGO_SETTINGS_MODULE=config.settings.dev PORTAL_VAR_DIR=$WORK/var
-unset REDIS_URL PORTAL_TEST_DB_NAME
+# Every folder and key of the portal under the throwaway one: an operator's own settings in
+# the environment must not send the drill's files, checkpoints or keys to their real places.
+unset REDIS_URL PORTAL_TEST_DB_NAME AUDIT_CHECKPOINT_DIR PORTAL_MEDIA_ROOT PORTAL_KEY_FILE \
+  PORTAL_AUDIT_KEY_FILE PORTAL_ENCRYPTION_KEYS PORTAL_BROKER_DIR PORTAL_BACKUP_DIR
 mkdir -p "$PORTAL_VAR_DIR"
 "$PYTHON" manage.py migrate --noinput -v 0
 "$PYTHON" manage.py seed_demo >/dev/null

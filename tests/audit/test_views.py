@@ -140,3 +140,25 @@ def test_citizen_downloads_all_their_data(worked_tax_case, client):
     assert application.reference in response.content.decode()
     other = api_for("citizen2@demo.gov").get("/api/v1/me/export/").json()
     assert other["applications"] == []
+
+
+def test_a_redelivered_verification_task_does_not_run_the_job_twice(worked_tax_case, monkeypatch):
+    """The worker claims the queued job with a conditional update: a second delivery of the
+    task, while the first runs or after it finished, finds nothing to claim."""
+    from audit import verifications
+
+    audit_seal()
+    job, created = verifications.audit_verification_request(actor=None)
+    assert created
+    runs = []
+    real = verifications.audit_verify
+
+    def verify(**kwargs):
+        runs.append(verifications.audit_verification_run(job_id=job.pk).status)  # redelivered
+        return real(**kwargs)
+
+    monkeypatch.setattr(verifications, "audit_verify", verify)
+    done = verifications.audit_verification_run(job_id=job.pk)
+    assert runs == ["running"] and done.status == "done"
+    assert verifications.audit_verification_run(job_id=job.pk).status == "done"
+    assert len(runs) == 1

@@ -106,6 +106,40 @@ def test_round_trip_restores_every_row_and_file(world, target, tmp_path, store):
         assert (restored_media / attachment.file.name).read_bytes() == live
 
 
+def test_the_manifest_is_read_at_the_dumped_snapshot(world, require_postgres, monkeypatch):
+    """The facts of the manifest are read in the repeatable-read, read-only transaction whose
+    snapshot pg_dump uses, so row counts and the audit head describe the dumped data."""
+    seen = {}
+    real = database.facts
+
+    def facts(cursor, vendor):
+        seen["isolation"] = cursor.execute("SHOW transaction_isolation").fetchone()[0]
+        seen["read_only"] = cursor.execute("SHOW transaction_read_only").fetchone()[0]
+        return real(cursor, vendor)
+
+    monkeypatch.setattr(database, "facts", facts)
+    actions.backup_create()
+    assert seen == {"isolation": "repeatable read", "read_only": "on"}
+
+
+def test_a_sqlite_backup_leaves_no_plaintext_copy_in_the_backup_folder(
+    world, store, settings, monkeypatch
+):
+    """The consistent copy of a SQLite database is made outside the backup folder."""
+    scratch = []
+    real = database.sqlite_copy
+
+    def sqlite_copy(source, target):
+        scratch.append(Path(target))
+        real(source, target)
+
+    monkeypatch.setattr(database, "sqlite_copy", sqlite_copy)
+    actions.backup_create()
+    folder = Path(settings.PORTAL_BACKUP_DIR).resolve()
+    assert len(scratch) == (connection.vendor == "sqlite")
+    assert all(folder not in path.resolve().parents for path in scratch)
+
+
 def test_the_drill_verifies_the_chain_and_opens_sealed_values(world):
     path, manifest = actions.backup_create()
     run = actions.drill_run(sample=10)
@@ -202,7 +236,7 @@ def test_retention_keeps_the_newest(store):
         (folder / f"portal-2026010{day}T000000000000Z.pbak").write_bytes(b"x")
     removed = actions.backups_prune(keep=2)
     assert len(removed) == 3
-    assert sorted(p.name for p in folder.iterdir()) == [
+    assert sorted(p.name for p in folder.glob("portal-*")) == [
         "portal-20260104T000000000000Z.pbak",
         "portal-20260105T000000000000Z.pbak",
     ]
@@ -311,3 +345,91 @@ def test_force_replaces_a_used_database_and_file_store(world, target, tmp_path):
         path, settings_dict=settings_dict, target=target, media_root=media, force=True
     )
     assert table_counts(target) == manifest["tables"]
+
+
+def test_a_forced_restore_that_fails_after_clearing_says_so(world, target, tmp_path, monkeypatch):
+    """A failure after a forced restore cleared the database is reported as such, never as a
+    refusal that changed nothing; on SQLite nothing is replaced before the restored file is
+    complete, so the old database stays."""
+    path, manifest = actions.backup_create()
+    settings_dict = dict(connection.settings_dict)
+    media = tmp_path / "restored-media"
+    actions.restore_into(path, settings_dict=settings_dict, target=target, media_root=media)
+
+    def broken(*args, **kwargs):
+        raise OSError("the disk is full")
+
+    monkeypatch.setattr(actions, "restore_archive", broken)
+    if connection.vendor == "postgresql":
+        with pytest.raises(database.RestoreFailed, match="cleared and the restore failed"):
+            actions.restore_into(
+                path, settings_dict=settings_dict, target=target, media_root=media, force=True
+            )
+    else:
+        with pytest.raises(OSError, match="the disk is full"):
+            actions.restore_into(
+                path, settings_dict=settings_dict, target=target, media_root=media, force=True
+            )
+        assert table_counts(target) == manifest["tables"]
+
+
+def test_the_restore_command_reports_a_failure_after_clearing(monkeypatch):
+    from backups.management.commands import restore
+
+    def failed(**kwargs):
+        raise database.RestoreFailed("the target database was cleared and the restore failed")
+
+    monkeypatch.setattr(restore, "backup_restore", failed)
+    err = StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("restore", "portal-x.pbak", "--force", stderr=err)
+    assert exit_.value.code == 3
+    assert "nothing was changed" not in err.getvalue()
+    assert "cleared" in err.getvalue()
+
+
+def test_a_forced_restore_refuses_a_dump_pg_restore_cannot_read(
+    world, target, tmp_path, require_postgres, monkeypatch, settings
+):
+    """pg_restore is checked before the used database is cleared: when it cannot run, the
+    restore is refused and the database keeps its rows."""
+    path, manifest = actions.backup_create()
+    settings_dict = dict(connection.settings_dict)
+    media = tmp_path / "restored-media"
+    actions.restore_into(path, settings_dict=settings_dict, target=target, media_root=media)
+    settings.PORTAL_BACKUP_PG_BIN = str(tmp_path / "no-such-bin")
+    with pytest.raises(database.RestoreRefused, match="pg_restore"):
+        actions.restore_into(
+            path, settings_dict=settings_dict, target=target, media_root=media, force=True
+        )
+    assert table_counts(target) == manifest["tables"]
+
+
+def test_a_part_changed_after_verification_is_not_written(world, tmp_path, monkeypatch):
+    """Restore compares every part with the verified manifest before committing it."""
+    from backups import archive
+
+    path, _manifest = actions.backup_create()
+    real = archive.verify_archive
+
+    def verify(path, source=None):
+        verified = real(path, source)
+        for part in verified.parts:
+            if part["kind"] == "file":
+                part["sha256"] = "0" * 64
+        return verified
+
+    monkeypatch.setattr(actions, "verify_archive", verify)
+    media = tmp_path / "m"
+    settings_dict = dict(connection.settings_dict)
+    if connection.vendor == "postgresql":
+        target = database.pg_scratch_create(settings_dict)
+    else:
+        target = str(tmp_path / "restored.sqlite3")
+    try:
+        with pytest.raises(ArchiveError, match="changed after it was verified"):
+            actions.restore_into(path, settings_dict=settings_dict, target=target, media_root=media)
+    finally:
+        if connection.vendor == "postgresql":
+            database.pg_scratch_drop(settings_dict, target["dbname"])
+    assert not any(p.is_file() and not p.name.startswith(".") for p in media.rglob("*"))

@@ -9,8 +9,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from backups.actions import backup_restore
-from backups.database import RestoreRefused
+from backups.actions import Busy, backup_restore
+from backups.database import RestoreFailed, RestoreRefused
 from backups.stream import ArchiveError
 from privacy.keyring import KeyConfigurationError
 
@@ -29,7 +29,19 @@ class Command(BaseCommand):
     def handle(self, *args, archive: str, force: bool, **options) -> None:
         try:
             result = backup_restore(path=Path(archive), force=force)
-        except (ArchiveError, RestoreRefused, KeyConfigurationError, OSError) as exc:
+        except RestoreFailed as exc:
+            self.stderr.write(
+                self.style.ERROR(
+                    _(
+                        "The restore failed after the database was cleared: it is empty or "
+                        "partly restored, not as it was. Restore again from a good archive. "
+                        "%(error)s."
+                    )
+                    % {"error": exc}
+                )
+            )
+            sys.exit(3)
+        except (ArchiveError, RestoreRefused, Busy, KeyConfigurationError, OSError) as exc:
             self.stderr.write(
                 self.style.ERROR(_("Refused, nothing was changed: %(error)s.") % {"error": exc})
             )
