@@ -37,9 +37,10 @@ from tests.support import (
 
 @pytest.fixture(autouse=True, scope="session")
 def _flush_as_database_owner():
-    """Transactional tests empty every table between tests; the audit table refuses that, so the
-    flush runs as the database owner would: PostgreSQL's replica role skips ordinary triggers
-    (superuser only), and on SQLite the guards are lifted for the flush and put back.
+    """Transactional tests empty every table between tests; the audit and open-data release
+    tables refuse that, so the flush runs as the database owner would: PostgreSQL's replica role
+    skips ordinary triggers (superuser only), and on SQLite the guards are lifted for the flush
+    and put back.
 
     The flush empties every table but the content types and permissions, which `migrate` made
     and nothing in the tests changes, so the post-migrate signal that would make them again
@@ -55,6 +56,7 @@ def _flush_as_database_owner():
     from django.db import transaction
 
     from audit import guards
+    from opendata import guards as release_guards
 
     original = flush.Command.handle
     kept = {ContentType._meta.db_table, Permission._meta.db_table}
@@ -87,11 +89,13 @@ def _flush_as_database_owner():
         statements = connection.ops.sql_flush(
             no_style(), tables, reset_sequences=bool(options.get("reset_sequences"))
         )
-        guards.remove(connection)
+        for guard in (guards, release_guards):
+            guard.remove(connection)
         try:
             connection.ops.execute_sql_flush(statements)
         finally:
-            guards.install(connection)
+            for guard in (guards, release_guards):
+                guard.install(connection)
 
     flush.Command.handle = handle
     yield
