@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from bench.common import Context, Figure, in_django, median_p95, versus
-from bench.scenarios.inbox import _database
+from bench.scenarios.inbox import seeded_database as _database
 
 TARGET = 1.5
 

@@ -25,34 +25,16 @@ from bench.common import (
     SMALL,
     Context,
     Figure,
-    create_database,
-    database_url,
     gunicorn,
     in_django,
     median_p95,
     versus,
 )
+from bench.scenarios.inbox import seeded_database as _database
 
 SCENARIO = "dashboard"
 SCALE_TARGET = 1.5
 BARE_TARGET = 2.0
-
-
-def _database(name: str, cases: int, ctx: Context) -> str:
-    from bench.scenarios.inbox import seed_in_child
-    from bench.seed import scale_for, seeded_scale
-
-    scale = scale_for(cases)
-    url = database_url(name)
-    if ctx.keep and seeded_scale(url) == scale:
-        print(f"reusing {name} ({cases:,} cases)", flush=True)
-        create_database(name, drop=False)
-        return url
-    create_database(name)
-    started = time.perf_counter()
-    seed_in_child(url, cases)
-    print(f"seeded {name}: {time.perf_counter() - started:.0f}s", flush=True)
-    return url
 
 
 # --- in the child process (Django set up for one database) ------------------------------------

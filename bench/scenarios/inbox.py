@@ -37,7 +37,7 @@ PAGE = 50
 RATIO_TARGET = 1.5
 
 
-def _database(name: str, cases: int, ctx: Context) -> str:
+def seeded_database(name: str, cases: int, ctx: Context) -> str:
     """A seeded database of `cases` cases: reused with --keep when completely seeded at that
     scale (migrated again, so new indexes apply), else created and seeded."""
     from bench.seed import scale_for, seeded_scale
@@ -209,8 +209,8 @@ def run(ctx: Context) -> list[Figure]:
     big_cases = FULL.cases if not ctx.quick else 50_000
     requests = int(os.environ.get("BENCH_INBOX_REQUESTS", 100 if ctx.quick else 300))
     databases = {
-        "small": _database("portal_bench_inbox_small", small_cases, ctx),
-        "big": _database(
+        "small": seeded_database("portal_bench_inbox_small", small_cases, ctx),
+        "big": seeded_database(
             "portal_bench_inbox_full" if not ctx.quick else "portal_bench_inbox_quick",
             big_cases,
             ctx,
