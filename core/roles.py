@@ -13,6 +13,8 @@ class Role(models.TextChoices):
     LEAD = "lead", _("Department lead")
     SUPERVISOR = "supervisor", _("Supervisor")
     ADMIN = "admin", _("Administrator")
+    # A department's own back-office system: a service account's API calls, webhook deliveries.
+    SYSTEM = "system", _("Department system")
 
 
 class StaffRole(models.TextChoices):

@@ -101,6 +101,7 @@ SCANNED = [
     "audit",
     "demo",
     "backups",
+    "integrations",
 ]
 # The helpers that read a variable named by their caller (whose calls are scanned instead).
 HELPERS = {"env_str", "env_int", "env_bool", "env_list"}

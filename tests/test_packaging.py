@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {
     *("config", "core", "privacy", "accounts", "audit", "services", "workflows"),
-    *("receipts", "oversight", "opendata", "backups", "demo"),
+    *("receipts", "oversight", "opendata", "integrations", "backups", "demo"),
 }
 # The first line of each licence's standard text, by SPDX identifier.
 LICENCE_TITLES = {"EUPL-1.2": "EUROPEAN UNION PUBLIC LICENCE v. 1.2"}

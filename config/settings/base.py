@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "receipts",
     "oversight",
     "opendata",
+    "integrations",
     "backups",
 ]
 
