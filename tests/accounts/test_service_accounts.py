@@ -86,8 +86,12 @@ def test_a_service_account_is_a_clerk_of_its_department_with_the_system_role(dem
 
 def test_a_service_account_cannot_sign_in_through_the_browser(demo, client):
     account = make_account()
-    account.set_password("a long enough password 1")  # even with one set behind our back
+    # Even with a password and a verified address set behind the portal's back.
+    from allauth.account.models import EmailAddress
+
+    account.set_password("a long enough password 1")
     account.save(update_fields=["password"])
+    EmailAddress.objects.create(user=account, email=account.email, primary=True, verified=True)
     response = client.post(
         "/accounts/login/", {"login": account.email, "password": "a long enough password 1"}
     )
