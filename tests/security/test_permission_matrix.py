@@ -1141,9 +1141,7 @@ MATRIX: list[Entry] = [
         service_account_managers(ok(302), api=False),
         data=_new_service_account,
     ),
-    Entry(
-        "GET", "/service-accounts/{service_account}/", service_account_managers(ok(), api=False)
-    ),
+    Entry("GET", "/service-accounts/{service_account}/", service_account_managers(ok(), api=False)),
     Entry(
         "POST",
         "/service-accounts/{service_account}/tokens/",
