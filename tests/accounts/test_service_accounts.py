@@ -423,3 +423,33 @@ def test_the_command_prints_the_token_last(demo):
             stdout=StringIO(),
         )
     assert not User.objects.filter(service_label="Other").exists()
+
+
+def test_it_is_never_a_delegate_nor_a_consulted_official(demo):
+    from workflows import consultations, delegation
+
+    account = make_account()
+    lead = user("lead.tax@demo.gov")
+    now = dt.datetime.now(dt.UTC)
+    with pytest.raises(sa.InvalidInput) as refused:
+        delegation.delegation_create(
+            actor=lead,
+            department=tax(),
+            delegator=user("clerk.tax@demo.gov"),
+            delegate=account,
+            scope="role",
+            starts_at=now,
+            ends_at=now + dt.timedelta(days=2),
+            now=now,
+        )
+    assert "delegate" in refused.value.errors
+    case = CaseFactory(step="household")
+    with pytest.raises(sa.InvalidInput) as refused:
+        consultations.case_share(
+            case=case,
+            actor=user("clerk.household-registration@demo.gov"),
+            official=account,
+            reason="Check the tax register for this address",
+            fields=list(case.fields[:1]),
+        )
+    assert "official" in refused.value.errors
