@@ -6,7 +6,7 @@ Errors are ``{"detail": "..."}`` or, for invalid input, ``{"errors": {"field": [
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -77,6 +77,14 @@ class NewestFirst(CursorPagination):
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict]:
         return _strict_parameters(super().get_schema_operation_parameters(view))
+
+
+def paginated(view: Any, rows: Any, present: Callable[[list], Any]) -> Response:
+    """One page of `rows` in the view's pagination (`pagination_class`, the query's `page` or
+    cursor), the page's rows presented by `present`, with the pagination's links."""
+    paginator = view.pagination_class()
+    page = paginator.paginate_queryset(rows, view.request, view=view)
+    return paginator.get_paginated_response(present(page))
 
 
 def _as_field_errors(data: Any) -> dict[str, Any]:
