@@ -95,17 +95,24 @@ def write_private_file(path: Path, text: str) -> bool:
     return True
 
 
+def key_entry(env: str, path: Path | None, *, local_kid: str) -> str:
+    """One key's `kid:base64` entry: the environment variable `env`, else the key file `path`
+    (None: no file may stand in), made with a new random key under `local_kid` on first use when
+    the settings allow local keys (development and tests)."""
+    raw = os.environ.get(env, "").strip()
+    if raw:
+        return raw
+    if path is not None and not path.exists() and settings.PORTAL_GENERATE_LOCAL_KEYS:
+        write_private_file(path, f"{local_kid}:" + base64.b64encode(os.urandom(KEY_BYTES)).decode())
+    if path is None or not path.exists():
+        raise KeyConfigurationError(f"Set {env} (kid:base64 of 32 random bytes).")
+    return path.read_text().strip()
+
+
 @functools.lru_cache(maxsize=1)
 def signing_key() -> tuple[str, bytes]:
     """The current audit signing key, as (key id, key)."""
-    raw = os.environ.get(ENV_SIGNING, "").strip()
-    if not raw:
-        path = Path(settings.PORTAL_AUDIT_KEY_FILE)
-        if not path.exists() and settings.PORTAL_GENERATE_LOCAL_KEYS:
-            write_private_file(path, "a1:" + base64.b64encode(os.urandom(KEY_BYTES)).decode())
-        if not path.exists():
-            raise KeyConfigurationError(f"Set {ENV_SIGNING} (kid:base64 of 32 random bytes).")
-        raw = path.read_text().strip()
+    raw = key_entry(ENV_SIGNING, Path(settings.PORTAL_AUDIT_KEY_FILE), local_kid="a1")
     return parse_entry(raw, what=ENV_SIGNING, exact=False)
 
 
