@@ -16,7 +16,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from privacy.keyring import key_entry, one_key_per_id, parse_entry
+from privacy.keyring import key_file_entry, one_key_per_id, parse_entry
 
 ENV_KEY = "PORTAL_BACKUP_KEY"
 ENV_OLD_KEYS = "PORTAL_BACKUP_OLD_KEYS"
@@ -25,7 +25,9 @@ ENV_OLD_KEYS = "PORTAL_BACKUP_OLD_KEYS"
 def backup_key() -> tuple[str, bytes]:
     """The key new archives are encrypted with, as (key id, key)."""
     path = settings.PORTAL_BACKUP_KEY_FILE
-    raw = key_entry(ENV_KEY, Path(path) if path else None, local_kid="b1")
+    raw = os.environ.get(ENV_KEY, "").strip() or key_file_entry(
+        Path(path) if path else None, local_kid="b1", env=ENV_KEY
+    )
     return parse_entry(raw, what=ENV_KEY)
 
 
