@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from core.api import NewestFirst
+from core.api import NewestFirst, paginated
 
 from . import presenters, selectors, verifications
 from .filters import FILTERS, parse_filters
@@ -122,9 +122,7 @@ class AuditEventListApi(APIView):
     def get(self, request: Request) -> Response:
         _auditor(request)
         events = selectors.audit_search(user=request.user, **search_params(request.query_params))
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(events, request, view=self)
-        return paginator.get_paginated_response(presenters.event_rows(page))
+        return paginated(self, events, presenters.event_rows)
 
 
 class AuditVerificationOutput(serializers.Serializer):
@@ -250,8 +248,8 @@ class DataAccessApi(APIView):
         summary="Who read or revealed your personal data",
     )
     def get(self, request: Request) -> Response:
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(
-            selectors.data_access_for_citizen(user=request.user), request, view=self
+        return paginated(
+            self,
+            selectors.data_access_for_citizen(user=request.user),
+            lambda page: presenters.access_rows(selectors.authentic(page)),
         )
-        return paginator.get_paginated_response(presenters.access_rows(selectors.authentic(page)))

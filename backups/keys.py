@@ -11,14 +11,12 @@ when the settings allow local keys; production must set the variable.
 
 from __future__ import annotations
 
-import base64
 import os
 from pathlib import Path
 
 from django.conf import settings
 
-from privacy.keyring import KEY_BYTES, KeyConfigurationError, one_key_per_id, parse_entry
-from privacy.keyring import write_private_file as _write_private_file
+from privacy.keyring import key_file_entry, one_key_per_id, parse_entry
 
 ENV_KEY = "PORTAL_BACKUP_KEY"
 ENV_OLD_KEYS = "PORTAL_BACKUP_OLD_KEYS"
@@ -26,16 +24,10 @@ ENV_OLD_KEYS = "PORTAL_BACKUP_OLD_KEYS"
 
 def backup_key() -> tuple[str, bytes]:
     """The key new archives are encrypted with, as (key id, key)."""
-    raw = os.environ.get(ENV_KEY, "").strip()
-    if not raw:
-        if not settings.PORTAL_BACKUP_KEY_FILE:
-            raise KeyConfigurationError(f"Set {ENV_KEY} (kid:base64 of 32 random bytes).")
-        path = Path(settings.PORTAL_BACKUP_KEY_FILE)
-        if not path.exists() and settings.PORTAL_GENERATE_LOCAL_KEYS:
-            _write_private_file(path, "b1:" + base64.b64encode(os.urandom(KEY_BYTES)).decode())
-        if not path.exists():
-            raise KeyConfigurationError(f"Set {ENV_KEY} (kid:base64 of 32 random bytes).")
-        raw = path.read_text().strip()
+    path = settings.PORTAL_BACKUP_KEY_FILE
+    raw = os.environ.get(ENV_KEY, "").strip() or key_file_entry(
+        Path(path) if path else None, local_kid="b1", env=ENV_KEY
+    )
     return parse_entry(raw, what=ENV_KEY)
 
 

@@ -6,7 +6,7 @@ Errors are ``{"detail": "..."}`` or, for invalid input, ``{"errors": {"field": [
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -53,9 +53,11 @@ def _strict_parameters(parameters: list[dict]) -> list[dict]:
     return parameters
 
 
-class Pagination(PageNumberPagination):
+class _StrictPageSize:
+    """A pagination's page size read by `page_size_param` (a whole number, at most
+    `max_page_size`), and its query parameters typed as such in the schema."""
+
     page_size_query_param = "page_size"
-    max_page_size = 200
 
     def get_page_size(self, request: Any) -> int:
         return page_size_param(request, default=self.page_size, maximum=self.max_page_size)
@@ -64,19 +66,24 @@ class Pagination(PageNumberPagination):
         return _strict_parameters(super().get_schema_operation_parameters(view))
 
 
-class NewestFirst(CursorPagination):
+class Pagination(_StrictPageSize, PageNumberPagination):
+    max_page_size = 200
+
+
+class NewestFirst(_StrictPageSize, CursorPagination):
     """Newest rows first, by an opaque cursor (`next`/`previous` links, no count)."""
 
     ordering = "-id"
     page_size = 100
-    page_size_query_param = "page_size"
     max_page_size = 1000
 
-    def get_page_size(self, request: Any) -> int:
-        return page_size_param(request, default=self.page_size, maximum=self.max_page_size)
 
-    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
-        return _strict_parameters(super().get_schema_operation_parameters(view))
+def paginated(view: Any, rows: Any, present: Callable[[list], Any]) -> Response:
+    """One page of `rows` in the view's pagination (`pagination_class`, the query's `page` or
+    cursor), the page's rows presented by `present`, with the pagination's links."""
+    paginator = view.pagination_class()
+    page = paginator.paginate_queryset(rows, view.request, view=view)
+    return paginator.get_paginated_response(present(page))
 
 
 def _as_field_errors(data: Any) -> dict[str, Any]:

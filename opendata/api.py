@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import Pagination, StrictInput
+from core.api import Pagination, StrictInput, paginated
 
 from . import actions, selectors, signing
 from .models import Release
@@ -111,10 +111,10 @@ class ReleaseListApi(APIView):
         summary="Published open-data releases, newest month first",
     )
     def get(self, request: Request) -> Response:
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(selectors.releases(), request, view=self)
-        return paginator.get_paginated_response(
-            ReleaseListOutput([_list_data(r) for r in page], many=True).data
+        return paginated(
+            self,
+            selectors.releases(),
+            lambda page: ReleaseListOutput([_list_data(r) for r in page], many=True).data,
         )
 
 

@@ -42,27 +42,19 @@ def release_detail(request: HttpRequest, version: int) -> HttpResponse:
     )
 
 
-def _download(body: str, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(body, content_type=content_type)
+def _release_download(version: int, serialize, content_type: str, extension: str) -> HttpResponse:
+    release = selectors.release(version)
+    response = HttpResponse(serialize(release), content_type=content_type)
+    filename = f"open-data-{release.month}-v{release.version}.{extension}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
 @require_http_methods(["GET"])
 def release_json(request: HttpRequest, version: int) -> HttpResponse:
-    release = selectors.release(version)
-    return _download(
-        presenters.as_json(release),
-        "application/json; charset=utf-8",
-        f"open-data-{release.month}-v{release.version}.json",
-    )
+    return _release_download(version, presenters.as_json, "application/json; charset=utf-8", "json")
 
 
 @require_http_methods(["GET"])
 def release_csv(request: HttpRequest, version: int) -> HttpResponse:
-    release = selectors.release(version)
-    return _download(
-        presenters.as_csv(release),
-        "text/csv; charset=utf-8",
-        f"open-data-{release.month}-v{release.version}.csv",
-    )
+    return _release_download(version, presenters.as_csv, "text/csv; charset=utf-8", "csv")

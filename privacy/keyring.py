@@ -95,17 +95,23 @@ def write_private_file(path: Path, text: str) -> bool:
     return True
 
 
+def key_file_entry(path: Path | None, *, local_kid: str, env: str) -> str:
+    """One key's `kid:base64` entry from the key file `path`, for when the environment variable
+    `env` is not set: made with a new random key under `local_kid` on first use when the
+    settings allow local keys (development and tests). None: no file may stand in."""
+    if path is not None and not path.exists() and settings.PORTAL_GENERATE_LOCAL_KEYS:
+        write_private_file(path, f"{local_kid}:" + base64.b64encode(os.urandom(KEY_BYTES)).decode())
+    if path is None or not path.exists():
+        raise KeyConfigurationError(f"Set {env} (kid:base64 of 32 random bytes).")
+    return path.read_text().strip()
+
+
 @functools.lru_cache(maxsize=1)
 def signing_key() -> tuple[str, bytes]:
     """The current audit signing key, as (key id, key)."""
-    raw = os.environ.get(ENV_SIGNING, "").strip()
-    if not raw:
-        path = Path(settings.PORTAL_AUDIT_KEY_FILE)
-        if not path.exists() and settings.PORTAL_GENERATE_LOCAL_KEYS:
-            write_private_file(path, "a1:" + base64.b64encode(os.urandom(KEY_BYTES)).decode())
-        if not path.exists():
-            raise KeyConfigurationError(f"Set {ENV_SIGNING} (kid:base64 of 32 random bytes).")
-        raw = path.read_text().strip()
+    raw = os.environ.get(ENV_SIGNING, "").strip() or key_file_entry(
+        Path(settings.PORTAL_AUDIT_KEY_FILE), local_kid="a1", env=ENV_SIGNING
+    )
     return parse_entry(raw, what=ENV_SIGNING, exact=False)
 
 

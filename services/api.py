@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import Pagination
+from core.api import Pagination, paginated
 
 from . import actions, catalog, hooks, masking, permissions, selectors
 from .answers import is_sealed_field
@@ -140,13 +140,15 @@ class ServiceListApi(APIView):
         summary="The catalog, each service with the JSON Schema of its form",
     )
     def get(self, request: Request) -> Response:
-        paginator = self.pagination_class()
         query = request.query_params.get("q", "")[:100].replace("\x00", "")  # PostgreSQL: no NUL
         services = selectors.services_published(query=query)
-        page = paginator.paginate_queryset(services, request, view=self)
-        fields_by_key = selectors.dictionary()
-        data = [selectors.catalog_entry(service=s, fields_by_key=fields_by_key) for s in page]
-        return paginator.get_paginated_response(ServiceOutput(data, many=True).data)
+
+        def present(page: list) -> list:
+            fields_by_key = selectors.dictionary()
+            data = [selectors.catalog_entry(service=s, fields_by_key=fields_by_key) for s in page]
+            return ServiceOutput(data, many=True).data
+
+        return paginated(self, services, present)
 
 
 class ApplicationListCreateApi(APIView):
@@ -155,12 +157,10 @@ class ApplicationListCreateApi(APIView):
 
     @extend_schema(responses=ApplicationListOutput(many=True), summary="Your applications")
     def get(self, request: Request) -> Response:
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(
-            selectors.applications_for_citizen(user=request.user), request, view=self
-        )
-        return paginator.get_paginated_response(
-            ApplicationListOutput([_list_data(a) for a in page], many=True).data
+        return paginated(
+            self,
+            selectors.applications_for_citizen(user=request.user),
+            lambda page: ApplicationListOutput([_list_data(a) for a in page], many=True).data,
         )
 
     @extend_schema(

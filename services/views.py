@@ -417,23 +417,30 @@ def detail_page(
     )
 
 
+def _ask_then(
+    request: HttpRequest, reference: str, act: Any, success: str, template: str, context: dict
+) -> HttpResponse:
+    """A change to an application that asks first: GET shows the page that asks (`template`),
+    POST runs `act` (its success or refusal as a message) and goes back to the application."""
+    if request.method == "POST":
+        attempt(request, act, success=success)
+        return redirect("services:application-detail", reference=reference)
+    return render(request, template, context)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     application, _access = application_with_access(request, reference, permissions.WITHDRAW)
-    if request.method == "POST":
-        attempt(
-            request,
-            lambda: actions.application_withdraw(application=application, actor=request.user),
-            success=_("Your application was withdrawn."),
-        )
-        return redirect("services:application-detail", reference=reference)
     can_withdraw = application.status not in (
         ApplicationStatus.WITHDRAWN,
         ApplicationStatus.COMPLETED,
     )
-    return render(
+    return _ask_then(
         request,
+        reference,
+        lambda: actions.application_withdraw(application=application, actor=request.user),
+        _("Your application was withdrawn."),
         "services/application_withdraw.html",
         {"application": application, "can_withdraw": can_withdraw},
     )
@@ -497,16 +504,14 @@ def my_data(request: HttpRequest) -> HttpResponse:
 def application_erase(request: HttpRequest, reference: str) -> HttpResponse:
     """Erasing cannot be undone: GET asks on its own page, POST erases."""
     application, _access = application_with_access(request, reference, permissions.ERASE)
-    if request.method == "POST":
-        attempt(
-            request,
-            lambda: actions.application_erase(
-                application=application, actor=request.user, reason="citizen request"
-            ),
-            success=_("The personal data of this application was erased."),
-        )
-        return redirect("services:application-detail", reference=reference)
     closed = application.status in actions.CLOSED_STATES and application.erased_at is None
-    return render(
-        request, "services/application_erase.html", {"application": application, "closed": closed}
+    return _ask_then(
+        request,
+        reference,
+        lambda: actions.application_erase(
+            application=application, actor=request.user, reason="citizen request"
+        ),
+        _("The personal data of this application was erased."),
+        "services/application_erase.html",
+        {"application": application, "closed": closed},
     )

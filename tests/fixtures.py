@@ -37,10 +37,11 @@ from tests.support import (
 
 @pytest.fixture(autouse=True, scope="session")
 def _flush_as_database_owner():
-    """Transactional tests empty every table between tests; the audit and open-data release
-    tables refuse that, so the flush runs as the database owner would: PostgreSQL's replica role
-    skips ordinary triggers (superuser only), and on SQLite the guards are lifted for the flush
-    and put back.
+    """Transactional tests empty every table between tests; the append-only tables (the audit
+    log, open-data releases: every guard registered with `core.guards`) refuse that, so the
+    flush runs as the database owner would: PostgreSQL's replica role skips ordinary triggers
+    (superuser only), and on SQLite every registered guard is lifted for the flush and put
+    back.
 
     The flush empties every table but the content types and permissions, which `migrate` made
     and nothing in the tests changes, so the post-migrate signal that would make them again
@@ -55,8 +56,7 @@ def _flush_as_database_owner():
     from django.core.management.commands import flush
     from django.db import transaction
 
-    from audit import guards
-    from opendata import guards as release_guards
+    from core import guards
 
     original = flush.Command.handle
     kept = {ContentType._meta.db_table, Permission._meta.db_table}
@@ -89,13 +89,8 @@ def _flush_as_database_owner():
         statements = connection.ops.sql_flush(
             no_style(), tables, reset_sequences=bool(options.get("reset_sequences"))
         )
-        for guard in (guards, release_guards):
-            guard.remove(connection)
-        try:
+        with guards.lifted(connection):
             connection.ops.execute_sql_flush(statements)
-        finally:
-            for guard in (guards, release_guards):
-                guard.install(connection)
 
     flush.Command.handle = handle
     yield

@@ -81,6 +81,30 @@ def _as(access: permissions.CaseAccess) -> dict[str, Any]:
     }
 
 
+def _record_as_acted(
+    action: AuditAction,
+    *,
+    case: Case,
+    actor: User,
+    access: permissions.CaseAccess,
+    details: dict,
+    **event: Any,
+) -> None:
+    """A case's event by a member of its department, in person or for an absent colleague
+    (the role and the delegation as `_as` gives them, after the event's own details)."""
+    acted = _as(access)
+    audit_record(
+        action=action,
+        actor=actor,
+        role=acted["role"],
+        target=case,
+        subject=case.application.citizen,
+        department=case.department,
+        details={**details, **acted["details"]},
+        **event,
+    )
+
+
 def _locked_case(case: Case) -> Case:
     """Lock the case's application, then the case, and nothing else. Routing takes application
     rows first and then their cases, so a decision takes them in the same order (a decision
@@ -110,15 +134,12 @@ def _transition(
     case.save(update_fields=fields)
     if to in FINAL_CASE_STATES:
         permissions.revoke_on_close([case])
-    acted = _as(access)
-    audit_record(
-        action=action,
+    _record_as_acted(
+        action,
+        case=case,
         actor=actor,
-        role=acted["role"],
-        target=case,
-        subject=case.application.citizen,
-        department=case.department,
-        details={"from": previous, "to": to, **details, **acted["details"]},
+        access=access,
+        details={"from": previous, "to": to, **details},
     )
     request_routing(application=case.application)
     return case

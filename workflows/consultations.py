@@ -32,7 +32,7 @@ from privacy.freetext import seal_text
 from services.errors import InvalidInput
 
 from . import permissions, selectors
-from .actions import CaseError, CaseForbidden, _allowed, _as, _locked_case
+from .actions import CaseError, CaseForbidden, _allowed, _locked_case, _record_as_acted
 from .constants import FINAL_CASE_STATES
 from .models import Case, Consultation, Opinion
 
@@ -147,14 +147,11 @@ def case_share(
         permissions.grant(codename=permissions.CONSULT, case=case, group=department.group)
     else:
         permissions.grant(codename=permissions.CONSULT, case=case, user=official)
-    acted = _as(access)
-    audit_record(
-        action=AuditAction.CASE_SHARE,
+    _record_as_acted(
+        AuditAction.CASE_SHARE,
+        case=case,
         actor=actor,
-        role=acted["role"],
-        target=case,
-        subject=case.application.citizen,
-        department=case.department,
+        access=access,
         # Sealed under the application's data key, which erasure destroys (audit/purposes.py).
         purpose=purpose_seal(
             scope=application_scope(case.application.reference), target=case, text=reason
@@ -165,7 +162,6 @@ def case_share(
             "consultee_official": official.pk if official is not None else None,
             "fields": shared,
             "expires_at": expires_at.isoformat() if expires_at is not None else None,
-            **acted["details"],
         },
     )
     return consultation
@@ -271,15 +267,12 @@ def case_share_revoke(
     consultation.revoked_by = actor
     consultation.save(update_fields=["revoked_at", "revoked_by", "ended_at"])
     _end_grant(consultation)
-    acted = _as(access)
-    audit_record(
-        action=AuditAction.CASE_SHARE_REVOKE,
+    _record_as_acted(
+        AuditAction.CASE_SHARE_REVOKE,
+        case=case,
         actor=actor,
-        role=acted["role"],
-        target=case,
-        subject=case.application.citizen,
-        department=case.department,
-        details={"consultation": consultation.pk, **acted["details"]},
+        access=access,
+        details={"consultation": consultation.pk},
     )
     return consultation
 

@@ -25,6 +25,35 @@ def start_clock(case: Case, now) -> None:
     case.due_at = add_business_days(now, case.sla_days)
 
 
+def _mark(
+    running: list, stamp: str, action: AuditAction, task: Any, *, now: Any, batch: int, **due: Any
+) -> list[Case]:
+    """Stamp (`stamp`, a column that is empty until then) the running cases due as `due` says,
+    at most `batch` of them, the earliest due first; record `action` for each and queue `task`
+    once the transaction commits. Returns the cases stamped."""
+    # Only the case rows are locked: holding their applications would make routing skip
+    # them (SKIP LOCKED) until the sweeper, and departments are shared by every decision.
+    cases = list(
+        Case.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status__in=running, **{f"{stamp}__isnull": True}, **due)
+        .select_related("department", "application__citizen")
+        .order_by("due_at")[:batch]
+    )
+    for case in cases:
+        setattr(case, stamp, now)
+        case.save(update_fields=[stamp])
+        audit_record(
+            action=action,
+            actor=None,
+            target=case,
+            department=case.department,
+            subject=case.application.citizen,
+            details={"due_at": case.due_at.isoformat()},
+        )
+        transaction.on_commit(lambda pk=case.pk: task.delay(pk), robust=True)
+    return cases
+
+
 def sla_scan(*, now: Any = None, batch: int = 500) -> dict[str, int]:
     """Remind before the due date and escalate once after it.
 
@@ -38,43 +67,24 @@ def sla_scan(*, now: Any = None, batch: int = 500) -> dict[str, int]:
     running = [CaseStatus.OPEN, CaseStatus.IN_PROGRESS]  # the clock stops while the citizen answers
     counts = {"reminded": 0, "breached": 0}
     with transaction.atomic():
-        # Only the case rows are locked: holding their applications would make routing skip
-        # them (SKIP LOCKED) until the sweeper, and departments are shared by every decision.
-        breached = list(
-            Case.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status__in=running, breached_at__isnull=True, due_at__lte=now)
-            .select_related("department", "application__citizen")
-            .order_by("due_at")[:batch]
+        breached = _mark(
+            running,
+            "breached_at",
+            AuditAction.CASE_BREACH,
+            notify_case_breached,
+            now=now,
+            batch=batch,
+            due_at__lte=now,
         )
-        for case in breached:
-            case.breached_at = now
-            case.save(update_fields=["breached_at"])
-            audit_record(
-                action=AuditAction.CASE_BREACH,
-                actor=None,
-                target=case,
-                department=case.department,
-                subject=case.application.citizen,
-                details={"due_at": case.due_at.isoformat()},
-            )
-            transaction.on_commit(lambda pk=case.pk: notify_case_breached.delay(pk), robust=True)
-        due_soon = list(
-            Case.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status__in=running, reminded_at__isnull=True, due_at__gt=now, due_at__lte=soon)
-            .select_related("department", "application__citizen")
-            .order_by("due_at")[:batch]
+        due_soon = _mark(
+            running,
+            "reminded_at",
+            AuditAction.CASE_REMINDER,
+            notify_case_reminder,
+            now=now,
+            batch=batch,
+            due_at__gt=now,
+            due_at__lte=soon,
         )
-        for case in due_soon:
-            case.reminded_at = now
-            case.save(update_fields=["reminded_at"])
-            audit_record(
-                action=AuditAction.CASE_REMINDER,
-                actor=None,
-                target=case,
-                department=case.department,
-                subject=case.application.citizen,
-                details={"due_at": case.due_at.isoformat()},
-            )
-            transaction.on_commit(lambda pk=case.pk: notify_case_reminder.delay(pk), robust=True)
     counts["breached"], counts["reminded"] = len(breached), len(due_soon)
     return counts

@@ -40,20 +40,20 @@ def _due(case: Case) -> str:
 def _staff_message(case: Case, *, breached: bool) -> tuple[str, str]:
     values = {"ref": case.reference, "step": case.step_name_translated, "link": _link(case)}
     if breached:
-        subject = _("Deadline missed: case %(ref)s") % values
+        subject = _("Deadline missed: case %(ref)s")
         body = _(
             "Case %(ref)s (%(step)s) was due on %(due)s and is not decided.\n"
             "What to do next: open the case, and decide it or assign it to a colleague who can.\n"
             "%(link)s"
-        ) % {**values, "due": _due(case)}
+        )
     else:
-        subject = _("Case %(ref)s is due soon") % values
+        subject = _("Case %(ref)s is due soon")
         body = _(
             "Case %(ref)s (%(step)s) is due on %(due)s.\n"
             "What to do next: open the case and decide it before that date.\n"
             "%(link)s"
-        ) % {**values, "due": _due(case)}
-    return subject, body
+        )
+    return subject % values, body % {**values, "due": _due(case)}
 
 
 def case_reminder(*, case_id: int) -> None:

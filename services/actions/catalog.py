@@ -175,14 +175,16 @@ FIELD_ATTRS = (
 )
 
 
+def _refuse_unknown(attrs: dict[str, Any], known: Any, message: str) -> None:
+    unknown = set(attrs) - set(known)
+    if unknown:
+        raise InvalidInput(message, errors={k: [_("Unknown setting.")] for k in unknown})
+
+
 @transaction.atomic
 def field_definition_save(*, actor: User | None, key: str, **attrs: Any) -> FieldDefinition:
     """Create a data-dictionary field, or change one (its key never changes)."""
-    unknown = set(attrs) - set(FIELD_ATTRS)
-    if unknown:
-        raise InvalidInput(
-            _("Unknown field settings."), errors={k: [_("Unknown setting.")] for k in unknown}
-        )
+    _refuse_unknown(attrs, FIELD_ATTRS, _("Unknown field settings."))
     field = FieldDefinition.objects.select_for_update().filter(key=key).first()
     created = field is None
     if created:
@@ -220,11 +222,7 @@ SERVICE_ATTRS = ("name", "description", "kind", "keywords", "translations", "act
 @transaction.atomic
 def service_update(*, actor: User | None, service: Service, **attrs: Any) -> Service:
     """Change a service's catalog text or availability (its versions are changed separately)."""
-    unknown = set(attrs) - set(SERVICE_ATTRS)
-    if unknown:
-        raise InvalidInput(
-            _("Unknown service settings."), errors={k: [_("Unknown setting.")] for k in unknown}
-        )
+    _refuse_unknown(attrs, SERVICE_ATTRS, _("Unknown service settings."))
     if "translations" in attrs:
         _check_service_translations(attrs["translations"], service.slug)
     service = Service.objects.select_for_update().get(pk=service.pk)

@@ -279,27 +279,24 @@ def test_restore_command_into_the_database_of_database_url(world, target, tmp_pa
     url = database.pg_url(target) if isinstance(target, dict) else f"sqlite:///{target}"
     env = {k: v for k, v in os.environ.items() if k != "PORTAL_TEST_DB_NAME"}
     env.update(DATABASE_URL=url, PORTAL_MEDIA_ROOT=str(tmp_path / "restored-media"))
-    done = subprocess.run(
-        [sys.executable, "manage.py", "restore", str(path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+
+    def restore() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "manage.py", "restore", str(path)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    done = restore()
     assert done.returncode == 0, done.stderr
     # The operator's language (the default, Chinese): the message names the backup's moment.
     assert manifest["created_at"] in done.stdout
     assert table_counts(target) == manifest["tables"]
     assert len(list((tmp_path / "restored-media").rglob("*"))) >= 3
-    again = subprocess.run(
-        [sys.executable, "manage.py", "restore", str(path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    again = restore()
     assert again.returncode == 2
     assert "not empty" in again.stderr
 

@@ -85,15 +85,20 @@ def test_a_dp_release_records_its_budget_and_the_total_is_enforced(month) -> Non
     assert actions.budget_spent() == Decimal("1.5")
 
 
-@pytest.mark.django_db
-def test_a_dp_release_frame_does_not_depend_on_who_applied(month) -> None:
-    period, later = month
-    release = actions.release_publish(
+def _publish_with_noise(period, later) -> Release:
+    """The administrator publishes the month with noise (epsilon 0.5)."""
+    return actions.release_publish(
         period=period,
         actor=User.objects.get(email="admin@demo.gov"),
         epsilon=Decimal("0.5"),
         now=later,
     )
+
+
+@pytest.mark.django_db
+def test_a_dp_release_frame_does_not_depend_on_who_applied(month) -> None:
+    period, later = month
+    release = _publish_with_noise(period, later)
     by_name = {t["name"]: t for t in release.document["tables"]}
     applications = by_name["applications_by_service_district"]
     # Every published service, with applications or not; the public districts and "other".
@@ -128,11 +133,6 @@ def test_a_bad_epsilon_is_a_clear_400_through_the_api(demo, epsilon) -> None:
 @pytest.mark.django_db
 def test_the_page_says_the_counts_have_noise(month, client) -> None:
     period, later = month
-    release = actions.release_publish(
-        period=period,
-        actor=User.objects.get(email="admin@demo.gov"),
-        epsilon=Decimal("0.5"),
-        now=later,
-    )
+    release = _publish_with_noise(period, later)
     page = client.get(f"/open-data/{release.version}/").content.decode()
     assert "Differential privacy" in page and "ε = 0.5" in page
