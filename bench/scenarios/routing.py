@@ -165,13 +165,13 @@ def _wait_for_worker(app, timeout: float = 60) -> None:
     raise RuntimeError("the Celery worker did not answer a ping")
 
 
-def _consume(app, on: bool) -> None:
-    """Pause or resume the worker's consumption of the routing queue (and wait for its word)."""
+def _consume(app, on: bool, queue: str = QUEUE) -> None:
+    """Pause or resume the worker's consumption of a queue (and wait for its word)."""
     # limit=1: return on the (only) worker's reply; without it the call waits the full timeout.
     if on:
-        replies = app.control.add_consumer(QUEUE, reply=True, timeout=5, limit=1)
+        replies = app.control.add_consumer(queue, reply=True, timeout=5, limit=1)
     else:
-        replies = app.control.cancel_consumer(QUEUE, reply=True, timeout=5, limit=1)
+        replies = app.control.cancel_consumer(queue, reply=True, timeout=5, limit=1)
     if not replies:
         raise RuntimeError("the worker did not confirm the consumer change")
 
@@ -186,12 +186,12 @@ def _drained(broker, prefix: str, queues: tuple[str, ...]) -> bool:
     return True
 
 
-def _taken(broker, prefix: str, size: int) -> float:
+def _taken(broker, prefix: str, size: int, queue: str = QUEUE) -> float:
     """The time the worker takes the first of the `size` queued messages: the clock starts
     there, on both sides. (A resumed consumer starts fetching only when the worker's current
     blocking read of its other queues returns, up to a second later: that wait is the broker
     transport's, not the work's, and it used to be counted in both rates.)"""
-    return _wait(lambda: broker.llen(f"{prefix}{QUEUE}") < size, interval=0.0005)
+    return _wait(lambda: broker.llen(f"{prefix}{queue}") < size, interval=0.0005)
 
 
 def _wait(condition, *, interval: float, timeout: float = 300) -> float:
@@ -222,16 +222,16 @@ def _route_batch(app, broker, prefix: str, citizen, size: int) -> float:
     return size / (end - start)
 
 
-def _noop_batch(app, broker, prefix: str, size: int) -> float:
+def _noop_batch(app, broker, prefix: str, size: int, queue: str = QUEUE) -> float:
     from bench.baseline.tasks import noop
 
-    _consume(app, False)
+    _consume(app, False, queue)
     with app.producer_or_acquire() as producer:
         for _ in range(size):
-            noop.apply_async(queue=QUEUE, producer=producer)
-    _consume(app, True)
-    start = _taken(broker, prefix, size)
-    end = _wait(lambda: _drained(broker, prefix, (QUEUE,)), interval=0.005)
+            noop.apply_async(queue=queue, producer=producer)
+    _consume(app, True, queue)
+    start = _taken(broker, prefix, size, queue)
+    end = _wait(lambda: _drained(broker, prefix, (queue,)), interval=0.005)
     return size / (end - start)
 
 
@@ -252,14 +252,14 @@ def _route_one(citizen) -> float:
     return end - committed[0]
 
 
-def _noop_one(run: int, n: int) -> float:
+def _noop_one(run: int, n: int, queue: str = QUEUE) -> float:
     from django.core.cache import cache
 
     from bench.baseline.tasks import noop
 
     key = f"bench-routing-noop:{run}:{n}:{time.time_ns()}"
     start = time.perf_counter()
-    noop.apply_async(args=(key,), queue=QUEUE)
+    noop.apply_async(args=(key,), queue=queue)
     end = _wait(lambda: cache.get(key) is not None, interval=0.001, timeout=60)
     return end - start
 
