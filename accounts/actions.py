@@ -140,6 +140,10 @@ def membership_grant(
     """Give a user a role in a department (or change it), and put them in its group."""
     if role not in MembershipRole.values:
         raise AccountError(_("Unknown department role."))
+    if user.is_service_account and (
+        role != MembershipRole.CLERK or department.pk != user.service_department_id
+    ):
+        raise AccountError(_("A service account is a clerk of its own department only."))
     membership, created = Membership.objects.select_for_update().get_or_create(
         user=user, department=department, defaults={"role": role}
     )
@@ -294,6 +298,8 @@ def user_admin_save(*, actor: User, user: User, fields: list[str], created: bool
         if not created and user.pk
         else None
     )
+    if user.is_service_account and (user.staff_role or user.is_staff or user.is_superuser):
+        raise AccountError(_("A service account cannot hold a portal-wide role."))
     user.save()
     audit_record(
         action=AuditAction.USER_CREATE if created else AuditAction.USER_UPDATE,

@@ -1,5 +1,6 @@
 """allauth adapters: citizens who sign up get their audit events inside allauth's own flow; a
-password set through allauth revokes the API tokens; MFA secrets are encrypted at rest."""
+password set through allauth revokes the API tokens; a service account (a department's system)
+never signs in through the browser; MFA secrets are encrypted at rest."""
 
 from __future__ import annotations
 
@@ -25,6 +26,22 @@ class AccountAdapter(DefaultAccountAdapter):
         if not ip:
             raise PermissionDenied("Unable to determine the client address")
         return ip
+
+    def authenticate(self, request, **credentials):
+        # A service account has no usable password; should one ever be set (the admin site),
+        # the sign-in form still treats it as a wrong one.
+        user = super().authenticate(request, **credentials)
+        return None if user is not None and user.is_service_account else user
+
+    def pre_login(self, request, user, **kwargs):
+        # Every allauth sign-in (password, code, after a reset) passes here: a department's
+        # system calls the API with its tokens and has no session.
+        if user.is_service_account:
+            from allauth.account.internal.stagekit import clear_login
+
+            clear_login(request)
+            return self.respond_user_inactive(request, user)
+        return super().pre_login(request, user, **kwargs)
 
     def format_email_subject(self, subject) -> str:
         """allauth's emails (confirm your address, reset your password) name the portal in the

@@ -56,6 +56,35 @@ class User(AbstractBaseUser, PermissionsMixin):
     # The language the person chose (a code from settings.LANGUAGES), or "" for "not chosen":
     # pages then follow the browser, emails the portal's default.
     language = models.CharField(_("language"), max_length=16, blank=True, default="")
+    # A service account (a department's back-office system calling the API with scoped tokens;
+    # accounts/service_accounts.py): its department, label and the official answerable for it.
+    # On the user row, not a table of its own, so the role (`primary_role`) and the audit's
+    # "responsible" cost no query, on token calls and on audit pages alike.
+    service_department = models.ForeignKey(
+        "Department",
+        verbose_name=_("department of the service account"),
+        on_delete=models.PROTECT,
+        related_name="service_accounts",
+        null=True,
+        blank=True,
+    )
+    service_label = models.CharField(_("system label"), max_length=100, blank=True, default="")
+    service_responsible = models.ForeignKey(
+        "self",
+        verbose_name=_("responsible official"),
+        on_delete=models.PROTECT,
+        related_name="service_accounts_responsible_for",
+        null=True,
+        blank=True,
+    )
+    service_created_by = models.ForeignKey(
+        "self",
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
 
     objects = UserManager()
 
@@ -73,6 +102,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def audit_ref(self) -> str:
         return str(self.pk)
+
+    @property
+    def is_service_account(self) -> bool:
+        return self.service_department_id is not None
+
+    @property
+    def audit_responsible(self) -> int | None:
+        """The official answerable for a service account's acts, which every audit event it
+        records names (`audit.actions`); None for a person."""
+        return self.service_responsible_id if self.is_service_account else None
 
     def get_full_name(self) -> str:
         return self.full_name or self.email
@@ -119,7 +158,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @cached_property
     def primary_role(self) -> str:
-        """The highest role: admin > supervisor > lead > clerk > citizen."""
+        """The highest role: admin > supervisor > lead > clerk > citizen; a service account is
+        its department's system, whatever else it holds."""
+        if self.is_service_account:
+            return Role.SYSTEM
         if self.is_superuser or self.staff_role == StaffRole.ADMIN:
             return Role.ADMIN
         if self.staff_role == StaffRole.SUPERVISOR:
@@ -213,6 +255,9 @@ class ApiToken(models.Model):
     label = models.CharField(_("label"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires"))
+    # What a service account's token may do (accounts/scopes.py); empty for a person's token,
+    # which carries the person's own rights.
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("API token")

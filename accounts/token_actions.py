@@ -34,9 +34,15 @@ class IssuedToken:
 
 @transaction.atomic
 def token_issue(
-    *, actor: User | None, user: User, label: str = "", lifetime: timedelta | None = None
+    *,
+    actor: User | None,
+    user: User,
+    label: str = "",
+    lifetime: timedelta | None = None,
+    scopes: list[str] | None = None,
 ) -> IssuedToken:
-    """Issue a new API token for `user`; the key is returned once and only its digest kept."""
+    """Issue a new API token for `user`; the key is returned once and only its digest kept.
+    `scopes`: a service account's (accounts/service_accounts.py checks them); none for a person."""
     if not user.is_active:
         raise TokenError(_("This account is inactive; no token can be issued."))
     lifetime = tokens.default_lifetime() if lifetime is None else lifetime
@@ -51,6 +57,7 @@ def token_issue(
         label=label[:100],
         created_at=now,
         expires_at=now + lifetime,
+        scopes=list(scopes or []),
     )
     audit_record(
         action=AuditAction.TOKEN_ISSUE,
@@ -61,6 +68,7 @@ def token_issue(
             "token": token.pk,
             "prefix": token.prefix,
             "expires": token.expires_at.isoformat(),
+            **({"scopes": token.scopes} if token.scopes else {}),
         },
     )
     return IssuedToken(token=token, key=key)

@@ -74,6 +74,11 @@ def _event(
     ctx = current_context()
     if role is None:
         role = actor.primary_role if actor is not None else "system"
+    # A department's system (a service account) acts under an official answerable for it: the
+    # actor says who (`audit_responsible`, read from the user row; None for a person).
+    responsible = getattr(actor, "audit_responsible", None)
+    if responsible is not None:
+        details["responsible"] = responsible
     event = AuditEvent(
         occurred_at=timezone.now(),
         actor=actor,
@@ -118,7 +123,8 @@ def audit_record(**event: Any) -> AuditEvent:
     """Record one audit event. Must run inside the caller's transaction (same commit or none).
 
     Takes `action`, `actor`, and optionally `target`, `subject`, `department`, `role`,
-    `purpose` and `details` (ids and field keys, never personal values)."""
+    `purpose` and `details` (ids and field keys, never personal values). An actor that is a
+    service account adds `details["responsible"]`, the id of its responsible official."""
     _in_transaction()
     built = _event(**event)
     built.save(force_insert=True)

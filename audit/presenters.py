@@ -57,9 +57,12 @@ def role_label(role: str) -> str:
 
 
 def person_name(user: Any) -> str | None:
-    """How a person is named on audit pages: their name, else their email; never their id."""
+    """How a person is named on audit pages: their name, else their email; never their id. A
+    department's system (a service account) is named as such, by its label."""
     if user is None:
         return None
+    if getattr(user, "is_service_account", False):
+        return _("Department system: %(label)s") % {"label": user.service_label or user.email}
     return user.full_name or user.email
 
 

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import scopes
 from accounts.models import User
 from core.api import page_size_param
 from services.validators import is_valid_national_id
@@ -63,8 +64,14 @@ def case_detail_data(case: Case, user: User) -> dict:
     }
 
 
+# A department system's token (a service account's) is accepted only by the views that name the
+# scope they need (`token_scope`); the others (search, notes, assign) refuse it.
+_SCOPED = [IsAuthenticated, scopes.TokenScope]
+
+
 class CaseListApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = _SCOPED
+    token_scope = scopes.CASES_READ
     validates_query = True  # `page_size`
 
     @extend_schema(
@@ -135,7 +142,8 @@ class CaseSearchApi(APIView):
 
 
 class CaseDetailApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = _SCOPED
+    token_scope = scopes.CASES_READ
 
     @extend_schema(
         responses=CaseDetailOutput, summary="A case: the step's fields (masked), timeline"
@@ -145,7 +153,8 @@ class CaseDetailApi(APIView):
 
 
 class _CaseActionApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = _SCOPED
+    token_scope: str | None = None
     may_conflict = True
     input_serializer: type | None = None
 
@@ -166,7 +175,9 @@ class _CaseActionApi(APIView):
         return Response(case_detail_data(case, request.user))
 
 
-def _action_api(name: str, serializer: type | None, act, summary: str) -> type[_CaseActionApi]:
+def _action_api(
+    name: str, serializer: type | None, act, summary: str, scope: str | None = None
+) -> type[_CaseActionApi]:
     # A `post` of its own: extend_schema marks the function it decorates, so decorating the
     # inherited one would give every action the schema of the last.
     def post(self, request: Request, reference: str) -> Response:
@@ -177,6 +188,7 @@ def _action_api(name: str, serializer: type | None, act, summary: str) -> type[_
         (_CaseActionApi,),
         {
             "input_serializer": serializer,
+            "token_scope": scope,
             "act": lambda self, case, user, data: act(case, user, data),
             "post": extend_schema(request=serializer, responses=CaseDetailOutput, summary=summary)(
                 post
@@ -186,31 +198,39 @@ def _action_api(name: str, serializer: type | None, act, summary: str) -> type[_
 
 
 CaseClaimApi = _action_api(
-    "CaseClaimApi", None, lambda c, u, d: actions.case_claim(case=c, actor=u), "Claim"
+    "CaseClaimApi",
+    None,
+    lambda c, u, d: actions.case_claim(case=c, actor=u),
+    "Claim",
+    scopes.CASES_DECIDE,
 )
 CaseReleaseApi = _action_api(
     "CaseReleaseApi",
     None,
     lambda c, u, d: actions.case_release(case=c, actor=u),
     "Release to the queue",
+    scopes.CASES_DECIDE,
 )
 CaseRequestInfoApi = _action_api(
     "CaseRequestInfoApi",
     MessageInput,
     lambda c, u, d: actions.case_request_info(case=c, actor=u, message=d["message"]),
     "Ask the citizen",
+    scopes.CASES_REQUEST_INFO,
 )
 CaseApproveApi = _action_api(
     "CaseApproveApi",
     NoteInput,
     lambda c, u, d: actions.case_approve(case=c, actor=u, note=d["note"]),
     "Approve",
+    scopes.CASES_DECIDE,
 )
 CaseRejectApi = _action_api(
     "CaseRejectApi",
     ReasonInput,
     lambda c, u, d: actions.case_reject(case=c, actor=u, reason=d["reason"]),
     "Reject",
+    scopes.CASES_DECIDE,
 )
 CaseNoteApi = _action_api(
     "CaseNoteApi",
@@ -230,6 +250,7 @@ CaseAssignApi = _action_api(
 
 class CaseRevealApi(_CaseActionApi):
     input_serializer = RevealInput
+    token_scope = scopes.CASES_REVEAL
 
     def act(self, case: Case, user: User, data: dict) -> object:
         return actions.case_reveal(
