@@ -506,9 +506,10 @@ def live_beat(live_worker, require_redis, tmp_path) -> Iterator[Path]:
 
 
 @pytest.fixture
-def webhook_receiver():
-    """A department's webhook receiver on 127.0.0.1 (tests/integrations/receiver.py), closed
-    after the test; the test gives it the subscription's secret."""
+def live_receiver():
+    """A department's webhook receiver on 127.0.0.1, a real HTTP server (`Receiver` of
+    tests/integrations/receiver.py), closed after the test; the test gives it the
+    subscription's secret."""
     from tests.integrations.receiver import Receiver
 
     with Receiver() as receiver:
@@ -609,3 +610,39 @@ def walk_page(browser, live_server, walk_world):
     yield open_
     for context in contexts:
         context.close()
+
+
+# --- Webhooks to department systems -------------------------------------------------------------
+
+
+@pytest.fixture
+def webhook_receiver(monkeypatch):
+    """A department system's endpoint: every webhook the portal sends goes to this recorder
+    (`tests/integrations/receiver.py`), which answers 204 unless the test says otherwise."""
+    from integrations import delivery
+    from tests.integrations.receiver import MockReceiver
+
+    receiver = MockReceiver()
+    client = receiver.client()
+    monkeypatch.setattr(delivery, "client", lambda: client)
+    yield receiver
+    client.close()
+
+
+@pytest.fixture
+def tax_subscription(demo, webhook_receiver):
+    """The tax bureau's subscription to every event, made by the administrator: (created
+    subscription with its secret, the administrator)."""
+    from accounts.models import Department, User
+    from integrations import actions as webhook_actions
+    from integrations.constants import EventType
+
+    admin = User.objects.get(email="admin@demo.gov")
+    created = webhook_actions.subscription_create(
+        actor=admin,
+        department=Department.objects.get(slug="tax"),
+        url="https://127.0.0.1/hooks",
+        events=list(EventType.values),
+        label="Tax back office",
+    )
+    return created, admin

@@ -11,7 +11,8 @@ which each case's events arrived. It can be switched into the faults a real endp
 - `ok`: taken and answered 204 at once.
 
 Plain helpers, no fixtures (those are in tests/fixtures.py). Thread-safe: the server answers
-each request in a thread of its own.
+each request in a thread of its own. `MockReceiver` is the in-process stand-in of the sender's
+unit tests (an `httpx.MockTransport`, no socket).
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ import contextlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 from standardwebhooks import Webhook, WebhookVerificationError
 
 MODES = ("ok", "down", "error", "timeout", "slow")
@@ -274,3 +277,27 @@ def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             pass  # quiet: the tests read the receiver's records, not its log
 
     return Handler
+
+
+class MockReceiver:
+    """A department system's endpoint for the sender's unit tests: an `httpx.MockTransport`
+    that records every request and answers what the test says (only the external endpoint is
+    replaced)."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.answer: Callable[[httpx.Request], httpx.Response] = lambda r: httpx.Response(204)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.answer(request)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(transport=httpx.MockTransport(self.handle), follow_redirects=False)
+
+    def bodies(self) -> list[dict]:
+        return [json.loads(r.content) for r in self.requests]
+
+    def events(self) -> list[tuple[str, str, int]]:
+        """(type, case, sequence) of each request, in order."""
+        return [(b["type"], b["data"]["case"], b["data"]["sequence"]) for b in self.bodies()]

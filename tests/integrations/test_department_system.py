@@ -47,9 +47,9 @@ def _case_events(receiver, reference: str) -> list[str]:
 
 
 def test_a_department_system_receives_its_case_and_decides_it_through_the_api(
-    live_worker, live_beat, live_server, demo, require_postgres, webhook_receiver
+    live_worker, live_beat, live_server, demo, require_postgres, live_receiver
 ):
-    receiver = webhook_receiver
+    receiver = live_receiver
     key = _service_account_token()
     lead = User.objects.get(email="lead.tax@demo.gov")
     created = subscription_create(

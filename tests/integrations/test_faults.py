@@ -142,9 +142,9 @@ def _failed_attempts(subscription, at_least: int) -> bool:
 
 @pytest.mark.parametrize("fault", ["down", "error", "timeout"])
 def test_every_event_arrives_once_in_order_after_the_receiver_failed(
-    fault, live_worker, live_beat, demo, require_postgres, webhook_receiver
+    fault, live_worker, live_beat, demo, require_postgres, live_receiver
 ):
-    receiver = webhook_receiver
+    receiver = live_receiver
     subscription = _subscribe(receiver)
     # Timing out: each delivery is taken, then answered after the sender gave up on it.
     receiver.set_mode(fault, delay=TIMEOUT * 3)
@@ -171,9 +171,9 @@ def test_every_event_arrives_once_in_order_after_the_receiver_failed(
 
 
 def test_a_slow_receiver_gets_every_event_once_in_order(
-    live_worker, live_beat, demo, require_postgres, webhook_receiver
+    live_worker, live_beat, demo, require_postgres, live_receiver
 ):
-    receiver = webhook_receiver
+    receiver = live_receiver
     subscription = _subscribe(receiver)
     receiver.set_mode("slow", delay=TIMEOUT * 0.4)  # answers 2xx, well within the timeout
     worked = _work_three_cases(live_worker)
@@ -190,9 +190,9 @@ def test_a_slow_receiver_gets_every_event_once_in_order(
 
 
 def test_the_outbox_is_delivered_by_beat_when_the_broker_was_down_at_the_commit(
-    live_worker, live_beat, demo, require_postgres, webhook_receiver
+    live_worker, live_beat, demo, require_postgres, live_receiver
 ):
-    receiver = webhook_receiver
+    receiver = live_receiver
     subscription = _subscribe(receiver)
     with broker_unreachable():  # no wake-up call leaves this process: only beat's sweep sends
         application = ApplicationFactory(routed=True)  # routed here, not by the worker
@@ -222,9 +222,9 @@ def _at(moment: dt.datetime) -> str:
 
 
 def test_a_forged_signature_and_a_stale_timestamp_are_refused(
-    live_worker, live_beat, demo, require_postgres, webhook_receiver
+    live_worker, live_beat, demo, require_postgres, live_receiver
 ):
-    receiver = webhook_receiver
+    receiver = live_receiver
     _subscribe(receiver)
     _case, received = _one_delivery(receiver, live_worker)
     body, headers = received.body, received.headers
@@ -260,9 +260,9 @@ def test_a_forged_signature_and_a_stale_timestamp_are_refused(
 
 
 def test_a_rotated_secret_verifies_with_the_old_secret_during_the_overlap_and_with_the_new(
-    live_worker, live_beat, demo, require_postgres, webhook_receiver
+    live_worker, live_beat, demo, require_postgres, live_receiver
 ):
-    receiver = webhook_receiver
+    receiver = live_receiver
     subscription = _subscribe(receiver)
     old_secret = receiver.secret
     case, _opened = _one_delivery(receiver, live_worker)
