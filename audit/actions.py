@@ -13,6 +13,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from core.context import current_context
+from core.roles import Role
 
 from .chain import (
     BODY_DIGEST_SQL,
@@ -76,8 +77,10 @@ def _event(
         role = actor.primary_role if actor is not None else "system"
     # A department's system (a service account) acts under an official answerable for it: the
     # actor says who (`audit_responsible`, read from the user row; None for a person).
+    # Its role is always `system`, whatever department role the caller read for it.
     responsible = getattr(actor, "audit_responsible", None)
     if responsible is not None:
+        role = Role.SYSTEM
         details["responsible"] = responsible
     event = AuditEvent(
         occurred_at=timezone.now(),
