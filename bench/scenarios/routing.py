@@ -41,63 +41,98 @@ LATENCY_TARGET = 10.0
 
 
 def run(ctx: Context) -> list[Figure]:
-    database = create_database("portal_bench_routing")
-    in_django("bench.scenarios._portal:prepare", database=database, citizens=4)
     batch, noops, samples = (400, 1000, 30) if ctx.quick else (2000, 5000, 100)
+    result = with_worker(
+        "routing", KEYPREFIX, citizens=4, runs=ctx.runs, batch=batch, noops=noops, samples=samples
+    )
+    return against_noop(
+        "routing",
+        result,
+        ctx,
+        rates="routed_per_s",
+        latencies="routing_latency",
+        rate_name="applications routed/s",
+        latency_name="commit -> 3 cases visible",
+        batch=result["batch"],
+        cases_per_application=result["cases_per_application"],
+    )
+
+
+def with_worker(
+    scenario: str, keyprefix: str, *, citizens: int, env: dict | None = None, **kwargs: object
+) -> dict:
+    """A new database `portal_bench_<scenario>` with the demo data and `citizens` citizens, a
+    real worker (prefork, 2 processes, `env` added to its environment) under `keyprefix`, and
+    `bench.scenarios.<scenario>:measure(**kwargs)` run in a child process beside it; prints the
+    child's log lines and returns its result."""
+    database = create_database(f"portal_bench_{scenario}")
+    in_django("bench.scenarios._portal:prepare", database=database, citizens=citizens)
     RESULTS.mkdir(exist_ok=True)
-    log = RESULTS / "routing-worker.log"
+    log = RESULTS / f"{scenario}-worker.log"
     log.unlink(missing_ok=True)
-    redis_delete_prefix(KEYPREFIX)
+    redis_delete_prefix(keyprefix)
+    env = env or {}
     try:
-        with celery_worker(database, concurrency=2, keyprefix=KEYPREFIX, log=log):
+        with celery_worker(database, concurrency=2, keyprefix=keyprefix, log=log, **env):
             result = in_django(
-                "bench.scenarios.routing:measure",
+                f"bench.scenarios.{scenario}:measure",
                 database=database,
-                env={"PORTAL_BROKER_KEYPREFIX": KEYPREFIX},
-                runs=ctx.runs,
-                batch=batch,
-                noops=noops,
-                samples=samples,
+                env={"PORTAL_BROKER_KEYPREFIX": keyprefix, **env},
+                timeout=3600,
+                **kwargs,
             )
     finally:
-        redis_delete_prefix(KEYPREFIX)
+        redis_delete_prefix(keyprefix)
     for line in result["log"]:
         print(f"  {line}", flush=True)
-    return _figures(result, ctx)
+    return result
 
 
-def _figures(result: dict, ctx: Context) -> list[Figure]:
-    routed, routed95 = median_p95(result["routed_per_s"])
+def against_noop(
+    scenario: str,
+    result: dict,
+    ctx: Context,
+    *,
+    rates: str,
+    latencies: str,
+    rate_name: str,
+    latency_name: str,
+    **extra: object,
+) -> list[Figure]:
+    """The four figures of work done by the worker against the no-op task, from the result's
+    lists `rates` (one per run) and `latencies` (samples) and its `noop_per_s` and
+    `noop_latency`: the rate (median and p95 of the runs; target THROUGHPUT_TARGET of the
+    no-op's) and commit -> done (median and p95; target p95 under LATENCY_TARGET times the
+    no-op's round trip). `extra`: more of the first figure's `extra`."""
+    rate, rate95 = median_p95(result[rates])
     noop, noop95 = median_p95(result["noop_per_s"])
-    lat_med, lat95 = median_p95(result["routing_latency"])
+    lat_med, lat95 = median_p95(result[latencies])
     rt_med, rt95 = median_p95(result["noop_latency"])
-    extra = {
+    details = {
         "runs": ctx.runs,
-        "batch": result["batch"],
         "noop_batch": result["noops"],
         "worker": "celery prefork, concurrency 2, all queues, Redis",
-        "routed_per_s_runs": [round(x, 2) for x in result["routed_per_s"]],
+        f"{rates}_runs": [round(x, 2) for x in result[rates]],
         "noop_per_s_runs": [round(x, 2) for x in result["noop_per_s"]],
-        "latency_samples": len(result["routing_latency"]),
-        "cases_per_application": result["cases_per_application"],
+        "latency_samples": len(result[latencies]),
+        **extra,
     }
-    ratio = routed / noop
     return [
         versus(
-            "routing",
-            "applications routed/s, median of runs",
-            routed,
+            scenario,
+            f"{rate_name}, median of runs",
+            rate,
             noop,
             "/s",
             target=f">= {THROUGHPUT_TARGET} x no-op tasks/s",
-            met=ratio >= THROUGHPUT_TARGET,
-            extra=extra,
+            met=rate / noop >= THROUGHPUT_TARGET,
+            extra=details,
         ),
-        versus("routing", "applications routed/s, p95 of runs", routed95, noop95, "/s"),
-        versus("routing", "commit -> 3 cases visible, median", lat_med, rt_med, "ms", scale=1000),
+        versus(scenario, f"{rate_name}, p95 of runs", rate95, noop95, "/s"),
+        versus(scenario, f"{latency_name}, median", lat_med, rt_med, "ms", scale=1000),
         versus(
-            "routing",
-            "commit -> 3 cases visible, p95",
+            scenario,
+            f"{latency_name}, p95",
             lat95,
             rt95,
             "ms",

@@ -31,21 +31,13 @@ import time
 
 from bench.common import (
     REDIS_URL,
-    RESULTS,
     Context,
     Figure,
-    celery_worker,
-    create_database,
-    in_django,
     median_p95,
-    redis_delete_prefix,
-    versus,
 )
 
 KEYPREFIX = "bench-webhooks:"
 QUEUE = "notifications"
-THROUGHPUT_TARGET = 0.3
-LATENCY_TARGET = 10.0
 # The worker and this scenario's child process may send to a receiver on this machine.
 WEBHOOK_ENV = {
     "WEBHOOK_ALLOW_HTTP": "1",
@@ -55,77 +47,35 @@ WEBHOOK_ENV = {
 
 
 def run(ctx: Context) -> list[Figure]:
-    database = create_database("portal_bench_webhooks")
-    in_django("bench.scenarios._portal:prepare", database=database, citizens=1)
+    from bench.scenarios.routing import against_noop, with_worker
+
     cases, noops, samples = (200, 1000, 30) if ctx.quick else (1000, 5000, 100)
-    RESULTS.mkdir(exist_ok=True)
-    log = RESULTS / "webhooks-worker.log"
-    log.unlink(missing_ok=True)
-    redis_delete_prefix(KEYPREFIX)
     load_before = os.getloadavg()
-    try:
-        with celery_worker(database, concurrency=2, keyprefix=KEYPREFIX, log=log, **WEBHOOK_ENV):
-            result = in_django(
-                "bench.scenarios.webhooks:measure",
-                database=database,
-                env={"PORTAL_BROKER_KEYPREFIX": KEYPREFIX, **WEBHOOK_ENV},
-                timeout=3600,
-                runs=ctx.runs,
-                cases=cases,
-                noops=noops,
-                samples=samples,
-            )
-    finally:
-        redis_delete_prefix(KEYPREFIX)
-    result["load"] = [round(x, 2) for x in (*load_before, *os.getloadavg())]
-    for line in result["log"]:
-        print(f"  {line}", flush=True)
-    print(f"  load average before (1/5/15 min) {result['load'][:3]}, after {result['load'][3:]}")
-    return _figures(result, ctx)
-
-
-def _figures(result: dict, ctx: Context) -> list[Figure]:
-    sent, sent95 = median_p95(result["delivered_per_s"])
-    noop, noop95 = median_p95(result["noop_per_s"])
-    lat_med, lat95 = median_p95(result["delivery_latency"])
-    rt_med, rt95 = median_p95(result["noop_latency"])
-    extra = {
-        "runs": ctx.runs,
-        "deliveries_per_batch": result["deliveries"],
-        "noop_batch": result["noops"],
-        "worker": "celery prefork, concurrency 2, all queues, Redis",
-        "receiver_kind": "http.server on 127.0.0.1, standardwebhooks verification, de-dup",
-        "delivered_per_s_runs": [round(x, 2) for x in result["delivered_per_s"]],
-        "noop_per_s_runs": [round(x, 2) for x in result["noop_per_s"]],
-        "latency_samples": len(result["delivery_latency"]),
-        "receiver": result["receiver"],
-        "load_average_before_after": result["load"],
-    }
-    ratio = sent / noop
-    return [
-        versus(
-            "webhooks",
-            "signed deliveries/s, median of runs",
-            sent,
-            noop,
-            "/s",
-            target=f">= {THROUGHPUT_TARGET} x no-op tasks/s",
-            met=ratio >= THROUGHPUT_TARGET,
-            extra=extra,
-        ),
-        versus("webhooks", "signed deliveries/s, p95 of runs", sent95, noop95, "/s"),
-        versus("webhooks", "commit -> delivered, median", lat_med, rt_med, "ms", scale=1000),
-        versus(
-            "webhooks",
-            "commit -> delivered, p95",
-            lat95,
-            rt95,
-            "ms",
-            scale=1000,
-            target=f"< {LATENCY_TARGET:g} x no-op round trip p95",
-            met=lat95 / rt95 < LATENCY_TARGET,
-        ),
-    ]
+    result = with_worker(
+        "webhooks",
+        KEYPREFIX,
+        citizens=1,
+        env=WEBHOOK_ENV,
+        runs=ctx.runs,
+        cases=cases,
+        noops=noops,
+        samples=samples,
+    )
+    load = [round(x, 2) for x in (*load_before, *os.getloadavg())]
+    print(f"  load average before (1/5/15 min) {load[:3]}, after {load[3:]}", flush=True)
+    return against_noop(
+        "webhooks",
+        result,
+        ctx,
+        rates="delivered_per_s",
+        latencies="delivery_latency",
+        rate_name="signed deliveries/s",
+        latency_name="commit -> delivered",
+        deliveries_per_batch=result["deliveries"],
+        receiver_kind="http.server on 127.0.0.1, standardwebhooks verification, de-dup",
+        receiver=result["receiver"],
+        load_average_before_after=load,
+    )
 
 
 # --- In the child process (Django set up for the webhooks database) ---------------------------

@@ -1,18 +1,15 @@
-"""A department's system set up as docs/integrations.md says, end to end over real HTTP: a
-service account with a scoped token (`manage.py create_service_account`) and a webhook
-subscription; the system's receiver (tests/integrations/receiver.py, on 127.0.0.1) gets
-`case.opened`, fetches the case through the API with its token, approves it through the API,
-and then receives `case.closed`. The real worker and beat send the webhooks; the API is served
-by the live server."""
+"""A department's system set up as docs/integrations.md says, end to end over real HTTP: its
+lead registers a service account with a scoped token and a webhook subscription; the system's
+receiver (tests/integrations/receiver.py, on 127.0.0.1) gets `case.opened`, fetches the case
+through the API with its token, approves it through the API, and then receives `case.closed`.
+The real worker and beat send the webhooks; the API is served by the live server."""
 
 from __future__ import annotations
 
-from io import StringIO
-
 import httpx
 import pytest
-from django.core.management import call_command
 
+from accounts import service_accounts
 from accounts.models import Department, User
 from audit.models import AuditEvent
 from integrations.actions import subscription_create
@@ -23,23 +20,19 @@ from workflows.models import Case
 pytestmark = [pytest.mark.services, pytest.mark.worker]
 
 
-def _service_account_token() -> str:
-    """What the tax office's administrator runs: the key is the command's last line."""
-    out = StringIO()
-    call_command(
-        "create_service_account",
-        "tax",
-        "Tax back office",
-        "--responsible",
-        "lead.tax@demo.gov",
-        "--scopes",
-        "cases:read",
-        "cases:decide",
-        "--days",
-        "30",
-        stdout=out,
+def _service_account_token(lead: User) -> str:
+    """The tax office's lead registers its system as a service account answerable to them, with
+    a token that reads and decides cases (the key is shown once)."""
+    account = service_accounts.service_account_create(
+        actor=lead,
+        department=Department.objects.get(slug="tax"),
+        label="Tax back office",
+        responsible=lead,
     )
-    return out.getvalue().strip().splitlines()[-1]
+    issued = service_accounts.service_token_issue(
+        actor=lead, account=account, scopes=["cases:read", "cases:decide"], days=30
+    )
+    return issued.key
 
 
 def _case_events(receiver, reference: str) -> list[str]:
@@ -50,8 +43,8 @@ def test_a_department_system_receives_its_case_and_decides_it_through_the_api(
     live_worker, live_beat, live_server, demo, require_postgres, live_receiver
 ):
     receiver = live_receiver
-    key = _service_account_token()
     lead = User.objects.get(email="lead.tax@demo.gov")
+    key = _service_account_token(lead)
     created = subscription_create(
         actor=lead,
         department=Department.objects.get(slug="tax"),
