@@ -334,6 +334,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # PATCH bodies are validated whole (the fields they hold are required), as the views do.
     "COMPONENT_SPLIT_PATCH": False,
+    "ENUM_NAME_OVERRIDES": {
+        "WebhookEventEnum": "integrations.constants.EventType",
+        "WebhookSubscriptionStatusEnum": "integrations.constants.SubscriptionStatus",
+        "WebhookDeliveryStatusEnum": "integrations.constants.DeliveryStatus",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------------
