@@ -185,37 +185,43 @@ def service_token_rotate(request: HttpRequest, pk: int, token_id: int) -> HttpRe
     return _detail(request, token.user, errors=result.errors, status=result.status)
 
 
+def _then_back(request: HttpRequest, pk: int, action, success: str) -> HttpResponse:
+    """Run a button's action (its success or refusal as a message), back to the account."""
+    attempt(request, action, success=success)
+    return redirect("service-account", pk)
+
+
 @login_required
 @require_POST
 def service_token_revoke(request: HttpRequest, pk: int, token_id: int) -> HttpResponse:
     token = _token(request, pk, token_id)
-    attempt(
+    return _then_back(
         request,
+        pk,
         lambda: sa.service_token_revoke(actor=request.user, token=token),
-        success=_("The token %(prefix)s… was revoked.") % {"prefix": token.prefix},
+        _("The token %(prefix)s… was revoked.") % {"prefix": token.prefix},
     )
-    return redirect("service-account", pk)
 
 
 @login_required
 @require_POST
 def service_tokens_revoke_all(request: HttpRequest, pk: int) -> HttpResponse:
     account = _account(request, pk)
-    attempt(
+    return _then_back(
         request,
+        pk,
         lambda: sa.service_tokens_revoke_all(actor=request.user, account=account),
-        success=_("Every token of this service account was revoked."),
+        _("Every token of this service account was revoked."),
     )
-    return redirect("service-account", pk)
 
 
 @login_required
 @require_POST
 def service_account_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     account = _account(request, pk)
-    attempt(
+    return _then_back(
         request,
+        pk,
         lambda: sa.service_account_deactivate(actor=request.user, account=account),
-        success=_("The service account was deactivated; its tokens no longer work."),
+        _("The service account was deactivated; its tokens no longer work."),
     )
-    return redirect("service-account", pk)

@@ -70,7 +70,8 @@ def _check_share(
         elif not department.active:
             errors["department"] = [_("That department is closed.")]
     elif official is not None:
-        if not official.is_active or not official.is_portal_staff:
+        # A person: a department's system (a service account) gives no opinion.
+        if not official.is_active or not official.is_portal_staff or official.is_service_account:
             errors["official"] = [_("Choose an active member of staff.")]
         elif official.pk == case.application.citizen_id:
             errors["official"] = [_("The applicant cannot be consulted on their own case.")]

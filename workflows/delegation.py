@@ -131,9 +131,13 @@ def is_lead(user: User, department: Department) -> bool:
 
 
 def is_member(user: User | None, department: Department) -> bool:
-    """An active user in the department's group (clerks and leads)."""
+    """An active person in the department's group (clerks and leads); a service account (a
+    department's system) neither covers for anyone nor is covered for."""
     return bool(
-        user is not None and user.is_active and user.groups.filter(pk=department.group_id).exists()
+        user is not None
+        and user.is_active
+        and not user.is_service_account
+        and user.groups.filter(pk=department.group_id).exists()
     )
 
 

@@ -86,8 +86,12 @@ def test_a_service_account_is_a_clerk_of_its_department_with_the_system_role(dem
 
 def test_a_service_account_cannot_sign_in_through_the_browser(demo, client):
     account = make_account()
-    account.set_password("a long enough password 1")  # even with one set behind our back
+    # Even with a password and a verified address set behind the portal's back.
+    from allauth.account.models import EmailAddress
+
+    account.set_password("a long enough password 1")
     account.save(update_fields=["password"])
+    EmailAddress.objects.create(user=account, email=account.email, primary=True, verified=True)
     response = client.post(
         "/accounts/login/", {"login": account.email, "password": "a long enough password 1"}
     )
@@ -419,3 +423,33 @@ def test_the_command_prints_the_token_last(demo):
             stdout=StringIO(),
         )
     assert not User.objects.filter(service_label="Other").exists()
+
+
+def test_it_is_never_a_delegate_nor_a_consulted_official(demo):
+    from workflows import consultations, delegation
+
+    account = make_account()
+    lead = user("lead.tax@demo.gov")
+    now = dt.datetime.now(dt.UTC)
+    with pytest.raises(sa.InvalidInput) as refused:
+        delegation.delegation_create(
+            actor=lead,
+            department=tax(),
+            delegator=user("clerk.tax@demo.gov"),
+            delegate=account,
+            scope="role",
+            starts_at=now,
+            ends_at=now + dt.timedelta(days=2),
+            now=now,
+        )
+    assert "delegate" in refused.value.errors
+    case = CaseFactory(step="household")
+    with pytest.raises(sa.InvalidInput) as refused:
+        consultations.case_share(
+            case=case,
+            actor=user("clerk.household-registration@demo.gov"),
+            official=account,
+            reason="Check the tax register for this address",
+            fields=list(case.fields[:1]),
+        )
+    assert "official" in refused.value.errors

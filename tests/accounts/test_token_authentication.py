@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts import actions
-from accounts.models import Department
+from accounts.models import ApiToken, Department
 from audit.models import AuditEvent
 from tests.factories import DepartmentFactory, MembershipFactory, UserFactory
 
@@ -102,3 +102,36 @@ def test_model_wide_permissions_and_departments_come_with_the_token(demo, requir
         assert not any('FROM "accounts_department"' in sql for sql in later), later
     Department.objects.filter(slug="tax").update(active=False)
     assert token_client(clerk).get("/api/v1/cases/?status=all").json()["results"] == []
+
+
+def test_a_service_accounts_scopes_come_in_the_same_one_query(demo, require_postgres):
+    """A service account's token brings its scopes and the account's department and
+    responsible official in the token's one query: the case list reads none of them again."""
+    from accounts import service_accounts
+    from accounts.models import User
+    from tests.factories import CaseFactory
+
+    case = CaseFactory()
+    account = service_accounts.service_account_create(
+        actor=None,
+        department=Department.objects.get(slug="tax"),
+        label="Tax back office",
+        responsible=User.objects.get(email="lead.tax@demo.gov"),
+    )
+    issued = service_accounts.service_token_issue(
+        actor=None, account=account, scopes=["cases:read"], days=7
+    )
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {issued.key}")
+    api.get("/api/v1/cases/")  # warm: the process reads permission ids once
+    with CaptureQueriesContext(connection) as queries:
+        body = api.get("/api/v1/cases/?status=all").json()
+    assert [c["reference"] for c in body["results"]] == [case.reference]
+    first, *others = [q["sql"] for q in queries.captured_queries]
+    assert 'FROM "accounts_apitoken"' in first and '"scopes"' in first
+    assert not any('FROM "accounts_apitoken"' in sql for sql in others)
+    assert not any("accounts_user_groups" in sql for sql in others)
+    # A person's token has no scope and keeps the person's own rights.
+    clerk_api = token_client(User.objects.get(email="clerk.tax@demo.gov"))
+    assert clerk_api.get("/api/v1/me/").status_code == 200
+    assert ApiToken.objects.filter(user__email="clerk.tax@demo.gov").get().scopes == []

@@ -203,6 +203,32 @@ class World:
         return created.subscription
 
     @cached_property
+    def service_account(self):
+        """The tax department's back-office system, answerable to the demo tax clerk, with a
+        token that may read and decide cases."""
+        from accounts import service_accounts
+
+        account = service_accounts.service_account_create(
+            actor=self.user("lead"),
+            department=self._tax(),
+            label="税务局业务系统",
+            responsible=self.user("clerk"),
+        )
+        service_accounts.service_token_issue(
+            actor=self.user("lead"),
+            account=account,
+            scopes=["cases:read", "cases:decide"],
+            days=90,
+            label="生产环境",
+        )
+        return account
+
+    def _tax(self):
+        from accounts.models import Department
+
+        return Department.objects.get(slug="tax")
+
+    @cached_property
     def recovery_codes(self):
         """Recovery codes of the demo tax clerk (the demo seeds TOTP only)."""
         from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
@@ -327,6 +353,13 @@ def _sign_in_as_staff(page, world: World) -> None:
     page.wait_for_url("**/accounts/2fa/authenticate/")
 
 
+def _issue_service_token(page, world: World) -> None:
+    """Issue a token on the service account's page: the answer shows the new key once."""
+    page.locator("input[name=scopes]").first.check()
+    page.locator("form[action$='/tokens/'] button[type=submit]").click()
+    page.wait_for_selector("[data-new-key]")
+
+
 def _is(value: str) -> Callable[[World], str]:
     """A URL argument given as it is (an invalid key), not read from the world."""
     return lambda world: value
@@ -403,6 +436,15 @@ PAGES: list[Page] = [
     Page("delegations", "workflows:delegations", "lead", needs=("delegation",)),
     Page("webhooks", "integrations:webhooks", "lead", needs=("webhook",)),
     Page("webhook", "integrations:webhook", "lead", "webhook.pk"),
+    Page("service-accounts", "service-accounts", "lead", needs=("service_account",)),
+    Page("service-account", "service-account", "lead", "service_account.pk"),
+    Page(
+        "service-account-key",
+        "service-account",
+        "lead",
+        "service_account.pk",
+        then=_issue_service_token,
+    ),
     # --- Supervisor -----------------------------------------------------------------------------
     Page("home", "home", "supervisor"),
     Page("workbench", "workflows:inbox", "supervisor"),
@@ -415,6 +457,8 @@ PAGES: list[Page] = [
     Page("audit", "audit:search", "admin"),
     Page("webhooks", "integrations:webhooks", "admin", needs=("webhook",)),
     Page("admin", "admin:index", "admin"),
+    Page("service-accounts", "service-accounts", "admin", needs=("service_account",)),
+    Page("service-account", "service-account", "admin", "service_account.pk"),
     Page("admin-password-change", "admin:password_change", "admin"),
     Page("admin-password-changed", "admin:password_change_done", "admin"),
 ]
@@ -484,6 +528,13 @@ NOT_PAGES: dict[str, str] = {
     "workflows:case-share-revoke": "POST only (a button on the case page)",
     "workflows:case-opinion": "POST only (the consultee's opinion form on the case page)",
     "workflows:delegation-revoke": "POST only (the withdraw buttons of the delegations page)",
+    "service-account-tokens": "POST only (the issue form of the service account page; answers "
+    "with that page and the new key: `service-account-key`)",
+    "service-account-token-rotate": "POST only (a button on the service account page; answers "
+    "with that page and the new key, as `service-account-key`)",
+    "service-account-token-revoke": "POST only (a button on the service account page)",
+    "service-account-tokens-revoke-all": "POST only (a button on the service account page)",
+    "service-account-deactivate": "POST only (a button on the service account page)",
     "audit:export": "CSV download",
     "opendata:json": "JSON download (a release's signed document)",
     "opendata:csv": "CSV download (a release's figures)",
@@ -514,6 +565,12 @@ NOT_PAGES.update(
         for name in [
             "api-me",
             "api-me-tokens",
+            "api-service-accounts",
+            "api-service-account",
+            "api-service-account-deactivate",
+            "api-service-account-tokens",
+            "api-service-account-token",
+            "api-service-account-token-rotate",
             "api-me-token",
             "api-departments",
             "api-services",

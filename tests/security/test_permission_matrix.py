@@ -31,6 +31,7 @@ from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, reso
 from django.utils import timezone
 
 from accounts import actions as account_actions
+from accounts import service_accounts
 from accounts.constants import MembershipRole
 from accounts.models import Department, User
 from audit.models import AuditEvent, AuditVerification, VerificationStatus
@@ -278,6 +279,8 @@ class World:
     revoked_share: int = 0  # of `foreign_household`, withdrawn
     webhook: int = 0  # the household department's webhook subscription
     webhook_delivery: int = 0  # a delivery of it (the opening of `household`)
+    service_account: int = 0  # a service account of the household department
+    service_token: int = 0  # its token (cases:read)
 
     @property
     def owner_applications(self) -> list[str]:
@@ -385,10 +388,21 @@ def _build() -> World:
     for membership in former_members:  # they leave once the cases hold their group's grants
         account_actions.membership_revoke(actor=None, membership=membership)
     verification = AuditVerification.objects.create(status=VerificationStatus.DONE, result={})
+    service_account = service_accounts.service_account_create(
+        actor=None,
+        department=Department.objects.get(slug=HOUSEHOLD),
+        label="Household back office",
+        responsible=User.objects.get(email=f"lead.{HOUSEHOLD}@demo.gov"),
+    )
+    service_token = service_accounts.service_token_issue(
+        actor=None, account=service_account, scopes=["cases:read"], days=30
+    ).token
     return World(
         **shares,
         webhook=webhook.pk,
         webhook_delivery=webhook.deliveries.order_by("pk").first().pk,
+        service_account=service_account.pk,
+        service_token=service_token.pk,
         verification=verification.pk,
         delegation=delegation,
         owner_token=owner_token,
@@ -641,6 +655,26 @@ def delegation_create(*, api: bool) -> dict[str, Expect]:
         | dict.fromkeys(STAFF, FORBIDDEN)
         | {"lead": done(201 if api else 302)}
     )
+
+
+def service_account_managers(expect: Expect, *, api: bool) -> dict[str, Expect]:
+    """A department's service accounts: administrators and the department's leads (the lead of
+    the household department here); everyone else 403 (API) or 404 (pages). The delegate covers
+    the lead's role on cases only, which lends no management of the department's systems."""
+    refused_ = FORBIDDEN if api else NOT_FOUND
+    return (
+        {"anonymous": UNAUTH if api else LOGIN}
+        | dict.fromkeys(SIGNED_IN, refused_)
+        | {"lead": expect, "admin": expect}
+    )
+
+
+def _new_service_account(w: World) -> dict:
+    return {
+        "department": HOUSEHOLD,
+        "label": "Second back office",
+        "responsible": f"clerk.{HOUSEHOLD}@demo.gov",
+    }
 
 
 def delegation_revoke(*, api: bool) -> dict[str, Expect]:
@@ -1185,6 +1219,82 @@ MATRIX: list[Entry] = [
     Entry("GET", "/admin/accounts/user/", admin_only(ok(200))),
     Entry("GET", "/admin/accounts/user/{owner_id}/password/", admin_only(ok(200))),
     Entry("GET", "/admin/accounts/apitoken/", admin_only(ok(200))),
+    # Service accounts (a department's systems): administrators and the department's leads.
+    # Users and tokens are not in the snapshot: successful writes are checked by status only.
+    Entry("GET", "/service-accounts/", service_account_managers(ok(200), api=False)),
+    Entry(
+        "POST",
+        "/service-accounts/",
+        service_account_managers(ok(302), api=False),
+        data=_new_service_account,
+    ),
+    Entry("GET", "/service-accounts/{service_account}/", service_account_managers(ok(), api=False)),
+    Entry(
+        "POST",
+        "/service-accounts/{service_account}/tokens/",
+        service_account_managers(ok(200), api=False),
+        data={"scopes": ["cases:read"], "days": "30"},
+    ),
+    Entry(
+        "POST",
+        "/service-accounts/{service_account}/tokens/revoke-all/",
+        service_account_managers(ok(302), api=False),
+    ),
+    Entry(
+        "POST",
+        "/service-accounts/{service_account}/tokens/{service_token}/rotate/",
+        service_account_managers(ok(200), api=False),
+        data={"overlap_hours": "1"},
+    ),
+    Entry(
+        "POST",
+        "/service-accounts/{service_account}/tokens/{service_token}/revoke/",
+        service_account_managers(ok(302), api=False),
+    ),
+    Entry(
+        "POST",
+        "/service-accounts/{service_account}/deactivate/",
+        service_account_managers(ok(302), api=False),
+    ),
+    Entry("GET", "/api/v1/service-accounts/", service_account_managers(ok(), api=True)),
+    Entry(
+        "POST",
+        "/api/v1/service-accounts/",
+        service_account_managers(ok(201), api=True),
+        data=_new_service_account,
+    ),
+    Entry(
+        "GET",
+        "/api/v1/service-accounts/{service_account}/",
+        service_account_managers(ok(), api=True),
+    ),
+    Entry(
+        "POST",
+        "/api/v1/service-accounts/{service_account}/deactivate/",
+        service_account_managers(ok(), api=True),
+    ),
+    Entry(
+        "POST",
+        "/api/v1/service-accounts/{service_account}/tokens/",
+        service_account_managers(ok(201), api=True),
+        data={"scopes": ["cases:read", "cases:decide"], "days": 30},
+    ),
+    Entry(
+        "DELETE",
+        "/api/v1/service-accounts/{service_account}/tokens/",
+        service_account_managers(ok(), api=True),
+    ),
+    Entry(
+        "DELETE",
+        "/api/v1/service-accounts/{service_account}/tokens/{service_token}/",
+        service_account_managers(ok(204), api=True),
+    ),
+    Entry(
+        "POST",
+        "/api/v1/service-accounts/{service_account}/tokens/{service_token}/rotate/",
+        service_account_managers(ok(201), api=True),
+        data={"overlap_hours": 1},
+    ),
 ]
 
 
