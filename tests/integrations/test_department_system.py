@@ -1,5 +1,6 @@
 """A department's system set up as docs/integrations.md says, end to end over real HTTP: its
-lead registers a service account with a scoped token and a webhook subscription; the system's
+lead registers, through the API, a service account with a scoped token and a webhook
+subscription; the system's
 receiver (tests/integrations/receiver.py, on 127.0.0.1) gets `case.opened`, fetches the case
 through the API with its token, approves it through the API, and then receives `case.closed`.
 The real worker and beat send the webhooks; the API is served by the live server."""
@@ -9,30 +10,45 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from accounts import service_accounts
-from accounts.models import Department, User
+from accounts.models import User
+from accounts.token_actions import token_issue
 from audit.models import AuditEvent
-from integrations.actions import subscription_create
-from integrations.constants import EventType
 from tests.factories import submit_moving
 from workflows.models import Case
 
 pytestmark = [pytest.mark.services, pytest.mark.worker]
 
 
-def _service_account_token(lead: User) -> str:
-    """The tax office's lead registers its system as a service account answerable to them, with
-    a token that reads and decides cases (the key is shown once)."""
-    account = service_accounts.service_account_create(
-        actor=lead,
-        department=Department.objects.get(slug="tax"),
-        label="Tax back office",
-        responsible=lead,
+def _set_up(portal: httpx.Client, receiver_url: str) -> tuple[str, str]:
+    """What docs/integrations.md tells the tax office's lead to send: a service account
+    answerable to them with a token that reads and decides cases, and a subscription of the
+    system's endpoint. Returns (the system's key, the signing secret)."""
+    account = portal.post(
+        "/api/v1/service-accounts/",
+        json={"department": "tax", "label": "Tax back office", "responsible": "lead.tax@demo.gov"},
     )
-    issued = service_accounts.service_token_issue(
-        actor=lead, account=account, scopes=["cases:read", "cases:decide"], days=30
+    assert account.status_code == 201, account.text
+    token = portal.post(
+        f"/api/v1/service-accounts/{account.json()['id']}/tokens/",
+        json={"scopes": ["cases:read", "cases:decide"], "days": 90, "label": "production"},
     )
-    return issued.key
+    assert token.status_code == 201, token.text
+    subscription = portal.post(
+        "/api/v1/webhooks/",
+        json={
+            "department": "tax",
+            "url": receiver_url,
+            "events": ["case.opened", "case.changed", "case.closed"],
+            "label": "Tax back office",
+        },
+    )
+    assert subscription.status_code == 201, subscription.text
+    return token.json()["key"], subscription.json()["secret"]
+
+
+def _client(base_url: str, key: str) -> httpx.Client:
+    headers = {"Authorization": f"Token {key}", "Accept": "application/json"}
+    return httpx.Client(base_url=base_url, headers=headers, timeout=30)
 
 
 def _case_events(receiver, reference: str) -> list[str]:
@@ -44,15 +60,8 @@ def test_a_department_system_receives_its_case_and_decides_it_through_the_api(
 ):
     receiver = live_receiver
     lead = User.objects.get(email="lead.tax@demo.gov")
-    key = _service_account_token(lead)
-    created = subscription_create(
-        actor=lead,
-        department=Department.objects.get(slug="tax"),
-        url=receiver.url,
-        events=[EventType.CASE_OPENED, EventType.CASE_CLOSED],
-        label="Tax back office",
-    )
-    receiver.secret = created.secret
+    with _client(live_server.url, token_issue(actor=None, user=lead).key) as portal:
+        key, receiver.secret = _set_up(portal, receiver.url)
 
     application = submit_moving()  # routed by the worker: the tax office's case opens
     opened = receiver.wait_until(1, diagnostics=live_worker.output)
@@ -63,12 +72,7 @@ def test_a_department_system_receives_its_case_and_decides_it_through_the_api(
     assert Case.objects.get(reference=reference).application_id == application.pk
     assert "answers" not in event["data"]  # no personal values: the system fetches them
 
-    system = httpx.Client(
-        base_url=live_server.url,
-        headers={"Authorization": f"Token {key}", "Accept": "application/json"},
-        timeout=30,
-    )
-    with system:
+    with _client(live_server.url, key) as system:
         case = system.get(event["data"]["case_url"])
         assert case.status_code == 200, case.text
         assert case.json()["reference"] == reference
