@@ -467,7 +467,7 @@ def live_worker(celery_worker_process, transactional_db) -> Iterator[WorkerProce
 
 
 @pytest.fixture
-def live_beat(live_worker, require_redis, tmp_path) -> Iterator[Path]:
+def live_beat(require_redis, live_worker, tmp_path) -> Iterator[Path]:
     """Celery beat beside the worker, for this test, scheduling only the webhook sweep
     (`dispatch-webhooks`, every WEBHOOK_DISPATCH_SECONDS of tests.support.WEBHOOK_TEST_ENV):
     what delivers the outbox when no wake-up call came. The test settings schedule nothing

@@ -56,7 +56,7 @@ def _case_events(receiver, reference: str) -> list[str]:
 
 
 def test_a_department_system_receives_its_case_and_decides_it_through_the_api(
-    live_worker, live_beat, live_server, demo, require_postgres, live_receiver
+    require_postgres, live_worker, live_beat, live_server, demo, live_receiver
 ):
     receiver = live_receiver
     lead = User.objects.get(email="lead.tax@demo.gov")

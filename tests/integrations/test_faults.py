@@ -142,7 +142,7 @@ def _failed_attempts(subscription, at_least: int) -> bool:
 
 @pytest.mark.parametrize("fault", ["down", "error", "timeout"])
 def test_every_event_arrives_once_in_order_after_the_receiver_failed(
-    fault, live_worker, live_beat, demo, require_postgres, live_receiver
+    fault, require_postgres, live_worker, live_beat, demo, live_receiver
 ):
     receiver = live_receiver
     subscription = _subscribe(receiver)
@@ -171,7 +171,7 @@ def test_every_event_arrives_once_in_order_after_the_receiver_failed(
 
 
 def test_a_slow_receiver_gets_every_event_once_in_order(
-    live_worker, live_beat, demo, require_postgres, live_receiver
+    require_postgres, live_worker, live_beat, demo, live_receiver
 ):
     receiver = live_receiver
     subscription = _subscribe(receiver)
@@ -190,7 +190,7 @@ def test_a_slow_receiver_gets_every_event_once_in_order(
 
 
 def test_the_outbox_is_delivered_by_beat_when_the_broker_was_down_at_the_commit(
-    live_worker, live_beat, demo, require_postgres, live_receiver
+    require_postgres, live_worker, live_beat, demo, live_receiver
 ):
     receiver = live_receiver
     subscription = _subscribe(receiver)
@@ -222,7 +222,7 @@ def _at(moment: dt.datetime) -> str:
 
 
 def test_a_forged_signature_and_a_stale_timestamp_are_refused(
-    live_worker, live_beat, demo, require_postgres, live_receiver
+    require_postgres, live_worker, live_beat, demo, live_receiver
 ):
     receiver = live_receiver
     _subscribe(receiver)
@@ -260,7 +260,7 @@ def test_a_forged_signature_and_a_stale_timestamp_are_refused(
 
 
 def test_a_rotated_secret_verifies_with_the_old_secret_during_the_overlap_and_with_the_new(
-    live_worker, live_beat, demo, require_postgres, live_receiver
+    require_postgres, live_worker, live_beat, demo, live_receiver
 ):
     receiver = live_receiver
     subscription = _subscribe(receiver)
