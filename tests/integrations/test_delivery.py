@@ -4,8 +4,10 @@ as Standard Webhooks, sent in order, retried with backoff, and logged."""
 from __future__ import annotations
 
 import datetime as dt
+import http.server
 import itertools
 import json
+import threading
 
 import httpx
 import pytest
@@ -115,7 +117,7 @@ def test_sent_signed_and_verified_by_the_receiver_library(tax_subscription, webh
     assert body["type"] == "case.opened"
     assert request.headers["webhook-id"] == Delivery.objects.get().message_id
     with pytest.raises(WebhookVerificationError):
-        Webhook(Webhook and "whsec_" + "A" * 44).verify(request.content, dict(request.headers))
+        Webhook("whsec_" + "A" * 44).verify(request.content, dict(request.headers))
     forged = {**request.headers, "webhook-signature": "v1,AAAA"}
     with pytest.raises(WebhookVerificationError):
         Webhook(created.secret).verify(request.content, forged)
@@ -352,3 +354,59 @@ def test_retention_deletes_old_delivered_rows_but_keeps_each_case_s_last(
     assert list(Delivery.objects.values_list("sequence", flat=True)) == [2]
     workflow_actions.case_release(case=case, actor=clerk_of(case.department))
     assert sorted(Delivery.objects.values_list("sequence", flat=True)) == [2, 3]
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver
+    received: list[tuple[str, dict, bytes]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["content-length"]))
+        type(self).received.append((self.path, dict(self.headers), body))
+        if self.path == "/moved":
+            self.send_response(307)
+            self.send_header("location", "/hooks")
+        else:
+            self.send_response(200)
+        text = b"thanks" * 100
+        self.send_header("content-length", str(len(text)))
+        self.end_headers()
+        self.wfile.write(text)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def local_receiver():
+    _Handler.received = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_real_receiver_over_http_gets_every_event_signed_and_in_order(demo, local_receiver):
+    from accounts.models import Department, User
+
+    admin = User.objects.get(email="admin@demo.gov")
+    tax = Department.objects.get(slug="tax")
+    created = actions.subscription_create(
+        actor=admin, department=tax, url=f"{local_receiver}/hooks", events=["case.opened"]
+    )
+    moved = actions.subscription_create(
+        actor=admin, department=tax, url=f"{local_receiver}/moved", events=["case.opened"]
+    )
+    for _n in range(3):
+        _route()
+    assert delivery.send_due() == 6
+    hooks = [r for r in _Handler.received if r[0] == "/hooks"]
+    assert len(hooks) == 3 and len(_Handler.received) == 6  # the redirect was not followed
+    for _path, headers, body in hooks:
+        assert Webhook(created.secret).verify(body, headers)["type"] == "case.opened"
+        assert {k.lower(): v for k, v in headers.items()}["host"] == local_receiver[7:]
+    statuses = dict(Delivery.objects.values_list("subscription_id", "status").distinct().order_by())
+    assert statuses == {created.subscription.pk: "delivered", moved.subscription.pk: "pending"}
+    assert {len(p) for p in Delivery.objects.values_list("response_prefix", flat=True)} == {200}
