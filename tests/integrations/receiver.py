@@ -3,6 +3,7 @@ every request and answers what the test says (only the external endpoint is repl
 
 from __future__ import annotations
 
+import http.server
 import json
 from collections.abc import Callable
 
@@ -27,3 +28,27 @@ class Receiver:
     def events(self) -> list[tuple[str, str, int]]:
         """(type, case, sequence) of each request, in order."""
         return [(b["type"], b["data"]["case"], b["data"]["sequence"]) for b in self.bodies()]
+
+
+class LocalReceiver(http.server.BaseHTTPRequestHandler):
+    """A real HTTP receiver on 127.0.0.1 (`local_receiver`): records (path, headers, body);
+    `/moved` answers a redirect, anything else 200 with a 600-character body."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver
+    received: list[tuple[str, dict, bytes]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["content-length"]))
+        type(self).received.append((self.path, dict(self.headers), body))
+        if self.path == "/moved":
+            self.send_response(307)
+            self.send_header("location", "/hooks")
+        else:
+            self.send_response(200)
+        text = b"thanks" * 100
+        self.send_header("content-length", str(len(text)))
+        self.end_headers()
+        self.wfile.write(text)
+
+    def log_message(self, *args) -> None:
+        pass

@@ -4,10 +4,8 @@ as Standard Webhooks, sent in order, retried with backoff, and logged."""
 from __future__ import annotations
 
 import datetime as dt
-import http.server
 import itertools
 import json
-import threading
 
 import httpx
 import pytest
@@ -24,6 +22,7 @@ from integrations.constants import DeliveryStatus, SubscriptionStatus
 from integrations.models import Delivery, Subscription, WebhookIncident
 from tests.data import LI_WEI_MOVING
 from tests.factories import ApplicationFactory, clerk_of
+from tests.integrations.receiver import LocalReceiver
 from workflows import actions as workflow_actions
 
 pytestmark = pytest.mark.django_db
@@ -356,38 +355,6 @@ def test_retention_deletes_old_delivered_rows_but_keeps_each_case_s_last(
     assert sorted(Delivery.objects.values_list("sequence", flat=True)) == [2, 3]
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver
-    received: list[tuple[str, dict, bytes]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["content-length"]))
-        type(self).received.append((self.path, dict(self.headers), body))
-        if self.path == "/moved":
-            self.send_response(307)
-            self.send_header("location", "/hooks")
-        else:
-            self.send_response(200)
-        text = b"thanks" * 100
-        self.send_header("content-length", str(len(text)))
-        self.end_headers()
-        self.wfile.write(text)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture
-def local_receiver():
-    _Handler.received = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
 def test_a_real_receiver_over_http_gets_every_event_signed_and_in_order(demo, local_receiver):
     from accounts.models import Department, User
 
@@ -402,8 +369,8 @@ def test_a_real_receiver_over_http_gets_every_event_signed_and_in_order(demo, lo
     for _n in range(3):
         _route()
     assert delivery.send_due() == 6
-    hooks = [r for r in _Handler.received if r[0] == "/hooks"]
-    assert len(hooks) == 3 and len(_Handler.received) == 6  # the redirect was not followed
+    hooks = [r for r in LocalReceiver.received if r[0] == "/hooks"]
+    assert len(hooks) == 3 and len(LocalReceiver.received) == 6  # the redirect was not followed
     for _path, headers, body in hooks:
         assert Webhook(created.secret).verify(body, headers)["type"] == "case.opened"
         assert {k.lower(): v for k, v in headers.items()}["host"] == local_receiver[7:]
