@@ -35,6 +35,7 @@ class LocalReceiver(http.server.BaseHTTPRequestHandler):
     `/moved` answers a redirect, anything else 200 with a 600-character body."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver
+    disable_nagle_algorithm = True  # headers and body are two writes
     received: list[tuple[str, dict, bytes]] = []
 
     def do_POST(self) -> None:
