@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
@@ -60,7 +60,7 @@ class SubscriptionOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
-    @extend_schema(responses=None)
+    @extend_schema_field(_Incident(allow_null=True))
     def get_incident(self, item: Subscription) -> dict | None:
         found = getattr(item, "open_incidents", None)
         if found is None:

@@ -377,3 +377,20 @@ def test_a_real_receiver_over_http_gets_every_event_signed_and_in_order(demo, lo
     statuses = dict(Delivery.objects.values_list("subscription_id", "status").distinct().order_by())
     assert statuses == {created.subscription.pk: "delivered", moved.subscription.pk: "pending"}
     assert {len(p) for p in Delivery.objects.values_list("response_prefix", flat=True)} == {200}
+
+
+def test_the_outbox_costs_three_queries_per_change(tax_subscription):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    created, admin = tax_subscription
+    _application, case = _route()
+    _other, unwatched = _route()
+    clerk = clerk_of(case.department)
+    with CaptureQueriesContext(connection) as watched:
+        workflow_actions.case_claim(case=case, actor=clerk)
+    actions.subscription_delete(actor=admin, subscription=created.subscription)
+    with CaptureQueriesContext(connection) as alone:
+        workflow_actions.case_claim(case=unwatched, actor=clerk)
+    # The subscriptions (asked either way), the last sequence numbers, the insert.
+    assert len(watched) - len(alone) == 2
