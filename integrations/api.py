@@ -254,36 +254,32 @@ class RotateApi(APIView):
         return Response({"secret": secret, "subscription": _output(subscription)})
 
 
-class PauseApi(APIView):
+class _SwitchApi(APIView):
+    """Pausing or resuming: `switch(actor, subscription)` gives the subscription after it."""
+
     permission_classes = [IsAuthenticated]
     may_conflict = True
+    switch = staticmethod(actions.subscription_pause)
 
-    @extend_schema(
-        request=None,
-        responses=SubscriptionOutput,
-        summary="Pause a subscription (events wait)",
-    )
     def post(self, request: Request, subscription_id: int) -> Response:
         subscription = _subscription(request, subscription_id)
-        return Response(
-            _output(actions.subscription_pause(actor=request.user, subscription=subscription))
-        )
+        return Response(_output(self.switch(actor=request.user, subscription=subscription)))
 
 
-class ResumeApi(APIView):
-    permission_classes = [IsAuthenticated]
-    may_conflict = True
+@extend_schema(
+    request=None, responses=SubscriptionOutput, summary="Pause a subscription (events wait)"
+)
+class PauseApi(_SwitchApi):
+    switch = staticmethod(actions.subscription_pause)
 
-    @extend_schema(
-        request=None,
-        responses=SubscriptionOutput,
-        summary="Resume a paused subscription (what waited is sent, in order)",
-    )
-    def post(self, request: Request, subscription_id: int) -> Response:
-        subscription = _subscription(request, subscription_id)
-        return Response(
-            _output(actions.subscription_resume(actor=request.user, subscription=subscription))
-        )
+
+@extend_schema(
+    request=None,
+    responses=SubscriptionOutput,
+    summary="Resume a paused subscription (what waited is sent, in order)",
+)
+class ResumeApi(_SwitchApi):
+    switch = staticmethod(actions.subscription_resume)
 
 
 class ReplayFailedApi(APIView):

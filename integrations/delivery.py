@@ -425,13 +425,10 @@ def _failing(subscription: Subscription, now: datetime, error: str) -> None:
         failures=subscription.consecutive_failures,
         last_error=error[:200],
     )
-    audit_record(
-        action=AuditAction.WEBHOOK_FAILING,
-        actor=None,
-        role=Role.SYSTEM,
-        target=subscription,
-        department=subscription.department,
-        details={"incident": incident.pk, "failures": subscription.consecutive_failures},
+    _system_event(
+        AuditAction.WEBHOOK_FAILING,
+        subscription,
+        {"incident": incident.pk, "failures": subscription.consecutive_failures},
     )
 
 
@@ -441,13 +438,17 @@ def _recovered(subscription: Subscription, now: datetime) -> None:
     incidents = WebhookIncident.objects.filter(subscription=subscription, resolved_at__isnull=True)
     ids = list(incidents.values_list("pk", flat=True))
     incidents.update(resolved_at=now)
+    _system_event(AuditAction.WEBHOOK_RECOVER, subscription, {"incidents": ids})
+
+
+def _system_event(action: AuditAction, subscription: Subscription, details: dict) -> None:
     audit_record(
-        action=AuditAction.WEBHOOK_RECOVER,
+        action=action,
         actor=None,
         role=Role.SYSTEM,
         target=subscription,
         department=subscription.department,
-        details={"incidents": ids},
+        details=details,
     )
 
 
