@@ -3,7 +3,6 @@ the notifications queue, which delivers to a real receiver."""
 
 from __future__ import annotations
 
-import pytest
 from standardwebhooks import Webhook
 
 from accounts.models import Department, User
@@ -14,7 +13,6 @@ from tests.integrations.receiver import LocalReceiver
 from tests.support import wait_for
 
 
-@pytest.mark.usefixtures("require_redis")
 def test_a_committed_change_is_delivered_by_the_worker(demo, live_worker, local_receiver):
     created = actions.subscription_create(
         actor=User.objects.get(email="admin@demo.gov"),
