@@ -128,6 +128,17 @@ def _locked(subscription: Subscription) -> Subscription:
     return found
 
 
+def _live(subscription: Subscription) -> Subscription:
+    found = (
+        Subscription.objects.select_related("department")
+        .filter(pk=subscription.pk, deleted_at__isnull=True)
+        .first()
+    )
+    if found is None:
+        raise WrongState(_("This subscription was deleted."))
+    return found
+
+
 @transaction.atomic
 def subscription_update(
     *,
@@ -241,8 +252,10 @@ def _replay(deliveries, now: Any) -> int:
 @transaction.atomic
 def delivery_replay(*, actor: User, delivery: Delivery) -> Delivery:
     """Send a delivery again, as soon as the deliveries before it in its case are delivered
-    (a delivered one too: the receiver de-duplicates by its `webhook-id`)."""
-    subscription = _locked(delivery.subscription)
+    (a delivered one too: the receiver de-duplicates by its `webhook-id`). The subscription is
+    read, not locked: a worker sending holds its deliveries and then locks their subscriptions,
+    so locking in the other order could deadlock."""
+    subscription = _live(delivery.subscription)
     now = timezone.now()
     _replay(Delivery.objects.filter(pk=delivery.pk), now)
     _record(AuditAction.WEBHOOK_REPLAY, actor, subscription, deliveries=[delivery.message_id])
@@ -254,7 +267,7 @@ def delivery_replay(*, actor: User, delivery: Delivery) -> Delivery:
 @transaction.atomic
 def deliveries_replay_failed(*, actor: User, subscription: Subscription) -> int:
     """Send every failed delivery of the subscription again (each case's in order)."""
-    subscription = _locked(subscription)
+    subscription = _live(subscription)
     count = _replay(
         Delivery.objects.filter(subscription=subscription, status=DeliveryStatus.FAILED),
         timezone.now(),

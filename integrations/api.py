@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
@@ -60,7 +60,7 @@ class SubscriptionOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
-    @extend_schema(responses=None)
+    @extend_schema_field(_Incident(allow_null=True))
     def get_incident(self, item: Subscription) -> dict | None:
         found = getattr(item, "open_incidents", None)
         if found is None:
@@ -254,36 +254,32 @@ class RotateApi(APIView):
         return Response({"secret": secret, "subscription": _output(subscription)})
 
 
-class PauseApi(APIView):
+class _SwitchApi(APIView):
+    """Pausing or resuming: `switch(actor, subscription)` gives the subscription after it."""
+
     permission_classes = [IsAuthenticated]
     may_conflict = True
+    switch = staticmethod(actions.subscription_pause)
 
-    @extend_schema(
-        request=None,
-        responses=SubscriptionOutput,
-        summary="Pause a subscription (events wait)",
-    )
     def post(self, request: Request, subscription_id: int) -> Response:
         subscription = _subscription(request, subscription_id)
-        return Response(
-            _output(actions.subscription_pause(actor=request.user, subscription=subscription))
-        )
+        return Response(_output(self.switch(actor=request.user, subscription=subscription)))
 
 
-class ResumeApi(APIView):
-    permission_classes = [IsAuthenticated]
-    may_conflict = True
+@extend_schema(
+    request=None, responses=SubscriptionOutput, summary="Pause a subscription (events wait)"
+)
+class PauseApi(_SwitchApi):
+    switch = staticmethod(actions.subscription_pause)
 
-    @extend_schema(
-        request=None,
-        responses=SubscriptionOutput,
-        summary="Resume a paused subscription (what waited is sent, in order)",
-    )
-    def post(self, request: Request, subscription_id: int) -> Response:
-        subscription = _subscription(request, subscription_id)
-        return Response(
-            _output(actions.subscription_resume(actor=request.user, subscription=subscription))
-        )
+
+@extend_schema(
+    request=None,
+    responses=SubscriptionOutput,
+    summary="Resume a paused subscription (what waited is sent, in order)",
+)
+class ResumeApi(_SwitchApi):
+    switch = staticmethod(actions.subscription_resume)
 
 
 class ReplayFailedApi(APIView):

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -72,11 +74,18 @@ def client() -> httpx.Client:
     global _client
     with _client_lock:
         if _client is None:
+            # TCP_NODELAY: a request's headers and body go out in two writes, and with Nagle's
+            # algorithm the body waited for the receiver's delayed acknowledgement (about 40 ms
+            # a delivery, on a kept-alive connection).
+            transport = httpx.HTTPTransport(
+                limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+                socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+            )
             _client = httpx.Client(
+                transport=transport,
                 follow_redirects=False,
                 trust_env=False,
                 timeout=httpx.Timeout(settings.WEBHOOK_TIMEOUT_SECONDS),
-                limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
                 headers={"user-agent": USER_AGENT},
             )
         return _client
@@ -190,13 +199,25 @@ def _post(attempt: Attempt, targets: dict[str, Target | UnsafeEndpoint]) -> None
             attempt.error = f"HTTP {attempt.status_code}"
 
 
+_executor: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The process's sending threads, started once (made in the process that uses them, so
+    after a worker's fork)."""
+    global _executor
+    with _client_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="webhooks")
+        return _executor
+
+
 def _send_all(attempts: list[Attempt]) -> None:
     targets: dict[str, Target | UnsafeEndpoint] = {}  # one resolution per endpoint and batch
     if len(attempts) == 1:
         _post(attempts[0], targets)
         return
-    with ThreadPoolExecutor(max_workers=min(THREADS, len(attempts))) as pool:
-        list(pool.map(lambda a: _post(a, targets), attempts))
+    list(_pool().map(lambda a: _post(a, targets), attempts))
 
 
 # --- The batch ------------------------------------------------------------------------------
@@ -295,7 +316,7 @@ def _record(attempts: list[Attempt], cases: dict[int, Case], now: datetime) -> N
             delivery.next_attempt_at = now + timedelta(seconds=settings.WEBHOOK_RETRY_MAX_SECONDS)
         else:
             delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(delivery.attempts))
-    Delivery.objects.bulk_update([a.delivery for a in attempts], _UPDATED)
+    _write_back([a.delivery for a in attempts])
     events = [
         {
             "action": AuditAction.WEBHOOK_DELIVER,
@@ -317,6 +338,44 @@ def _record(attempts: list[Attempt], cases: dict[int, Case], now: datetime) -> N
     ]
     if events:
         audit_record_many(events)
+
+
+# The columns `_record` writes back, and their PostgreSQL types.
+_TYPES = {
+    "status": "varchar",
+    "attempts": "integer",
+    "next_attempt_at": "timestamptz",
+    "delivered_at": "timestamptz",
+    "last_attempt_at": "timestamptz",
+    "last_status_code": "smallint",
+    "last_latency_ms": "integer",
+    "last_error": "varchar",
+    "response_prefix": "varchar",
+}
+
+
+def _write_back(deliveries: list[Delivery]) -> None:
+    """The batch's outcomes in one statement. On PostgreSQL an `UPDATE … FROM (VALUES …)`:
+    Django's `bulk_update` builds a CASE expression per column and row, which took half of a
+    batch's time."""
+    if connection.vendor != "postgresql":
+        Delivery.objects.bulk_update(deliveries, _UPDATED)
+        return
+    columns = list(_TYPES)
+    row = "(%s::bigint, " + ", ".join(f"%s::{_TYPES[c]}" for c in columns) + ")"
+    params: list[Any] = []
+    for d in deliveries:
+        params.append(d.pk)
+        params.extend(getattr(d, c) for c in columns)
+    table = Delivery._meta.db_table
+    assignments = ", ".join(f"{c} = v.{c}" for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS d SET {assignments} "  # noqa: S608 (names from the code)
+            f"FROM (VALUES {', '.join([row] * len(deliveries))}) AS v(id, {', '.join(columns)}) "
+            "WHERE d.id = v.id",
+            params,
+        )
 
 
 def _subscriptions_after(attempts: list[Attempt], now: datetime) -> dict[int, str]:
@@ -366,13 +425,10 @@ def _failing(subscription: Subscription, now: datetime, error: str) -> None:
         failures=subscription.consecutive_failures,
         last_error=error[:200],
     )
-    audit_record(
-        action=AuditAction.WEBHOOK_FAILING,
-        actor=None,
-        role=Role.SYSTEM,
-        target=subscription,
-        department=subscription.department,
-        details={"incident": incident.pk, "failures": subscription.consecutive_failures},
+    _system_event(
+        AuditAction.WEBHOOK_FAILING,
+        subscription,
+        {"incident": incident.pk, "failures": subscription.consecutive_failures},
     )
 
 
@@ -382,13 +438,17 @@ def _recovered(subscription: Subscription, now: datetime) -> None:
     incidents = WebhookIncident.objects.filter(subscription=subscription, resolved_at__isnull=True)
     ids = list(incidents.values_list("pk", flat=True))
     incidents.update(resolved_at=now)
+    _system_event(AuditAction.WEBHOOK_RECOVER, subscription, {"incidents": ids})
+
+
+def _system_event(action: AuditAction, subscription: Subscription, details: dict) -> None:
     audit_record(
-        action=AuditAction.WEBHOOK_RECOVER,
+        action=action,
         actor=None,
         role=Role.SYSTEM,
         target=subscription,
         department=subscription.department,
-        details={"incidents": ids},
+        details=details,
     )
 
 

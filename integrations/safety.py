@@ -91,7 +91,7 @@ def resolve(host: str, port: int) -> list[Address]:
         pass
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
+    except (OSError, UnicodeError, ValueError) as exc:
         raise UnsafeEndpoint(_("The endpoint's host name does not resolve.")) from exc
     found: list[Address] = []
     for info in infos:

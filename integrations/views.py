@@ -74,14 +74,10 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
         if department is None:
             errors, status = {"department": [_("Choose a department you manage.")]}, 400
         else:
+            fields = {k: v for k, v in values.items() if k != "department"}
             result = outcome(
                 lambda: actions.subscription_create(
-                    actor=request.user,
-                    department=department,
-                    url=values["url"],
-                    events=values["events"],
-                    include_personal=values["include_personal"],
-                    label=values["label"],
+                    actor=request.user, department=department, **fields
                 )
             )
             if result.done:
@@ -113,15 +109,9 @@ def subscription(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if request.method == "POST":
         values = _form(request)
+        fields = {k: v for k, v in values.items() if k != "department"}
         result = outcome(
-            lambda: actions.subscription_update(
-                actor=request.user,
-                subscription=found,
-                url=values["url"],
-                events=values["events"],
-                include_personal=values["include_personal"],
-                label=values["label"],
-            )
+            lambda: actions.subscription_update(actor=request.user, subscription=found, **fields)
         )
         if result.done:
             messages.success(request, _("The subscription was changed."))

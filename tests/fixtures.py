@@ -646,3 +646,21 @@ def tax_subscription(demo, webhook_receiver):
         label="Tax back office",
     )
     return created, admin
+
+
+@pytest.fixture
+def local_receiver():
+    """A real HTTP server on 127.0.0.1 recording what it receives (`LocalReceiver.received`);
+    gives its base address."""
+    import http.server
+    import threading
+
+    from tests.integrations.receiver import LocalReceiver
+
+    LocalReceiver.received = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), LocalReceiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

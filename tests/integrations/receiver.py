@@ -12,7 +12,8 @@ which each case's events arrived. It can be switched into the faults a real endp
 
 Plain helpers, no fixtures (those are in tests/fixtures.py). Thread-safe: the server answers
 each request in a thread of its own. `MockReceiver` is the in-process stand-in of the sender's
-unit tests (an `httpx.MockTransport`, no socket).
+unit tests (an `httpx.MockTransport`, no socket); `LocalReceiver` the bare recording handler of
+the `local_receiver` fixture.
 """
 
 from __future__ import annotations
@@ -259,7 +260,8 @@ class Receiver:
 
 def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+        protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -301,3 +303,28 @@ class MockReceiver:
     def events(self) -> list[tuple[str, str, int]]:
         """(type, case, sequence) of each request, in order."""
         return [(b["type"], b["data"]["case"], b["data"]["sequence"]) for b in self.bodies()]
+
+
+class LocalReceiver(BaseHTTPRequestHandler):
+    """A real HTTP receiver on 127.0.0.1 (`local_receiver`): records (path, headers, body);
+    `/moved` answers a redirect, anything else 200 with a 600-character body."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver
+    disable_nagle_algorithm = True  # headers and body are two writes
+    received: list[tuple[str, dict, bytes]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["content-length"]))
+        type(self).received.append((self.path, dict(self.headers), body))
+        if self.path == "/moved":
+            self.send_response(307)
+            self.send_header("location", "/hooks")
+        else:
+            self.send_response(200)
+        text = b"thanks" * 100
+        self.send_header("content-length", str(len(text)))
+        self.end_headers()
+        self.wfile.write(text)
+
+    def log_message(self, *args) -> None:
+        pass

@@ -22,6 +22,7 @@ from integrations.constants import DeliveryStatus, SubscriptionStatus
 from integrations.models import Delivery, Subscription, WebhookIncident
 from tests.data import LI_WEI_MOVING
 from tests.factories import ApplicationFactory, clerk_of
+from tests.integrations.receiver import LocalReceiver
 from workflows import actions as workflow_actions
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +116,7 @@ def test_sent_signed_and_verified_by_the_receiver_library(tax_subscription, webh
     assert body["type"] == "case.opened"
     assert request.headers["webhook-id"] == Delivery.objects.get().message_id
     with pytest.raises(WebhookVerificationError):
-        Webhook(Webhook and "whsec_" + "A" * 44).verify(request.content, dict(request.headers))
+        Webhook("whsec_" + "A" * 44).verify(request.content, dict(request.headers))
     forged = {**request.headers, "webhook-signature": "v1,AAAA"}
     with pytest.raises(WebhookVerificationError):
         Webhook(created.secret).verify(request.content, forged)
@@ -352,3 +353,44 @@ def test_retention_deletes_old_delivered_rows_but_keeps_each_case_s_last(
     assert list(Delivery.objects.values_list("sequence", flat=True)) == [2]
     workflow_actions.case_release(case=case, actor=clerk_of(case.department))
     assert sorted(Delivery.objects.values_list("sequence", flat=True)) == [2, 3]
+
+
+def test_a_real_receiver_over_http_gets_every_event_signed_and_in_order(demo, local_receiver):
+    from accounts.models import Department, User
+
+    admin = User.objects.get(email="admin@demo.gov")
+    tax = Department.objects.get(slug="tax")
+    created = actions.subscription_create(
+        actor=admin, department=tax, url=f"{local_receiver}/hooks", events=["case.opened"]
+    )
+    moved = actions.subscription_create(
+        actor=admin, department=tax, url=f"{local_receiver}/moved", events=["case.opened"]
+    )
+    for _n in range(3):
+        _route()
+    assert delivery.send_due() == 6
+    hooks = [r for r in LocalReceiver.received if r[0] == "/hooks"]
+    assert len(hooks) == 3 and len(LocalReceiver.received) == 6  # the redirect was not followed
+    for _path, headers, body in hooks:
+        assert Webhook(created.secret).verify(body, headers)["type"] == "case.opened"
+        assert {k.lower(): v for k, v in headers.items()}["host"] == local_receiver[7:]
+    statuses = dict(Delivery.objects.values_list("subscription_id", "status").distinct().order_by())
+    assert statuses == {created.subscription.pk: "delivered", moved.subscription.pk: "pending"}
+    assert {len(p) for p in Delivery.objects.values_list("response_prefix", flat=True)} == {200}
+
+
+def test_the_outbox_costs_three_queries_per_change(tax_subscription):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    created, admin = tax_subscription
+    _application, case = _route()
+    _other, unwatched = _route()
+    clerk = clerk_of(case.department)
+    with CaptureQueriesContext(connection) as watched:
+        workflow_actions.case_claim(case=case, actor=clerk)
+    actions.subscription_delete(actor=admin, subscription=created.subscription)
+    with CaptureQueriesContext(connection) as alone:
+        workflow_actions.case_claim(case=unwatched, actor=clerk)
+    # The subscriptions (asked either way), the last sequence numbers, the insert.
+    assert len(watched) - len(alone) == 2
