@@ -45,6 +45,14 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ["last_login", "date_joined"]
     inlines = [MembershipInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A service account (a department's system) never holds a portal-wide role; it is
+        # managed on the service accounts pages (accounts/service_accounts.py).
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.is_service_account:
+            fields += ["staff_role", "is_staff", "is_superuser", "is_active"]
+        return fields
+
     def save_model(self, request, obj, form, change):
         actions.user_admin_save(
             actor=request.user, user=obj, fields=form.changed_data, created=not change
@@ -125,10 +133,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
     """Tokens can be seen (never their key or digest) and revoked; they are issued with
     `manage.py issue_token` or by their owner's scripts, not here."""
 
-    list_display = ["prefix", "user", "label", "created_at", "expires_at"]
+    list_display = ["prefix", "user", "label", "scopes", "created_at", "expires_at"]
     list_select_related = ["user"]
     search_fields = ["user__email", "prefix", "label"]
-    fields = ["user", "prefix", "label", "created_at", "expires_at"]
+    fields = ["user", "prefix", "label", "scopes", "created_at", "expires_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -26,7 +27,7 @@ from .selectors import user_by_email
 
 
 class ManagesServiceAccounts(BasePermission):
-    message = _("Only administrators and department leads manage service accounts.")
+    message = gettext_lazy("Only administrators and department leads manage service accounts.")
 
     def has_permission(self, request, view) -> bool:
         return sa.may_manage(request.user)

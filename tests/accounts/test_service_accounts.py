@@ -453,3 +453,12 @@ def test_it_is_never_a_delegate_nor_a_consulted_official(demo):
             fields=list(case.fields[:1]),
         )
     assert "official" in refused.value.errors
+
+
+def test_the_admin_shows_no_role_to_give_a_service_account(demo, client):
+    account = make_account()
+    client.force_login(user("admin@demo.gov"))
+    page = client.get(f"/admin/accounts/user/{account.pk}/change/").content.decode()
+    assert 'name="staff_role"' not in page and 'name="is_superuser"' not in page
+    person = client.get(f"/admin/accounts/user/{user('clerk.tax@demo.gov').pk}/change/")
+    assert 'name="staff_role"' in person.content.decode()
