@@ -282,20 +282,36 @@ def _prepare(
     return attempt
 
 
-def send_due(*, now: datetime | None = None, limit: int = 100) -> int:
-    """Claim up to `limit` due deliveries, send them and record the outcomes; returns how many
-    were attempted (0: nothing is due)."""
+@dataclass(frozen=True)
+class Batch:
+    attempted: int  # deliveries claimed and tried (0: nothing was due)
+    next_retry: datetime | None  # the earliest retry this batch scheduled
+
+
+def send_batch(*, now: datetime | None = None, limit: int = 100) -> Batch:
+    """Claim up to `limit` due deliveries, send them and record the outcomes."""
     now = now or timezone.now()
     with transaction.atomic():
         claimed = _claim(now, limit)
         if not claimed:
-            return 0
+            return Batch(0, None)
         signers = signers_of(sorted({d.subscription_id for d in claimed}), now)
         cases = _personal_values(claimed)
         attempts = [_prepare(d, signers[d.subscription_id], cases, now) for d in claimed]
         _send_all([a for a in attempts if a.headers])
         _record(attempts, cases, now)
-    return len(claimed)
+    retries = [
+        d.next_attempt_at
+        for d in claimed
+        if d.status == DeliveryStatus.PENDING and not d.delivered_at
+    ]
+    return Batch(len(claimed), min(retries, default=None))
+
+
+def send_due(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Claim up to `limit` due deliveries, send them and record the outcomes; returns how many
+    were attempted (0: nothing is due)."""
+    return send_batch(now=now, limit=limit).attempted
 
 
 def _record(attempts: list[Attempt], cases: dict[int, Case], now: datetime) -> None:
