@@ -192,7 +192,7 @@ def _post(attempt: Attempt, targets: dict[str, Target | UnsafeEndpoint]) -> None
     except httpx.HTTPError as exc:
         attempt.sent = True
         attempt.error = f"{type(exc).__name__}: {exc}"[:200]
-    except Exception as exc:  # noqa: BLE001 (one bad endpoint must not fail the whole batch)
+    except Exception as exc:  # one bad endpoint must not fail the whole batch
         attempt.error = f"{type(exc).__name__}: {exc}"[:200]
     attempt.latency_ms = int((time.monotonic() - started) * 1000)
     if attempt.status_code is not None:
@@ -274,7 +274,7 @@ def _prepare(
     if case is not None and case.application.erased_at is None:
         try:
             answers = application_answers(case.application)
-        except Exception as exc:  # noqa: BLE001 (a value that cannot be opened fails this one)
+        except Exception as exc:  # a value that cannot be opened fails this delivery only
             attempt.error = f"answers unavailable: {type(exc).__name__}"[:200]
             return attempt
         values = {k: answers[k] for k in case.fields if k in answers}
