@@ -192,6 +192,8 @@ def _post(attempt: Attempt, targets: dict[str, Target | UnsafeEndpoint]) -> None
     except httpx.HTTPError as exc:
         attempt.sent = True
         attempt.error = f"{type(exc).__name__}: {exc}"[:200]
+    except Exception as exc:  # one bad endpoint must not fail the whole batch
+        attempt.error = f"{type(exc).__name__}: {exc}"[:200]
     attempt.latency_ms = int((time.monotonic() - started) * 1000)
     if attempt.status_code is not None:
         attempt.ok = 200 <= attempt.status_code < 300
@@ -270,7 +272,11 @@ def _prepare(
     body = delivery.payload
     case = cases.get(delivery.case_id)
     if case is not None and case.application.erased_at is None:
-        answers = application_answers(case.application)
+        try:
+            answers = application_answers(case.application)
+        except Exception as exc:  # a value that cannot be opened fails this delivery only
+            attempt.error = f"answers unavailable: {type(exc).__name__}"[:200]
+            return attempt
         values = {k: answers[k] for k in case.fields if k in answers}
         body = {**body, "data": {**body["data"], "answers": values}}
         attempt.personal = sorted(values)
@@ -282,20 +288,36 @@ def _prepare(
     return attempt
 
 
-def send_due(*, now: datetime | None = None, limit: int = 100) -> int:
-    """Claim up to `limit` due deliveries, send them and record the outcomes; returns how many
-    were attempted (0: nothing is due)."""
+@dataclass(frozen=True)
+class Batch:
+    attempted: int  # deliveries claimed and tried (0: nothing was due)
+    next_retry: datetime | None  # the earliest retry this batch scheduled
+
+
+def send_batch(*, now: datetime | None = None, limit: int = 100) -> Batch:
+    """Claim up to `limit` due deliveries, send them and record the outcomes."""
     now = now or timezone.now()
     with transaction.atomic():
         claimed = _claim(now, limit)
         if not claimed:
-            return 0
+            return Batch(0, None)
         signers = signers_of(sorted({d.subscription_id for d in claimed}), now)
         cases = _personal_values(claimed)
         attempts = [_prepare(d, signers[d.subscription_id], cases, now) for d in claimed]
         _send_all([a for a in attempts if a.headers])
         _record(attempts, cases, now)
-    return len(claimed)
+    retries = [
+        d.next_attempt_at
+        for d in claimed
+        if d.status == DeliveryStatus.PENDING and not d.delivered_at
+    ]
+    return Batch(len(claimed), min(retries, default=None))
+
+
+def send_due(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Claim up to `limit` due deliveries, send them and record the outcomes; returns how many
+    were attempted (0: nothing is due)."""
+    return send_batch(now=now, limit=limit).attempted
 
 
 def _record(attempts: list[Attempt], cases: dict[int, Case], now: datetime) -> None:

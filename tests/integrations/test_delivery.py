@@ -394,3 +394,26 @@ def test_the_outbox_costs_three_queries_per_change(tax_subscription):
         workflow_actions.case_claim(case=unwatched, actor=clerk)
     # The subscriptions (asked either way), the last sequence numbers, the insert.
     assert len(watched) - len(alone) == 2
+
+
+def test_the_task_sends_everything_due_and_wakes_once_for_a_near_retry(
+    tax_subscription, webhook_receiver, settings, monkeypatch
+):
+    from django.core.cache import cache
+
+    from integrations import tasks
+
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 2
+    cache.delete(tasks.FOLLOW_UP_KEY)
+    calls = []
+    monkeypatch.setattr(tasks.notify_webhooks, "apply_async", lambda **kw: calls.append(kw))
+    _application, case = _route()
+    workflow_actions.case_claim(case=case, actor=clerk_of(case.department))
+    assert tasks.notify_webhooks() == 2  # the opening, then the claim behind it
+    assert calls == []
+    webhook_receiver.answer = lambda r: httpx.Response(500)
+    workflow_actions.case_release(case=case, actor=clerk_of(case.department))
+    assert tasks.notify_webhooks() == 1
+    assert len(calls) == 1 and 0 < calls[0]["countdown"] <= 2
+    tasks.dispatch_webhooks()  # nothing due; the follow-up is already planned
+    assert len(calls) == 1
