@@ -239,8 +239,9 @@ def test_a_forged_signature_and_a_stale_timestamp_are_refused(
     assert {"webhook-id", "webhook-timestamp", "webhook-signature"} <= set(headers)
 
     # Sent again as it was: taken, and de-duplicated by its webhook-id.
+    duplicates = receiver.snapshot()["duplicates"]
     assert receiver.post(body, headers) == 204
-    assert receiver.snapshot()["duplicates"] == 1
+    assert receiver.snapshot()["duplicates"] == duplicates + 1
 
     # Forged: signed with another secret; a body changed under the portal's signature.
     forger = Webhook("whsec_" + "Zm9yZ2VkLXNlY3JldC1mb3JnZWQtc2VjcmV0")
