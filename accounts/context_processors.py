@@ -26,6 +26,7 @@ def navigation(request: HttpRequest) -> dict:
             items.append((reverse("audit:search"), _("Audit log")))
         if role in (Role.ADMIN, Role.LEAD):
             items.append((reverse("service-accounts"), _("Service accounts")))
+            items.append((reverse("integrations:webhooks"), _("Webhooks")))
         items.append((reverse("account_email"), _("Account")))
         items.append((reverse("mfa_index"), _("Two-factor authentication")))
         items.append((reverse("tokens"), _("API tokens")))

@@ -83,6 +83,16 @@ class AuditAction(models.TextChoices):
     BACKUP_INCIDENT_RESOLVE = "backup.incident_resolve", _("Backup incident resolved")
     BACKUP_SWEEP = "backup.sweep", _("Orphaned files removed")
     AUDIT_VERIFY = "audit.verify", _("Audit log verification requested")
+    WEBHOOK_CREATE = "webhook.create", _("Webhook subscription created")
+    WEBHOOK_UPDATE = "webhook.update", _("Webhook subscription changed")
+    WEBHOOK_ROTATE = "webhook.rotate", _("Webhook signing secret rotated")
+    WEBHOOK_PAUSE = "webhook.pause", _("Webhook subscription paused")
+    WEBHOOK_RESUME = "webhook.resume", _("Webhook subscription resumed")
+    WEBHOOK_DELETE = "webhook.delete", _("Webhook subscription deleted")
+    WEBHOOK_REPLAY = "webhook.replay", _("Webhook deliveries replayed")
+    WEBHOOK_FAILING = "webhook.failing", _("Webhook endpoint failing")
+    WEBHOOK_RECOVER = "webhook.recover", _("Webhook endpoint recovered")
+    WEBHOOK_DELIVER = "webhook.deliver", _("Personal data sent to a department's system")
 
 
 def event_name(action: str) -> str:

@@ -70,6 +70,18 @@ def _system() -> str:
     return _("System")
 
 
+def _actor_name(event: AuditEvent) -> str:
+    """Who acted, as people read it: the person; a department's system by its label (a
+    webhook delivery names it in `details.system`); else the portal itself."""
+    name = person_name(event.actor)
+    if name:
+        return name
+    system = (event.details or {}).get("system") if event.actor_role == Role.SYSTEM else None
+    if system is not None:
+        return _("%(role)s: %(name)s") % {"role": Role.SYSTEM.label, "name": system or "—"}
+    return _system()
+
+
 def _behalf_id(event: AuditEvent) -> int | None:
     """The user an event's actor acted on behalf of (a delegation lent the access): the id in
     `details.on_behalf_of`, or None."""
@@ -103,7 +115,7 @@ def _behalf(event: AuditEvent, behalf: BehalfReader | None) -> dict[str, Any]:
     """Who the actor acted for: their email and name, and what people read, "X on behalf of
     Y" (the actor's name alone when they acted in their own right)."""
     absent = (behalf or BehalfReader()).user(event)
-    actor = person_name(event.actor) or _system()
+    actor = _actor_name(event)
     if absent is None:
         return {"on_behalf_of": None, "on_behalf_of_name": None, "actor_line": actor}
     name = person_name(absent)
@@ -137,7 +149,7 @@ def event_row(
         "role": event.actor_role,
         "role_label": role_label(event.actor_role),
         "department": event.actor_department.slug if event.actor_department else None,
-        "actor_name": person_name(event.actor) or _system(),
+        "actor_name": _actor_name(event),
         **_behalf(event, behalf),
         "department_name": translated(event.actor_department, "name")
         if event.actor_department

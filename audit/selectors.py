@@ -51,6 +51,8 @@ PII_ACTIONS = (
     AuditAction.PII_REVEAL,
     AuditAction.PII_SEARCH,
     AuditAction.CASE_SHARE,
+    # A webhook carried the case's answers to the department's own system.
+    AuditAction.WEBHOOK_DELIVER,
 )
 _CONFIGURED = object()  # "read the exported checkpoints from the configured folder"
 

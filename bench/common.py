@@ -337,11 +337,16 @@ def _in_django_main(target: str) -> None:
 
 @contextlib.contextmanager
 def celery_worker(
-    database: str, *, concurrency: int = 2, keyprefix: str, log: Path | None = None
+    database: str,
+    *,
+    concurrency: int = 2,
+    keyprefix: str,
+    log: Path | None = None,
+    **extra: str,
 ) -> Iterator[subprocess.Popen]:
     """A real Celery worker (prefork, `concurrency` processes, every queue of the settings) on
     the bench Redis database, with its keys under `keyprefix` so runs never see each other's
-    messages. Waits until it answers a ping."""
+    messages (`extra`: more environment). Waits until it answers a ping."""
     args = [
         PYTHON, "-m", "celery", "-A", "config", "worker",
         "--concurrency", str(concurrency),
@@ -349,7 +354,7 @@ def celery_worker(
         "--without-gossip", "--without-mingle",
         "--hostname", f"bench-{os.getpid()}@%h",
     ]  # fmt: skip
-    env = bench_env(database, PORTAL_BROKER_KEYPREFIX=keyprefix)
+    env = bench_env(database, PORTAL_BROKER_KEYPREFIX=keyprefix, **extra)
     with process(args, env=env, log=log) as worker:
         yield worker
 

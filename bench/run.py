@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import FULL, SMALL, Context, report
 
-SCENARIOS = ["submit", "routing", "inbox", "audit", "memory", "dashboard", "backup"]
+SCENARIOS = ["submit", "routing", "webhooks", "inbox", "audit", "memory", "dashboard", "backup"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,7 @@ api_v1 = [
     path("", include("audit.api_urls")),
     path("", include("oversight.api_urls")),
     path("", include("opendata.api_urls")),
+    path("", include("integrations.api_urls")),
 ]
 
 urlpatterns = [
@@ -39,6 +40,7 @@ urlpatterns = [
     path("", include("receipts.urls")),
     path("", include("oversight.urls")),
     path("", include("opendata.urls")),
+    path("", include("integrations.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),

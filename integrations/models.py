@@ -47,6 +47,8 @@ class Subscription(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    # Deleted by a person: nothing more is written or sent; the row stays for the audit log.
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("webhook subscription")
@@ -55,6 +57,37 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return self.label or self.url
+
+
+class WebhookIncident(models.Model):
+    """A subscription whose deliveries failed WEBHOOK_FAILING_AFTER times in a row: opened when
+    it becomes failing, resolved by the first delivery that succeeds afterwards."""
+
+    subscription = models.ForeignKey(
+        Subscription,
+        verbose_name=_("subscription"),
+        on_delete=models.CASCADE,
+        related_name="incidents",
+    )
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+    last_error = models.CharField(_("error"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook incident")
+        verbose_name_plural = _("webhook incidents")
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="webhook_incident_one_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id} {self.opened_at:%Y-%m-%d %H:%M}"
 
 
 class SubscriptionSecret(SealedRow, models.Model):

@@ -23,6 +23,7 @@ from tests.support import (
     REQUIRE_SERVICES,
     ROOT,
     RUNNING_WORKERS,
+    WEBHOOK_TEST_ENV,
     Clock,
     WorkerProcess,
     need,
@@ -406,6 +407,7 @@ def celery_worker_process(
     outbox = tmp_path_factory.mktemp("worker-outbox")
     env = {
         **os.environ,
+        **WEBHOOK_TEST_ENV,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "PORTAL_TEST_DB_NAME": db_name,
         "PORTAL_TEST_EMAIL_DIR": str(outbox),
@@ -457,6 +459,56 @@ def live_worker(celery_worker_process, transactional_db) -> Iterator[WorkerProce
     yield celery_worker_process
     # The test database is flushed next: a task still running then would deadlock with it.
     celery_worker_process.wait_idle()
+
+
+@pytest.fixture
+def live_beat(require_redis, live_worker, tmp_path) -> Iterator[Path]:
+    """Celery beat beside the worker, for this test, scheduling only the webhook sweep
+    (`dispatch-webhooks`, every WEBHOOK_DISPATCH_SECONDS of tests.support.WEBHOOK_TEST_ENV):
+    what delivers the outbox when no wake-up call came. The test settings schedule nothing
+    (tests/beat_app.py). Yields beat's log; stopped before the worker is waited for."""
+    from django.db import connection
+
+    log = tmp_path / "beat.log"
+    env = {
+        **os.environ,
+        **WEBHOOK_TEST_ENV,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "PORTAL_TEST_DB_NAME": str(connection.settings_dict["NAME"]),
+        "PORTAL_TEST_BEAT": "dispatch-webhooks",
+    }
+    cmd = [
+        sys.executable, "-m", "celery", "-A", "tests.beat_app", "beat",
+        "--schedule", str(tmp_path / "beat-schedule"),
+        "--loglevel", "INFO",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def output() -> str:
+        return log.read_text(errors="replace") if log.exists() else ""
+
+    def sending() -> bool:
+        if proc.poll() is not None:
+            pytest.fail(f"Celery beat stopped:\n{output()[-3000:]}")
+        return "Sending due task" in output()
+
+    try:
+        wait_for(sending, timeout=60, interval=0.1, diagnostics=output)
+        yield log
+    finally:
+        stop_process(proc)
+
+
+@pytest.fixture
+def live_receiver():
+    """A department's webhook receiver on 127.0.0.1, a real HTTP server (`Receiver` of
+    tests/integrations/receiver.py), closed after the test; the test gives it the
+    subscription's secret."""
+    from tests.integrations.receiver import Receiver
+
+    with Receiver() as receiver:
+        yield receiver
 
 
 # --- Browser ------------------------------------------------------------------------------------
@@ -553,3 +605,57 @@ def walk_page(browser, live_server, walk_world):
     yield open_
     for context in contexts:
         context.close()
+
+
+# --- Webhooks to department systems -------------------------------------------------------------
+
+
+@pytest.fixture
+def webhook_receiver(monkeypatch):
+    """A department system's endpoint: every webhook the portal sends goes to this recorder
+    (`tests/integrations/receiver.py`), which answers 204 unless the test says otherwise."""
+    from integrations import delivery
+    from tests.integrations.receiver import MockReceiver
+
+    receiver = MockReceiver()
+    client = receiver.client()
+    monkeypatch.setattr(delivery, "client", lambda: client)
+    yield receiver
+    client.close()
+
+
+@pytest.fixture
+def tax_subscription(demo, webhook_receiver):
+    """The tax bureau's subscription to every event, made by the administrator: (created
+    subscription with its secret, the administrator)."""
+    from accounts.models import Department, User
+    from integrations import actions as webhook_actions
+    from integrations.constants import EventType
+
+    admin = User.objects.get(email="admin@demo.gov")
+    created = webhook_actions.subscription_create(
+        actor=admin,
+        department=Department.objects.get(slug="tax"),
+        url="https://127.0.0.1/hooks",
+        events=list(EventType.values),
+        label="Tax back office",
+    )
+    return created, admin
+
+
+@pytest.fixture
+def local_receiver():
+    """A real HTTP server on 127.0.0.1 recording what it receives (`LocalReceiver.received`);
+    gives its base address."""
+    import http.server
+    import threading
+
+    from tests.integrations.receiver import LocalReceiver
+
+    LocalReceiver.received = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), LocalReceiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

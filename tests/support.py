@@ -11,11 +11,24 @@ import os
 import re
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+# The webhook settings of every worker and beat the tests start (they read the environment):
+# short timeouts and retries, so the fault tests wait seconds, not hours, for a receiver that is
+# back. The test settings already allow plain http to 127.0.0.1.
+WEBHOOK_TEST_ENV = {
+    "WEBHOOK_TIMEOUT_SECONDS": "1",
+    "WEBHOOK_RETRY_BASE_SECONDS": "1",
+    "WEBHOOK_RETRY_MAX_SECONDS": "2",
+    "WEBHOOK_FAILING_AFTER": "3",
+    "WEBHOOK_MAX_ATTEMPTS": "100",
+    "WEBHOOK_DISPATCH_SECONDS": "1",
+}
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -155,3 +168,26 @@ def stop_process(proc: subprocess.Popen, *, timeout: float = 20) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+@contextmanager
+def broker_unreachable() -> Iterator[None]:
+    """Point this process's Celery app at a port where nothing listens (a real failed connect):
+    what a commit's wake-up call meets while the broker is down. The worker and beat keep theirs."""
+    from config.celery import app
+
+    good_url = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    _reset_producer_pool(app)
+    try:
+        yield
+    finally:
+        app.conf.broker_url = good_url
+        _reset_producer_pool(app)
+
+
+def _reset_producer_pool(app) -> None:
+    # The next publish builds its producer pool from conf.broker_url again (kombu keeps one pool
+    # per connection, so the good one is reused when the URL is restored).
+    app._pool = None
+    app.amqp._producer_pool = None

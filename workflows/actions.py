@@ -31,6 +31,7 @@ from services.models import Application
 from services.permissions import application_access
 from services.selectors import application_answers, dictionary
 
+from . import events as case_events
 from . import permissions, selectors
 from .constants import ACTIVE_CASE_STATES, FINAL_CASE_STATES, CaseStatus
 from .models import Case, CaseNote, InformationRequest
@@ -134,6 +135,9 @@ def _transition(
     case.save(update_fields=fields)
     if to in FINAL_CASE_STATES:
         permissions.revoke_on_close([case])
+        case_events.emit(case_events.CASE_CLOSED, [case])
+    else:
+        case_events.emit(case_events.CASE_CHANGED, [case])
     _record_as_acted(
         action,
         case=case,
@@ -285,6 +289,7 @@ def case_citizen_replied(
         request.changed_fields = sorted(answers)
         request.replied_by = citizen
         request.save(update_fields=["reply", "replied_at", "changed_fields", "replied_by"])
+    case_events.emit(case_events.INFORMATION_ANSWERED, [case])
     representative = {} if citizen.pk == application.citizen_id else {"representative": citizen.pk}
     audit_record(
         action=AuditAction.CASE_CITIZEN_REPLY,
@@ -342,6 +347,7 @@ def case_assign(*, case: Case, actor: User, assignee: User) -> Case:
     to = CaseStatus.IN_PROGRESS if case.status == CaseStatus.OPEN else case.status
     case.status = to
     case.save(update_fields=["assignee", "status", "updated_at"])
+    case_events.emit(case_events.CASE_CHANGED, [case])
     acted = _as(access)
     audit_record(
         action=AuditAction.CASE_ASSIGN,

@@ -39,6 +39,7 @@ from services.constants import ApplicationStatus
 from services.models import Application
 from services.selectors import application_answers
 
+from . import events as case_events
 from . import permissions
 from .constants import FINAL_CASE_STATES, CaseStatus
 from .deadlines import start_clock
@@ -210,6 +211,7 @@ def _apply(applications: list[Application], *, woken: int | None) -> dict[int, P
     permissions.revoke_on_close(
         [case for _a, _key, case in created] + [case for _a, _p, case in changed]
     )
+    _emit(created, changed)
     events = [
         (
             application.pk,
@@ -277,6 +279,27 @@ def _apply(applications: list[Application], *, woken: int | None) -> dict[int, P
 
         transaction.on_commit(lambda: notify_applications_changed.delay(notify), robust=True)
     return plans
+
+
+def _emit(
+    created: list[tuple[Application, str, Case]], changed: list[tuple[Application, str, Case]]
+) -> None:
+    """Tell the listeners (department systems' webhooks) what routing did, in its transaction:
+    new cases; cases cancelled by a withdrawal (the withdrawal, then the closing); other closed
+    cases; the rest changed (a pending case opening)."""
+    case_events.emit(case_events.CASE_OPENED, [case for _a, _key, case in created])
+    withdrawn, closed, moved = [], [], []
+    for application, _previous, case in changed:
+        case.application = application  # read once for the batch, not per case
+        if case.status in FINAL_CASE_STATES:
+            if application.status == ApplicationStatus.WITHDRAWN:
+                withdrawn.append(case)
+            closed.append(case)
+        else:
+            moved.append(case)
+    case_events.emit(case_events.APPLICATION_WITHDRAWN, withdrawn)
+    case_events.emit(case_events.CASE_CLOSED, closed)
+    case_events.emit(case_events.CASE_CHANGED, moved)
 
 
 def _routing_requested(application_id: int) -> bool:

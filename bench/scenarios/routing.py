@@ -41,63 +41,98 @@ LATENCY_TARGET = 10.0
 
 
 def run(ctx: Context) -> list[Figure]:
-    database = create_database("portal_bench_routing")
-    in_django("bench.scenarios._portal:prepare", database=database, citizens=4)
     batch, noops, samples = (400, 1000, 30) if ctx.quick else (2000, 5000, 100)
+    result = with_worker(
+        "routing", KEYPREFIX, citizens=4, runs=ctx.runs, batch=batch, noops=noops, samples=samples
+    )
+    return against_noop(
+        "routing",
+        result,
+        ctx,
+        rates="routed_per_s",
+        latencies="routing_latency",
+        rate_name="applications routed/s",
+        latency_name="commit -> 3 cases visible",
+        batch=result["batch"],
+        cases_per_application=result["cases_per_application"],
+    )
+
+
+def with_worker(
+    scenario: str, keyprefix: str, *, citizens: int, env: dict | None = None, **kwargs: object
+) -> dict:
+    """A new database `portal_bench_<scenario>` with the demo data and `citizens` citizens, a
+    real worker (prefork, 2 processes, `env` added to its environment) under `keyprefix`, and
+    `bench.scenarios.<scenario>:measure(**kwargs)` run in a child process beside it; prints the
+    child's log lines and returns its result."""
+    database = create_database(f"portal_bench_{scenario}")
+    in_django("bench.scenarios._portal:prepare", database=database, citizens=citizens)
     RESULTS.mkdir(exist_ok=True)
-    log = RESULTS / "routing-worker.log"
+    log = RESULTS / f"{scenario}-worker.log"
     log.unlink(missing_ok=True)
-    redis_delete_prefix(KEYPREFIX)
+    redis_delete_prefix(keyprefix)
+    env = env or {}
     try:
-        with celery_worker(database, concurrency=2, keyprefix=KEYPREFIX, log=log):
+        with celery_worker(database, concurrency=2, keyprefix=keyprefix, log=log, **env):
             result = in_django(
-                "bench.scenarios.routing:measure",
+                f"bench.scenarios.{scenario}:measure",
                 database=database,
-                env={"PORTAL_BROKER_KEYPREFIX": KEYPREFIX},
-                runs=ctx.runs,
-                batch=batch,
-                noops=noops,
-                samples=samples,
+                env={"PORTAL_BROKER_KEYPREFIX": keyprefix, **env},
+                timeout=3600,
+                **kwargs,
             )
     finally:
-        redis_delete_prefix(KEYPREFIX)
+        redis_delete_prefix(keyprefix)
     for line in result["log"]:
         print(f"  {line}", flush=True)
-    return _figures(result, ctx)
+    return result
 
 
-def _figures(result: dict, ctx: Context) -> list[Figure]:
-    routed, routed95 = median_p95(result["routed_per_s"])
+def against_noop(
+    scenario: str,
+    result: dict,
+    ctx: Context,
+    *,
+    rates: str,
+    latencies: str,
+    rate_name: str,
+    latency_name: str,
+    **extra: object,
+) -> list[Figure]:
+    """The four figures of work done by the worker against the no-op task, from the result's
+    lists `rates` (one per run) and `latencies` (samples) and its `noop_per_s` and
+    `noop_latency`: the rate (median and p95 of the runs; target THROUGHPUT_TARGET of the
+    no-op's) and commit -> done (median and p95; target p95 under LATENCY_TARGET times the
+    no-op's round trip). `extra`: more of the first figure's `extra`."""
+    rate, rate95 = median_p95(result[rates])
     noop, noop95 = median_p95(result["noop_per_s"])
-    lat_med, lat95 = median_p95(result["routing_latency"])
+    lat_med, lat95 = median_p95(result[latencies])
     rt_med, rt95 = median_p95(result["noop_latency"])
-    extra = {
+    details = {
         "runs": ctx.runs,
-        "batch": result["batch"],
         "noop_batch": result["noops"],
         "worker": "celery prefork, concurrency 2, all queues, Redis",
-        "routed_per_s_runs": [round(x, 2) for x in result["routed_per_s"]],
+        f"{rates}_runs": [round(x, 2) for x in result[rates]],
         "noop_per_s_runs": [round(x, 2) for x in result["noop_per_s"]],
-        "latency_samples": len(result["routing_latency"]),
-        "cases_per_application": result["cases_per_application"],
+        "latency_samples": len(result[latencies]),
+        **extra,
     }
-    ratio = routed / noop
     return [
         versus(
-            "routing",
-            "applications routed/s, median of runs",
-            routed,
+            scenario,
+            f"{rate_name}, median of runs",
+            rate,
             noop,
             "/s",
             target=f">= {THROUGHPUT_TARGET} x no-op tasks/s",
-            met=ratio >= THROUGHPUT_TARGET,
-            extra=extra,
+            met=rate / noop >= THROUGHPUT_TARGET,
+            extra=details,
         ),
-        versus("routing", "applications routed/s, p95 of runs", routed95, noop95, "/s"),
-        versus("routing", "commit -> 3 cases visible, median", lat_med, rt_med, "ms", scale=1000),
+        versus(scenario, f"{rate_name}, p95 of runs", rate95, noop95, "/s"),
+        versus(scenario, f"{latency_name}, median", lat_med, rt_med, "ms", scale=1000),
         versus(
-            "routing",
-            "commit -> 3 cases visible, p95",
+            scenario,
+            f"{latency_name}, p95",
             lat95,
             rt95,
             "ms",
@@ -165,13 +200,13 @@ def _wait_for_worker(app, timeout: float = 60) -> None:
     raise RuntimeError("the Celery worker did not answer a ping")
 
 
-def _consume(app, on: bool) -> None:
-    """Pause or resume the worker's consumption of the routing queue (and wait for its word)."""
+def _consume(app, on: bool, queue: str = QUEUE) -> None:
+    """Pause or resume the worker's consumption of a queue (and wait for its word)."""
     # limit=1: return on the (only) worker's reply; without it the call waits the full timeout.
     if on:
-        replies = app.control.add_consumer(QUEUE, reply=True, timeout=5, limit=1)
+        replies = app.control.add_consumer(queue, reply=True, timeout=5, limit=1)
     else:
-        replies = app.control.cancel_consumer(QUEUE, reply=True, timeout=5, limit=1)
+        replies = app.control.cancel_consumer(queue, reply=True, timeout=5, limit=1)
     if not replies:
         raise RuntimeError("the worker did not confirm the consumer change")
 
@@ -186,12 +221,12 @@ def _drained(broker, prefix: str, queues: tuple[str, ...]) -> bool:
     return True
 
 
-def _taken(broker, prefix: str, size: int) -> float:
+def _taken(broker, prefix: str, size: int, queue: str = QUEUE) -> float:
     """The time the worker takes the first of the `size` queued messages: the clock starts
     there, on both sides. (A resumed consumer starts fetching only when the worker's current
     blocking read of its other queues returns, up to a second later: that wait is the broker
     transport's, not the work's, and it used to be counted in both rates.)"""
-    return _wait(lambda: broker.llen(f"{prefix}{QUEUE}") < size, interval=0.0005)
+    return _wait(lambda: broker.llen(f"{prefix}{queue}") < size, interval=0.0005)
 
 
 def _wait(condition, *, interval: float, timeout: float = 300) -> float:
@@ -222,16 +257,16 @@ def _route_batch(app, broker, prefix: str, citizen, size: int) -> float:
     return size / (end - start)
 
 
-def _noop_batch(app, broker, prefix: str, size: int) -> float:
+def _noop_batch(app, broker, prefix: str, size: int, queue: str = QUEUE) -> float:
     from bench.baseline.tasks import noop
 
-    _consume(app, False)
+    _consume(app, False, queue)
     with app.producer_or_acquire() as producer:
         for _ in range(size):
-            noop.apply_async(queue=QUEUE, producer=producer)
-    _consume(app, True)
-    start = _taken(broker, prefix, size)
-    end = _wait(lambda: _drained(broker, prefix, (QUEUE,)), interval=0.005)
+            noop.apply_async(queue=queue, producer=producer)
+    _consume(app, True, queue)
+    start = _taken(broker, prefix, size, queue)
+    end = _wait(lambda: _drained(broker, prefix, (queue,)), interval=0.005)
     return size / (end - start)
 
 
@@ -252,14 +287,14 @@ def _route_one(citizen) -> float:
     return end - committed[0]
 
 
-def _noop_one(run: int, n: int) -> float:
+def _noop_one(run: int, n: int, queue: str = QUEUE) -> float:
     from django.core.cache import cache
 
     from bench.baseline.tasks import noop
 
     key = f"bench-routing-noop:{run}:{n}:{time.time_ns()}"
     start = time.perf_counter()
-    noop.apply_async(args=(key,), queue=QUEUE)
+    noop.apply_async(args=(key,), queue=queue)
     end = _wait(lambda: cache.get(key) is not None, interval=0.001, timeout=60)
     return end - start
 

@@ -334,6 +334,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # PATCH bodies are validated whole (the fields they hold are required), as the views do.
     "COMPONENT_SPLIT_PATCH": False,
+    "ENUM_NAME_OVERRIDES": {
+        "WebhookEventEnum": "integrations.constants.EventType",
+        "WebhookSubscriptionStatusEnum": "integrations.constants.SubscriptionStatus",
+        "WebhookDeliveryStatusEnum": "integrations.constants.DeliveryStatus",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------------
@@ -427,6 +432,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(day_of_month=1, hour=2, minute=30),
         "options": {"expires": 3600},
     },
+    # Sends the webhooks due (a lost wake-up call, retries) and trims the delivery log.
+    "dispatch-webhooks": {
+        "task": "integrations.tasks.notify_webhooks",
+        "schedule": env_int("WEBHOOK_DISPATCH_SECONDS", 5),
+        "options": {"expires": 60},
+    },
+    "purge-webhook-log": {
+        "task": "integrations.tasks.maintenance_purge_webhook_log",
+        "schedule": crontab(hour=3, minute=47),
+        "options": {"expires": 3600},
+    },
     # Brings the dashboards' summary tables up to date from the cases changed since.
     "refresh-dashboards": {
         "task": "oversight.tasks.maintenance_refresh_dashboards",
@@ -482,6 +498,26 @@ ROUTING_MAX_RETRIES = env_int("ROUTING_MAX_RETRIES", 5)
 # A routing task routes up to this many waiting applications in one transaction (its own
 # first); 1 routes each application in its own task and transaction.
 ROUTING_BATCH_SIZE = max(1, env_int("ROUTING_BATCH_SIZE", 50))
+
+# --- Webhooks to department systems (docs/integrations.md) ------------------------------------
+# Plain http endpoints (development only; https otherwise).
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
+# Networks (CIDR) an endpoint may resolve to although private, loopback or link-local.
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS")
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
+# Retries: base * 2^(attempt - 1) seconds with jitter, at most the maximum.
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 10)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 3600)
+# Failures in a row that make a subscription failing (and open an incident).
+WEBHOOK_FAILING_AFTER = env_int("WEBHOOK_FAILING_AFTER", 5)
+# Attempts after which a delivery is failed and waits for a replay.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 20)
+# Delivered deliveries are kept in the log this many days.
+WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 30)
+# Beat's sweep of due deliveries (each change also wakes a worker after its commit).
+WEBHOOK_DISPATCH_SECONDS = env_int("WEBHOOK_DISPATCH_SECONDS", 5)
+# During a rotation the previous secret stays valid (and signs too) this long by default.
+WEBHOOK_SECRET_OVERLAP_HOURS = env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24)
 
 # A worker whose last heartbeat is older than this is reported as down by /healthz.
 HEARTBEAT_MAX_AGE_SECONDS = env_int("HEARTBEAT_MAX_AGE_SECONDS", 90)

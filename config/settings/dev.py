@@ -14,6 +14,8 @@ LOG_FORMAT = env_str("LOG_FORMAT", "plain")
 INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405
 PORTAL_GENERATE_LOCAL_KEYS = True
+# A local receiver over plain http (docs/integrations.md).
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STORAGES["staticfiles"] = {  # noqa: F405

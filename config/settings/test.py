@@ -5,7 +5,7 @@ import uuid
 
 from .dev import *  # noqa: F403
 from .dev import BROKER_DIR, DATABASES, REDIS_URL
-from .env import filesystem_broker_options
+from .env import env_list, filesystem_broker_options
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -60,6 +60,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if os.environ.get("PORTAL_TEST_DB_NAME"):
     DATABASES["default"]["NAME"] = os.environ["PORTAL_TEST_DB_NAME"]
 
+# Webhooks go to a receiver on this machine (the worker the tests start reads the environment).
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8,::1")
 # Reliability tests: the sweeper acts quickly.
 ROUTING_SWEEP_AFTER_SECONDS = 1
 # A private cache per test process: nothing (rate limits, used TOTP codes) leaks between runs.

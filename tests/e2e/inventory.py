@@ -186,6 +186,23 @@ class World:
         )
 
     @cached_property
+    def webhook(self):
+        """The tax bureau's webhook subscription, with a delivery of `submitted`'s tax case in
+        its log (made after the subscription)."""
+        from accounts.models import Department
+        from integrations import actions
+
+        created = actions.subscription_create(
+            actor=self.user("lead"),
+            department=Department.objects.get(slug="tax"),
+            url="https://127.0.0.1/hooks",
+            events=["case.opened", "case.changed", "case.closed"],
+            label="税务系统",
+        )
+        self.submitted  # noqa: B018 (its routing writes the delivery)
+        return created.subscription
+
+    @cached_property
     def service_account(self):
         """The tax department's back-office system, answerable to the demo tax clerk, with a
         token that may read and decide cases."""
@@ -417,6 +434,8 @@ PAGES: list[Page] = [
     Page("dashboard", "oversight:dashboard", "lead", needs=("figures",)),
     Page("case", "workflows:case", "lead", "case.reference"),
     Page("delegations", "workflows:delegations", "lead", needs=("delegation",)),
+    Page("webhooks", "integrations:webhooks", "lead", needs=("webhook",)),
+    Page("webhook", "integrations:webhook", "lead", "webhook.pk"),
     Page("service-accounts", "service-accounts", "lead", needs=("service_account",)),
     Page("service-account", "service-account", "lead", "service_account.pk"),
     Page(
@@ -436,6 +455,7 @@ PAGES: list[Page] = [
     # --- Administrator --------------------------------------------------------------------------
     Page("home", "home", "admin"),
     Page("audit", "audit:search", "admin"),
+    Page("webhooks", "integrations:webhooks", "admin", needs=("webhook",)),
     Page("admin", "admin:index", "admin"),
     Page("service-accounts", "service-accounts", "admin", needs=("service_account",)),
     Page("service-account", "service-account", "admin", "service_account.pk"),
@@ -520,6 +540,9 @@ NOT_PAGES: dict[str, str] = {
     "opendata:csv": "CSV download (a release's figures)",
     "oversight:export": "CSV download (a dashboard table)",
     "oversight:chart": "an SVG image shown by the dashboard page",
+    "integrations:webhook-act": "POST only (the buttons of a webhook subscription's page; "
+    "rotating shows the new secret once)",
+    "integrations:webhook-replay": "POST only (the replay buttons of the delivery log)",
     "account_request_reauthentication_code": "sign-in by emailed code is not enabled (404)",
     "account_confirm_reauthentication_code": "sign-in by emailed code is not enabled (404)",
     "account_confirm_login_code": "sign-in by emailed code is not enabled (404)",
@@ -589,6 +612,14 @@ NOT_PAGES.update(
             "api-opendata-keys",
             "api-opendata-publish",
             "api-opendata-release",
+            "api-webhooks",
+            "api-webhook",
+            "api-webhook-rotate",
+            "api-webhook-pause",
+            "api-webhook-resume",
+            "api-webhook-replay-failed",
+            "api-webhook-deliveries",
+            "api-webhook-delivery-replay",
         ]
     }
 )

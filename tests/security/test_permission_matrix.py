@@ -35,6 +35,7 @@ from accounts import service_accounts
 from accounts.constants import MembershipRole
 from accounts.models import Department, User
 from audit.models import AuditEvent, AuditVerification, VerificationStatus
+from integrations.models import Delivery, Subscription, SubscriptionSecret
 from opendata import actions as opendata_actions
 from opendata.models import Release
 from services import actions as service_actions
@@ -219,6 +220,26 @@ def dashboards(*, api: bool, seen: Expect | None = None) -> dict[str, Expect]:
     }
 
 
+def webhooks(*, api: bool, seen: Expect | None = None) -> dict[str, Expect]:
+    """The webhooks' management: administrators (every department) and the department's lead;
+    everyone else 403 (API) or 404 (page), as the dashboards. The delegate covers for the lead's
+    role on cases only, which lends no webhooks."""
+    refused_ = FORBIDDEN if api else NOT_FOUND
+    return (
+        {"anonymous": UNAUTH if api else LOGIN}
+        | dict.fromkeys(SIGNED_IN, refused_)
+        | {"lead": seen or ok(200), "admin": seen or ok(200)}
+    )
+
+
+WEBHOOK_FORM = {
+    "department": HOUSEHOLD,
+    "url": "https://127.0.0.1/other-hooks",
+    "events": ["case.closed"],
+    "label": "Second system",
+}
+
+
 def nobody(*, api: bool) -> dict[str, Expect]:
     return signed_in(NOT_FOUND, api=api)
 
@@ -256,6 +277,8 @@ class World:
     share: int = 0  # the open consultation of `household` with the consultee's department
     expired_share: int = 0  # of `tax`, past its end (not swept: refused at read time)
     revoked_share: int = 0  # of `foreign_household`, withdrawn
+    webhook: int = 0  # the household department's webhook subscription
+    webhook_delivery: int = 0  # a delivery of it (the opening of `household`)
     service_account: int = 0  # a service account of the household department
     service_token: int = 0  # its token (cases:read)
 
@@ -348,6 +371,7 @@ def _build() -> World:
     former_members = _former_members_join()
     citizen = User.objects.get(email="citizen@demo.gov")
     citizen2 = User.objects.get(email="citizen2@demo.gov")
+    webhook = _webhook()
     moving = submit_moving(citizen=citizen)
     moving_cases = _routed(moving)
     foreign = submit_moving(citizen=citizen2)
@@ -375,6 +399,8 @@ def _build() -> World:
     ).token
     return World(
         **shares,
+        webhook=webhook.pk,
+        webhook_delivery=webhook.deliveries.order_by("pk").first().pk,
         service_account=service_account.pk,
         service_token=service_token.pk,
         verification=verification.pk,
@@ -400,6 +426,20 @@ def _build() -> World:
         open_cases={c.reference for c in cases if c.status == "open"},
         moving_cases={c.reference for c in cases.filter(application__in=[moving, foreign])},
     )
+
+
+def _webhook():
+    """The household department's system subscribes to every event (before the routing, so its
+    cases' openings are in the delivery log)."""
+    from integrations import actions as webhook_actions
+
+    return webhook_actions.subscription_create(
+        actor=User.objects.get(email="admin@demo.gov"),
+        department=Department.objects.get(slug=HOUSEHOLD),
+        url="https://127.0.0.1/hooks",
+        events=["case.opened", "case.changed", "case.closed"],
+        label="Household registry system",
+    ).subscription
 
 
 def _shares(moving_cases: dict[str, Case], foreign_cases: dict[str, Case]) -> dict[str, int]:
@@ -906,6 +946,53 @@ MATRIX: list[Entry] = [
     Entry("GET", "/dashboard/charts/status.svg", dashboards(api=False)),
     Entry("GET", "/dashboard/departments.csv", dashboards(api=False, seen=done(200))),
     Entry("GET", "/api/v1/dashboard/", dashboards(api=True)),
+    # Webhooks to department systems: administrators, and the department's lead.
+    Entry("GET", "/webhooks/", webhooks(api=False)),
+    Entry("POST", "/webhooks/", webhooks(api=False, seen=done(200)), data=WEBHOOK_FORM),
+    Entry("GET", "/webhooks/{webhook}/", webhooks(api=False)),
+    Entry(
+        "POST",
+        "/webhooks/{webhook}/",
+        webhooks(api=False, seen=done(302)),
+        data={**WEBHOOK_FORM, "department": ""},
+    ),
+    Entry("POST", "/webhooks/{webhook}/pause/", webhooks(api=False, seen=done(302))),
+    Entry("POST", "/webhooks/{webhook}/rotate/", webhooks(api=False, seen=done(200))),
+    Entry(
+        "POST",
+        "/webhooks/{webhook}/deliveries/{webhook_delivery}/replay/",
+        webhooks(api=False, seen=done(302)),
+    ),
+    Entry("GET", "/api/v1/webhooks/", webhooks(api=True)),
+    Entry("POST", "/api/v1/webhooks/", webhooks(api=True, seen=done(201)), data=WEBHOOK_FORM),
+    Entry("GET", "/api/v1/webhooks/{webhook}/", webhooks(api=True)),
+    Entry(
+        "PATCH",
+        "/api/v1/webhooks/{webhook}/",
+        webhooks(api=True, seen=done(200)),
+        data={"label": "Renamed"},
+    ),
+    Entry("DELETE", "/api/v1/webhooks/{webhook}/", webhooks(api=True, seen=done(204))),
+    Entry("POST", "/api/v1/webhooks/{webhook}/rotate/", webhooks(api=True, seen=done(200))),
+    Entry("POST", "/api/v1/webhooks/{webhook}/pause/", webhooks(api=True, seen=done(200))),
+    Entry(
+        "POST",
+        "/api/v1/webhooks/{webhook}/resume/",
+        webhooks(api=True, seen=refused(200)),
+        note="an active subscription: nothing to resume",
+    ),
+    Entry(
+        "POST",
+        "/api/v1/webhooks/{webhook}/replay-failed/",
+        webhooks(api=True, seen=refused(200)),
+        note="none failed",
+    ),
+    Entry("GET", "/api/v1/webhooks/{webhook}/deliveries/", webhooks(api=True)),
+    Entry(
+        "POST",
+        "/api/v1/webhooks/{webhook}/deliveries/{webhook_delivery}/replay/",
+        webhooks(api=True, seen=done(200)),
+    ),
     Entry("GET", "/api/v1/me/data-access/", signed_in(ok(200), api=True)),
     Entry("GET", "/me/data-access/", signed_in(ok(200), api=False)),
     Entry("GET", "/api/v1/me/export/", signed_in(done(200), api=True)),
@@ -1236,6 +1323,7 @@ PROJECT_PACKAGES = {
     "receipts",
     "oversight",
     "opendata",
+    "integrations",
 }
 
 
@@ -1279,6 +1367,13 @@ def _snapshot() -> tuple:
         list(Delegation.objects.order_by("pk").values_list("pk", "revoked_at")),
         Release.objects.count(),
         AuditVerification.objects.count(),
+        list(
+            Subscription.objects.order_by("pk").values_list(
+                "pk", "url", "events", "label", "include_personal", "status", "deleted_at"
+            )
+        ),
+        list(SubscriptionSecret.objects.order_by("pk").values_list("pk", "expires_at")),
+        list(Delivery.objects.order_by("pk").values_list("pk", "status", "next_attempt_at")),
     )
 
 

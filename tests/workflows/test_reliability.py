@@ -7,16 +7,14 @@ import random
 import signal
 import subprocess
 import sys
-from contextlib import contextmanager
 
 import pytest
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
-from config.celery import app as celery_app
 from services.models import Application
 from tests.factories import UserFactory, expected_steps, moving_answers, submit_moving
-from tests.support import ROOT, wait_for
+from tests.support import ROOT, broker_unreachable, wait_for
 from workflows.models import Case
 from workflows.tasks import maintenance_sweep_routing, route_application
 
@@ -38,26 +36,6 @@ def _submit_through_api(api, *, vehicle, school):
     response = api.post(f"/api/v1/applications/{reference}/submit/")
     assert response.status_code == 200, response.json()
     return Application.objects.get(reference=reference)
-
-
-@contextmanager
-def broker_unreachable():
-    """Point this process's Celery app at a port where nothing listens (a real failed connect)."""
-    good_url = celery_app.conf.broker_url
-    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
-    _reset_producer_pool()
-    try:
-        yield
-    finally:
-        celery_app.conf.broker_url = good_url
-        _reset_producer_pool()
-
-
-def _reset_producer_pool():
-    # The next publish builds its producer pool from conf.broker_url again (kombu keeps one pool
-    # per connection, so the good one is reused when the URL is restored).
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 def test_fifty_submissions_each_get_exactly_their_cases(live_worker, demo):
