@@ -85,7 +85,7 @@ class TokenInput(StrictInput):
     label = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
-class RotateInput(StrictInput):
+class TokenRotateInput(StrictInput):
     overlap_hours = serializers.IntegerField(
         required=False,
         default=24,
@@ -224,13 +224,13 @@ class ServiceTokenDetailApi(_Managed):
 
 class ServiceTokenRotateApi(_Managed):
     @extend_schema(
-        request=RotateInput,
+        request=TokenRotateInput,
         responses={201: IssuedTokenOutput},
         summary="Rotate a token: a new key, the old one valid until the overlap ends",
     )
     def post(self, request: Request, pk: int, token_id: int) -> Response:
         token = _token(request, pk, token_id)
-        data = _valid(RotateInput, request)
+        data = _valid(TokenRotateInput, request)
         issued = sa.service_token_rotate(
             actor=request.user,
             token=token,
