@@ -14,6 +14,10 @@ bulk, all in one transaction that holds the claimed rows.
   interval); the first success makes it active again and resolves the incident.
 - Personal values: added at send time for a subscription allowed them (`include_personal`),
   the step's answers only, each sending recorded as a `webhook.deliver` audit event.
+
+Over 400 lines: claiming, signing, sending, writing the outcomes back and counting the
+subscriptions' failures are the steps of one transaction that holds the claimed rows, and read
+best together (the endpoint checks are in `safety`, the outbox's writes in `emission`).
 """
 
 from __future__ import annotations
