@@ -13,10 +13,12 @@ sequence numbers (none for new cases), one insert.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -27,6 +29,13 @@ from workflows.models import Case
 
 from .constants import SubscriptionStatus
 from .models import Delivery, Subscription
+
+logger = logging.getLogger(__name__)
+# Set while a wake-up call is queued and not yet taken (the task clears it when it starts):
+# changes committed meanwhile are sent by that call, so they queue none of their own. A call
+# lost with the key set only delays deliveries until the key expires or beat's next round.
+WAKE_PENDING_KEY = "integrations:webhooks:wake-pending"
+WAKE_PENDING_SECONDS = 10
 
 LIVE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.FAILING, SubscriptionStatus.PAUSED)
 
@@ -128,7 +137,28 @@ def on_cases(event: str, cases: list[Case]) -> None:
 def _wake() -> None:
     from .tasks import notify_webhooks  # the tasks import the delivery, which imports this
 
-    notify_webhooks.delay()
+    try:
+        queued = cache.add(WAKE_PENDING_KEY, 1, timeout=WAKE_PENDING_SECONDS)
+    except Exception:  # the cache is down: wake anyway, as before there was a cache
+        logger.warning("webhooks: cache unavailable, waking without de-duplication", exc_info=True)
+        queued = True
+    if not queued:
+        return  # a call is queued already and will send this change's deliveries
+    try:
+        notify_webhooks.delay()
+    except Exception:
+        # The broker is down: nothing is queued, so the next change may try again; beat's round
+        # sends these deliveries meanwhile. (on_commit's robust mode logs the error too.)
+        forget_wake()
+        raise
+
+
+def forget_wake() -> None:
+    """The queued wake-up call was taken (or never queued): the next change queues one."""
+    try:
+        cache.delete(WAKE_PENDING_KEY)
+    except Exception:
+        logger.warning("webhooks: cache unavailable, wake-up key not cleared", exc_info=True)
 
 
 def wake_after_commit() -> None:

@@ -1,7 +1,8 @@
 """Celery tasks of the webhooks: take nothing but ids, call the delivery code.
 
 `notify_webhooks` (queue `notifications`, by its name) sends what is due until nothing is, or
-for at most DISPATCH_BUDGET_SECONDS: each change wakes it after its commit, and beat runs it
+for at most DISPATCH_BUDGET_SECONDS: each change wakes it after its commit (one call queued at a
+time: integrations.emission), and beat runs it
 every WEBHOOK_DISPATCH_SECONDS, which sends the retries and whatever a lost wake-up call left
 behind. Several at once share the work (claims skip rows another worker holds). A retry due
 within FOLLOW_UP_SECONDS also gets one wake-up call at its time (one for the whole portal, kept
@@ -17,7 +18,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from . import delivery
+from . import delivery, emission
 
 logger = logging.getLogger(__name__)
 DISPATCH_BUDGET_SECONDS = 30
@@ -30,6 +31,9 @@ FOLLOW_UP_KEY = "integrations:webhooks:follow-up"
 
 @shared_task(name="integrations.tasks.notify_webhooks", acks_late=True, ignore_result=True)
 def notify_webhooks() -> int:
+    # Cleared before the first claim: a change committed from now on either is claimed by this
+    # call or queues the next one (integrations.emission).
+    emission.forget_wake()
     sent, stop, retry = 0, time.monotonic() + DISPATCH_BUDGET_SECONDS, None
     while time.monotonic() < stop:
         batch = delivery.send_batch(limit=BATCH)

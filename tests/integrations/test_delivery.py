@@ -417,3 +417,36 @@ def test_the_task_sends_everything_due_and_wakes_once_for_a_near_retry(
     assert len(calls) == 1 and 0 < calls[0]["countdown"] <= 2
     tasks.dispatch_webhooks()  # nothing due; the follow-up is already planned
     assert len(calls) == 1
+
+
+def test_changes_committed_while_a_wake_up_call_waits_queue_no_other(
+    tax_subscription, webhook_receiver, monkeypatch
+):
+    from django.core.cache import cache
+
+    from integrations import emission, tasks
+
+    cache.delete(emission.WAKE_PENDING_KEY)
+    woken = []
+    monkeypatch.setattr(tasks.notify_webhooks, "delay", lambda: woken.append(1))
+    _application, case = _route()
+    clerk = clerk_of(case.department)
+    case = workflow_actions.case_claim(case=case, actor=clerk)
+    # What each of the two changes' commits runs (emission.wake_after_commit).
+    emission._wake()
+    emission._wake()
+    assert len(woken) == 1  # the second found the first call still queued
+    assert tasks.notify_webhooks() == 2  # that call, taken, sends both changes' deliveries
+    emission._wake()
+    assert len(woken) == 2  # taken: the next commit queues a call again
+
+    # A broker that refuses the call leaves nothing marked queued: the next commit tries again.
+    tasks.notify_webhooks()
+
+    def refused():
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.notify_webhooks, "delay", refused)
+    with pytest.raises(ConnectionError):
+        emission._wake()
+    assert cache.get(emission.WAKE_PENDING_KEY) is None
