@@ -134,7 +134,8 @@ def on_cases(event: str, cases: list[Case]) -> None:
     wake_after_commit()
 
 
-def _wake() -> None:
+def _wake() -> bool:
+    """Queue a wake-up call unless one is queued already; True when this one was queued."""
     from .tasks import notify_webhooks  # the tasks import the delivery, which imports this
 
     try:
@@ -143,7 +144,7 @@ def _wake() -> None:
         logger.warning("webhooks: cache unavailable, waking without de-duplication", exc_info=True)
         queued = True
     if not queued:
-        return  # a call is queued already and will send this change's deliveries
+        return False  # a call is queued already and will send this change's deliveries
     try:
         notify_webhooks.delay()
     except Exception:
@@ -151,6 +152,7 @@ def _wake() -> None:
         # sends these deliveries meanwhile. (on_commit's robust mode logs the error too.)
         forget_wake()
         raise
+    return True
 
 
 def forget_wake() -> None:

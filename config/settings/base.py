@@ -578,5 +578,9 @@ LOGGING = {
         # 403 and 404 are logged as one line each, without the traceback of the exception.
         "django.request": {"filters": ["expected_errors"]},
         "celery": {"level": LOG_LEVEL},
+        # The webhooks' HTTP client logs a line per request at INFO; the delivery log keeps
+        # each attempt's outcome instead (integrations.models.Delivery).
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
