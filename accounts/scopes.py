@@ -41,10 +41,13 @@ class TokenScope(BasePermission):
         scopes = token_scopes(request.auth)
         if scopes is None:
             return True
-        needed = getattr(view, "token_scope", None)
-        if needed in scopes:
+        # `token_scope_also`: what the call's answer shows needs its own scope too (an action
+        # on a case answers with the case, as a read does).
+        needed = [getattr(view, "token_scope", None), *getattr(view, "token_scope_also", ())]
+        missing = next((scope for scope in needed if scope not in scopes), None)
+        if missing is None:
             return True
         self.message = _("This token lacks the scope “%(scope)s” this call needs.") % {
-            "scope": needed
+            "scope": missing
         }
         return False

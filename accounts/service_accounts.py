@@ -23,7 +23,7 @@ from django.utils.translation import ngettext
 
 from audit.actions import audit_record
 from audit.constants import AuditAction
-from core.errors import InvalidInput, PortalError
+from core.errors import InvalidInput, PortalError, WrongState
 
 from .actions import department_groups_sync, membership_grant
 from .constants import MembershipRole, StaffRole
@@ -215,7 +215,9 @@ def service_token_rotate(
     if days is None:
         days = max(1, min(MAX_TOKEN_DAYS, (token.expires_at - token.created_at).days))
     lifetime = _check_days(days)
-    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    token = ApiToken.objects.select_for_update().filter(pk=token.pk).first()
+    if token is None:  # revoked meanwhile
+        raise WrongState(_("This token was revoked meanwhile; issue a new one."))
     now = timezone.now()
     issued = token_issue(
         actor=actor, user=account, label=token.label, lifetime=lifetime, scopes=token.scopes

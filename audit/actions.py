@@ -78,10 +78,9 @@ def _event(
     # A department's system (a service account) acts under an official answerable for it: the
     # actor says who (`audit_responsible`, read from the user row; None for a person).
     # Its role is always `system`, whatever department role the caller read for it.
-    responsible = getattr(actor, "audit_responsible", None)
-    if responsible is not None:
+    if getattr(actor, "is_service_account", False):
         role = Role.SYSTEM
-        details["responsible"] = responsible
+        details["responsible"] = actor.audit_responsible
     event = AuditEvent(
         occurred_at=timezone.now(),
         actor=actor,

@@ -189,6 +189,8 @@ def _action_api(
         {
             "input_serializer": serializer,
             "token_scope": scope,
+            # The answer is the case as `GET /api/v1/cases/{reference}/` gives it.
+            "token_scope_also": (scopes.CASES_READ,),
             "act": lambda self, case, user, data: act(case, user, data),
             "post": extend_schema(request=serializer, responses=CaseDetailOutput, summary=summary)(
                 post

@@ -153,7 +153,12 @@ def test_a_missing_scope_is_a_403_and_changes_nothing(demo):
     before = AuditEvent.objects.count()
     assert decider.get(f"/api/v1/cases/{case.reference}/").status_code == 403
     assert decider.get("/api/v1/cases/").status_code == 403
+    # An action answers with the case (its answers, masked, and a `pii.read`): it needs the
+    # read scope as well, or a decide-only token would read every case by claiming it.
+    claimed = decider.post(f"/api/v1/cases/{case.reference}/claim/")
+    assert claimed.status_code == 403 and "cases:read" in claimed.json()["detail"]
     assert AuditEvent.objects.count() == before
+    assert Case.objects.get(pk=case.pk).status == case.status
 
 
 def test_reveal_needs_its_scope_and_a_purpose(demo):
