@@ -1,12 +1,22 @@
 """Sending the outbox: `send_due` claims the deliveries that are due, signs them (Standard
-Webhooks), posts them concurrently over one kept-alive client, and writes the outcomes back in
-bulk, all in one transaction that holds the claimed rows.
+Webhooks), posts them concurrently over kept-alive clients, and writes the outcomes back in
+bulk. Three steps, and no transaction is open while the requests are out:
+
+1. Claim, in a short transaction: the due rows, locked (`SELECT ... FOR UPDATE SKIP LOCKED` on
+   PostgreSQL), get a lease (`next_attempt_at` moved past the longest the batch's sending can
+   take), so no other worker takes them meanwhile; they stay `pending`, and hold the later
+   events of their cases back.
+2. Send, outside any transaction: a slow endpoint holds no row lock (which on PostgreSQL would
+   have kept a case decision's foreign-key check of a new delivery waiting) and, on SQLite, not
+   the database's one write lock for up to a minute.
+3. Record, in a second short transaction: the outcomes, the subscriptions' failures, and the
+   audit events of personal values sent.
 
 - Order: only the lowest-sequence undelivered delivery of each (subscription, case) is due; a
   failed one holds the later ones of its case back until it is replayed.
-- Claims: `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so two workers never send the same
-  delivery at once; a worker that dies mid-batch rolls back and the rows are due again (at least
-  once; the receiver de-duplicates by `webhook-id`).
+- Claims: two workers never send the same delivery at once; a worker that dies mid-batch leaves
+  its rows leased, and they are due again when the lease ends (at least once; the receiver
+  de-duplicates by `webhook-id`).
 - Outcome: a 2xx answer delivers; anything else (a redirect included: none is followed), an
   error or an unsafe endpoint fails the attempt: exponential backoff with jitter up to
   WEBHOOK_RETRY_MAX_SECONDS, `failed` after WEBHOOK_MAX_ATTEMPTS. WEBHOOK_FAILING_AFTER failures
@@ -16,13 +26,15 @@ bulk, all in one transaction that holds the claimed rows.
   the step's answers only, each sending recorded as a `webhook.deliver` audit event.
 
 Over 400 lines: claiming, signing, sending, writing the outcomes back and counting the
-subscriptions' failures are the steps of one transaction that holds the claimed rows, and read
-best together (the endpoint checks are in `safety`, the outbox's writes in `emission`).
+subscriptions' failures are the steps of one batch and its lease, and read best together
+(the endpoint checks are in `safety`, the outbox's writes in `emission`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
 import random
 import socket
 import threading
@@ -51,6 +63,7 @@ from .constants import DeliveryStatus, SubscriptionStatus
 from .models import Delivery, Subscription, SubscriptionSecret, WebhookIncident
 from .safety import Target, UnsafeEndpoint, target
 
+logger = logging.getLogger(__name__)
 PREFIX_CHARS = 200
 THREADS = 8
 USER_AGENT = "citizen-portal-webhooks/1"
@@ -68,16 +81,21 @@ _UPDATED = (
 
 # --- The HTTP client ------------------------------------------------------------------------
 
-_client: httpx.Client | None = None
+_clients: dict[str, httpx.Client] = {}
 _client_lock = threading.Lock()
+# Kept-alive clients at most (one per TLS server name); the oldest is closed beyond.
+MAX_CLIENTS = 64
 
 
-def client() -> httpx.Client:
-    """The process's client: connections kept alive between batches, no redirects followed,
-    no proxy or credentials taken from the environment."""
-    global _client
+def client(server_name: str = "") -> httpx.Client:
+    """The process's client for endpoints of one TLS server name ("" for plain http):
+    connections kept alive between batches, no redirects followed, no proxy or credentials
+    taken from the environment. One per server name because requests go to the checked address
+    (safety.target), and a pool keyed by address would reuse a TLS session authenticated for
+    one host name for another host name served from the same address."""
     with _client_lock:
-        if _client is None:
+        found = _clients.get(server_name)
+        if found is None:
             # TCP_NODELAY: a request's headers and body go out in two writes, and with Nagle's
             # algorithm the body waited for the receiver's delayed acknowledgement (about 40 ms
             # a delivery, on a kept-alive connection).
@@ -85,14 +103,18 @@ def client() -> httpx.Client:
                 limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
                 socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
             )
-            _client = httpx.Client(
+            found = _clients[server_name] = httpx.Client(
                 transport=transport,
                 follow_redirects=False,
                 trust_env=False,
                 timeout=httpx.Timeout(settings.WEBHOOK_TIMEOUT_SECONDS),
-                headers={"user-agent": USER_AGENT},
+                # Uncompressed answers: only a prefix is read, and a compressed one could expand
+                # to many megabytes before the prefix's limit applied.
+                headers={"user-agent": USER_AGENT, "accept-encoding": "identity"},
             )
-        return _client
+            while len(_clients) > MAX_CLIENTS:
+                _clients.pop(next(iter(_clients))).close()
+        return found
 
 
 # --- Backoff --------------------------------------------------------------------------------
@@ -122,7 +144,11 @@ def signers_of(subscription_ids: list[int], now: datetime) -> dict[int, list[Web
         if key not in _signers:
             if len(_signers) > 1000:
                 _signers.clear()
-            _signers[key] = Webhook(secret.plain_secret)
+            try:
+                _signers[key] = Webhook(secret.plain_secret)
+            except Exception:  # a secret that cannot be opened fails its subscription only
+                logger.exception("webhooks: signing secret %s cannot be used", secret.pk)
+                continue
         found[secret.subscription_id].append(_signers[key])
     return found
 
@@ -158,12 +184,17 @@ class Attempt:
 def _read_prefix(response: httpx.Response, deadline: float) -> str:
     """At most the first PREFIX_CHARS characters of the answer; the rest is never read."""
     chunks, size = [], 0
-    for chunk in response.iter_bytes():
+    for chunk in response.iter_raw():
         chunks.append(chunk)
         size += len(chunk)
         if size >= PREFIX_CHARS * 4 or time.monotonic() > deadline:
             break
-    return b"".join(chunks).decode("utf-8", "replace")[:PREFIX_CHARS]
+    return clean_text(b"".join(chunks).decode("utf-8", "replace"))[:PREFIX_CHARS]
+
+
+def clean_text(text: str) -> str:
+    """Text a receiver sent, as a text column can keep it (PostgreSQL refuses NUL)."""
+    return text.replace("\x00", "")
 
 
 def _post(attempt: Attempt, targets: dict[str, Target | UnsafeEndpoint]) -> None:
@@ -181,7 +212,7 @@ def _post(attempt: Attempt, targets: dict[str, Target | UnsafeEndpoint]) -> None
     started = time.monotonic()
     deadline = started + settings.WEBHOOK_TIMEOUT_SECONDS
     try:
-        with client().stream(
+        with client(found.server_name if found.scheme == "https" else "").stream(
             "POST",
             found.url,
             content=attempt.body,
@@ -298,6 +329,12 @@ class Batch:
     next_retry: datetime | None  # the earliest retry this batch scheduled
 
 
+def lease_seconds(limit: int) -> float:
+    """How long a batch's claim holds its rows: the longest its sending can take (every request
+    timing out, THREADS at a time) and a margin."""
+    return math.ceil(limit / THREADS) * settings.WEBHOOK_TIMEOUT_SECONDS + 30
+
+
 def send_batch(*, now: datetime | None = None, limit: int = 100) -> Batch:
     """Claim up to `limit` due deliveries, send them and record the outcomes."""
     now = now or timezone.now()
@@ -305,10 +342,13 @@ def send_batch(*, now: datetime | None = None, limit: int = 100) -> Batch:
         claimed = _claim(now, limit)
         if not claimed:
             return Batch(0, None)
-        signers = signers_of(sorted({d.subscription_id for d in claimed}), now)
-        cases = _personal_values(claimed)
-        attempts = [_prepare(d, signers[d.subscription_id], cases, now) for d in claimed]
-        _send_all([a for a in attempts if a.headers])
+        lease = now + timedelta(seconds=lease_seconds(limit))
+        Delivery.objects.filter(pk__in=[d.pk for d in claimed]).update(next_attempt_at=lease)
+    signers = signers_of(sorted({d.subscription_id for d in claimed}), now)
+    cases = _personal_values(claimed)
+    attempts = [_prepare(d, signers[d.subscription_id], cases, now) for d in claimed]
+    _send_all([a for a in attempts if a.headers])
+    with transaction.atomic():
         _record(attempts, cases, now)
     retries = [
         d.next_attempt_at
@@ -332,8 +372,8 @@ def _record(attempts: list[Attempt], cases: dict[int, Case], now: datetime) -> N
         delivery.last_attempt_at = now
         delivery.last_status_code = attempt.status_code
         delivery.last_latency_ms = attempt.latency_ms
-        delivery.last_error = attempt.error[:200]
-        delivery.response_prefix = attempt.prefix[:PREFIX_CHARS]
+        delivery.last_error = clean_text(attempt.error)[:200]
+        delivery.response_prefix = clean_text(attempt.prefix)[:PREFIX_CHARS]
         if attempt.ok:
             delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, now
         elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
@@ -422,7 +462,7 @@ def _subscriptions_after(attempts: list[Attempt], now: datetime) -> dict[int, st
                 _recovered(subscription, now)
         else:
             subscription.consecutive_failures += len(mine)
-            last_error = mine[-1].error
+            last_error = clean_text(mine[-1].error)
             if (
                 subscription.status == SubscriptionStatus.ACTIVE
                 and subscription.consecutive_failures >= settings.WEBHOOK_FAILING_AFTER

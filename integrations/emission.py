@@ -64,12 +64,17 @@ def _application_refs(cases: list[Case]) -> dict[int, str]:
     return refs
 
 
-def payload(event: str, case: Case, sequence: int, application_ref: str, at: Any) -> dict:
-    """What a receiver gets (without personal values)."""
+def payload(
+    event: str, case: Case, sequence: int, application_ref: str, at: Any, subscription_id: int
+) -> dict:
+    """What a receiver gets (without personal values). `sequence` counts the case's events for
+    one subscription, so the subscription is named beside it: two subscriptions to one endpoint,
+    or one registered again, each count from 1."""
     return {
         "type": event,
         "timestamp": at.isoformat(),
         "data": {
+            "subscription": subscription_id,
             "case": case.reference,
             "sequence": sequence,
             "application": application_ref,
@@ -125,7 +130,9 @@ def on_cases(event: str, cases: list[Case]) -> None:
                     event=event,
                     case=case,
                     sequence=sequence,
-                    payload=payload(event, case, sequence, refs[case.application_id], now),
+                    payload=payload(
+                        event, case, sequence, refs[case.application_id], now, subscription.pk
+                    ),
                     created_at=now,
                     next_attempt_at=now,
                 )

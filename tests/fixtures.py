@@ -619,7 +619,7 @@ def webhook_receiver(monkeypatch):
 
     receiver = MockReceiver()
     client = receiver.client()
-    monkeypatch.setattr(delivery, "client", lambda: client)
+    monkeypatch.setattr(delivery, "client", lambda server_name="": client)
     yield receiver
     client.close()
 

@@ -69,6 +69,10 @@ def test_prod_refuses_a_missing_secret_key():
             {"PORTAL_BASE_URL": "portal"},
             "ImproperlyConfigured: PORTAL_BASE_URL must be an http(s) address",
         ),
+        (
+            {"WEBHOOK_ALLOW_HTTP": "1"},
+            "ImproperlyConfigured: WEBHOOK_ALLOW_HTTP is for development",
+        ),
     ],
     ids=[
         "to-run-on-sqlite",
@@ -76,6 +80,7 @@ def test_prod_refuses_a_missing_secret_key():
         "to-start-without-the-base-url",
         "to-start-with-a-blank-base-url",
         "a-base-url-that-is-not-an-address",
+        "to-send-webhooks-over-plain-http",
     ],
 )
 def test_prod_refuses(setting, expected):

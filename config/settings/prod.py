@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, REDIS_URL, SECRET_KEY
+from .base import DATABASES, REDIS_URL, SECRET_KEY, WEBHOOK_ALLOW_HTTP
 from .env import env_bool, env_int, env_str
 
 DEBUG = False
@@ -50,3 +50,10 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Webhooks carry a department's cases (and, where allowed, personal values): never over plain
+# http in production, whatever the environment says.
+if WEBHOOK_ALLOW_HTTP:
+    raise ImproperlyConfigured(
+        "WEBHOOK_ALLOW_HTTP is for development only: production sends webhooks over https."
+    )

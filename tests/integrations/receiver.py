@@ -292,7 +292,12 @@ class MockReceiver:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        return self.answer(request)
+        answer = self.answer(request)
+        # Streamed as a socket's answer is (a `content=` answer is read at once, and the sender
+        # reads the raw stream).
+        return httpx.Response(
+            answer.status_code, headers=answer.headers, content=iter([answer.content])
+        )
 
     def client(self) -> httpx.Client:
         return httpx.Client(transport=httpx.MockTransport(self.handle), follow_redirects=False)

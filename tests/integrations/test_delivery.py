@@ -39,6 +39,7 @@ def test_routing_writes_a_delivery_per_new_case_without_personal_values(tax_subs
     rows = list(Delivery.objects.filter(subscription=created.subscription))
     assert [(d.event, d.case_id, d.sequence) for d in rows] == [("case.opened", case.pk, 1)]
     data = rows[0].payload["data"]
+    assert data["subscription"] == created.subscription.pk
     assert data["case"] == case.reference and data["application"] == application.reference
     assert data["department"] == "tax" and data["step"] == "tax"
     assert data["fields"] == case.fields and data["case_url"] == f"/api/v1/cases/{case.reference}/"
@@ -450,3 +451,55 @@ def test_changes_committed_while_a_wake_up_call_waits_queue_no_other(
     with pytest.raises(ConnectionError):
         emission._wake()
     assert cache.get(emission.WAKE_PENDING_KEY) is None
+
+
+def test_no_transaction_is_open_while_the_requests_are_out(tax_subscription, webhook_receiver):
+    """The claim leases the rows and commits; the requests go out with no transaction open (a
+    slow endpoint holds no row lock, nor SQLite's write lock); the outcome is a second one."""
+    from django.db import connection
+
+    created, _admin = tax_subscription
+    _application, case = _route()
+    depth, seen = len(connection.atomic_blocks), []
+
+    def answer(request):
+        row = Delivery.objects.get(message_id=request.headers["webhook-id"])
+        seen.append((len(connection.atomic_blocks), row.status, row.next_attempt_at))
+        return httpx.Response(204)
+
+    webhook_receiver.answer = answer
+    now = timezone.now()
+    assert delivery.send_due(now=now) == 1
+    ((open_blocks, status, leased_until),) = seen
+    assert open_blocks == depth  # nothing opened by the sender around the request
+    assert status == DeliveryStatus.PENDING
+    assert leased_until >= now + dt.timedelta(seconds=delivery.lease_seconds(100))
+    assert delivery.send_due(now=now) == 0  # leased, then delivered: never sent twice
+    row = Delivery.objects.get(subscription=created.subscription, case=case)
+    assert row.status == DeliveryStatus.DELIVERED
+
+
+def test_an_answer_with_a_nul_byte_is_kept_without_it(tax_subscription, webhook_receiver):
+    created, _admin = tax_subscription
+    _route()
+    webhook_receiver.answer = lambda r: httpx.Response(500, content=b"bro\x00ken")
+    assert delivery.send_due() == 1
+    row = Delivery.objects.get(subscription=created.subscription)
+    assert row.status == DeliveryStatus.PENDING and row.attempts == 1
+    assert row.response_prefix == "broken" and row.last_status_code == 500
+
+
+def test_a_secret_that_cannot_be_opened_fails_its_deliveries_only(
+    tax_subscription, webhook_receiver
+):
+    from integrations.models import SubscriptionSecret
+
+    created, _admin = tax_subscription
+    _route()
+    SubscriptionSecret.objects.filter(subscription=created.subscription).update(secret="v1:x:y")
+    delivery._signers.clear()
+    assert delivery.send_due() == 1
+    row = Delivery.objects.get(subscription=created.subscription)
+    assert row.status == DeliveryStatus.PENDING and row.attempts == 1
+    assert row.last_error == "no valid signing secret"
+    assert webhook_receiver.requests == []
