@@ -328,21 +328,19 @@ def audit_search(
     """Supervisor search. `target` is a reference (case, application, department...)."""
     if not can_audit(user):
         return AuditEvent.objects.none()
+    conditions = (
+        (target, lambda v: Q(target_ref=v) | Q(details__application=v)),
+        (actor, lambda v: _person("actor", v)),
+        (action, lambda v: Q(action=v)),
+        (department, lambda v: Q(actor_department__slug=v)),
+        (subject, lambda v: _person("subject", v)),
+        (since, lambda v: Q(occurred_at__gte=v)),
+        (until, lambda v: Q(occurred_at__lt=v)),
+    )
     events = AuditEvent.objects.select_related("actor", "actor_department", "subject")
-    if target:
-        events = events.filter(Q(target_ref=target) | Q(details__application=target))
-    if actor:
-        events = events.filter(_person("actor", actor))
-    if action:
-        events = events.filter(action=action)
-    if department:
-        events = events.filter(actor_department__slug=department)
-    if subject:
-        events = events.filter(_person("subject", subject))
-    if since:
-        events = events.filter(occurred_at__gte=since)
-    if until:
-        events = events.filter(occurred_at__lt=until)
+    for value, condition in conditions:
+        if value:  # an empty filter filters nothing
+            events = events.filter(condition(value))
     return events.order_by("-id")
 
 
