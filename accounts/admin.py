@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import JsonExamples, NamedActionAdmin
 
 from . import actions
+from .constants import MembershipRole
 from .models import ApiToken, Department, Membership, User
 
 
@@ -104,8 +105,35 @@ class DepartmentAdmin(JsonExamples, NamedActionAdmin, admin.ModelAdmin):
         obj.lead_group_id = created.lead_group_id
 
 
+class MembershipForm(forms.ModelForm):
+    """Refuses in the form what `membership_grant` refuses, so the admin shows the message
+    instead of failing on save."""
+
+    class Meta:
+        model = Membership
+        fields = ["user", "department", "role"]
+
+    def clean(self):
+        data = super().clean()
+        user = data.get("user") or getattr(self.instance, "user", None)
+        department = data.get("department") or getattr(self.instance, "department", None)
+        role = data.get("role")
+        allowed = (
+            user is None
+            or department is None
+            or not user.is_service_account
+            or (role == MembershipRole.CLERK and department.pk == user.service_department_id)
+        )
+        if not allowed:
+            raise forms.ValidationError(
+                _("A service account is a clerk of its own department only.")
+            )
+        return data
+
+
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    form = MembershipForm
     list_display = ["user", "department", "role", "created_at"]
     list_filter = ["department", "role"]
     search_fields = ["user__email"]

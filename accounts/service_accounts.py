@@ -174,12 +174,20 @@ def _check_days(days: int | None) -> timedelta:
     return timedelta(days=days)
 
 
+def _lock(account: User) -> bool:
+    """Lock the account's row, in the caller's transaction, and say whether it is active.
+    Issuing, rotating, revoking all and deactivating take it first, so they run one after the
+    other: a "revoke all" never misses a key a rotation was committing meanwhile."""
+    active = User.objects.select_for_update().filter(pk=account.pk).values_list("is_active")
+    return bool(active.first() == (True,))
+
+
 def _require_live(actor: User | None, account: User) -> None:
     if not account.is_service_account:
         raise InvalidInput(_("This is not a service account."))
     if actor is not None:
         _require_manager(actor, account.service_department)
-    if not account.is_active:
+    if not _lock(account):
         raise InvalidInput(_("This service account is deactivated."))
 
 
@@ -252,6 +260,7 @@ def service_token_revoke(*, actor: User | None, token: ApiToken) -> None:
 def service_tokens_revoke_all(*, actor: User | None, account: User) -> int:
     if actor is not None:
         _require_manager(actor, account.service_department)
+    _lock(account)
     return tokens_revoke_all(actor=actor, user=account, reason="revoked")
 
 

@@ -467,3 +467,17 @@ def test_the_admin_shows_no_role_to_give_a_service_account(demo, client):
     assert 'name="staff_role"' not in page and 'name="is_superuser"' not in page
     person = client.get(f"/admin/accounts/user/{user('clerk.tax@demo.gov').pk}/change/")
     assert 'name="staff_role"' in person.content.decode()
+
+
+def test_the_admin_shows_why_a_service_account_cannot_lead_instead_of_failing(demo, client):
+    from accounts.models import Membership
+    from tests.factories import UserFactory
+
+    account = make_account()
+    membership = Membership.objects.get(user=account)
+    client.force_login(UserFactory(admin=True))
+    response = client.post(f"/admin/accounts/membership/{membership.pk}/change/", {"role": "lead"})
+    assert response.status_code == 200
+    assert "clerk of its own department only" in response.content.decode()
+    membership.refresh_from_db()
+    assert membership.role == "clerk"
