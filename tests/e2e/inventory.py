@@ -200,7 +200,11 @@ class World:
             label="税务系统",
         )
         self.submitted  # noqa: B018 (its routing writes the delivery)
-        return created.subscription
+        # Paused: nothing listens at its address, and a live worker retrying it every second
+        # would never be idle for the test's flush.
+        return actions.subscription_pause(
+            actor=self.user("lead"), subscription=created.subscription
+        )
 
     @cached_property
     def service_account(self):
