@@ -38,12 +38,19 @@ class CreatedSubscription:
     secret: str  # `whsec_...`: shown once, never again
 
 
+def _ascii_or_same(url: str) -> str:
+    try:
+        return ascii_url(url)
+    except InvalidInput:
+        return url
+
+
 def _clean(
-    url: Any, events: Any, label: Any, *, stored_url: str | None = None
+    url: Any, events: Any, label: Any, *, stored_urls: tuple[str, ...] = ()
 ) -> tuple[str, list[str], str]:
     """The endpoint (its host in ASCII), events and label, or InvalidInput naming each wrong
-    one. The endpoint's host is resolved and its addresses checked, unless it is `stored_url`
-    (checked when it was stored, and again before every sending)."""
+    one. The endpoint's host is resolved and its addresses checked, unless it is the stored
+    one (`stored_urls`: checked when it was stored, and again before every sending)."""
     errors: dict[str, list[str]] = {}
     url = url.strip() if isinstance(url, str) else ""
     too_long = _("Enter the endpoint's https address (at most 500 characters).")
@@ -54,7 +61,7 @@ def _clean(
             url = ascii_url(url)
             if len(url) > 500:
                 errors["url"] = [too_long]
-            elif url != stored_url:
+            elif url not in stored_urls:
                 target(url)
         except InvalidInput as refused:
             errors["url"] = refused.errors.get("url", [refused.message])
@@ -170,36 +177,34 @@ def subscription_update(
     changes. An unchanged address is not resolved again, so the label or `include_personal`
     can be changed while the endpoint's name does not resolve."""
     before = _live(subscription)
-    url, events, label = _clean(
+    stored = (before.url, _ascii_or_same(before.url))
+    clean_url, clean_events, clean_label = _clean(
         before.url if url is None else url,
         before.events if events is None else events,
         before.label if label is None else label,
-        stored_url=before.url,
+        stored_urls=stored,
     )
     subscription = _locked(subscription)
-    if url == before.url and subscription.url != before.url:
-        # Changed meanwhile: keeping the address read before would bring back an old one.
+    if url is not None and clean_url in stored and subscription.url != before.url:
+        # Changed meanwhile: the address read before, not checked again, would replace it.
         raise WrongState(_("The subscription was changed meanwhile: reload it and try again."))
     old_url = subscription.url
     changed = []
-    for name, value in (
-        ("url", url),
-        ("events", events),
-        ("label", label),
-        (
-            "include_personal",
-            subscription.include_personal if include_personal is None else bool(include_personal),
-        ),
+    for name, value, given in (
+        ("url", clean_url, url is not None),
+        ("events", clean_events, events is not None),
+        ("label", clean_label, label is not None),
+        ("include_personal", bool(include_personal), include_personal is not None),
     ):
-        if getattr(subscription, name) != value:
+        if given and getattr(subscription, name) != value:
             setattr(subscription, name, value)
             changed.append(name)
     if changed:
         subscription.updated_at = timezone.now()
         subscription.save(update_fields=[*changed, "updated_at"])
         where = {}
-        if "url" in changed and origin(old_url) != origin(url):
-            where = {"endpoint_from": origin(old_url), "endpoint_to": origin(url)}
+        if "url" in changed:
+            where = {"endpoint_from": origin(old_url), "endpoint_to": origin(subscription.url)}
         _record(AuditAction.WEBHOOK_UPDATE, actor, subscription, changed=sorted(changed), **where)
     return subscription
 

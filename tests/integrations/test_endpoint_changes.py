@@ -103,6 +103,24 @@ def test_the_label_and_personal_values_change_while_the_endpoint_does_not_resolv
     assert Subscription.objects.get().url == subscription.url
 
 
+def test_a_change_made_meanwhile_is_kept_not_undone(demo, dns, monkeypatch):
+    subscription = _create()
+    stale = Subscription.objects.get()  # read before another lead's change committed
+    Subscription.objects.update(events=["case.closed"], url="https://moved.tax.test/in")
+    monkeypatch.setattr(actions, "_live", lambda _s: stale)
+    lead = User.objects.get(email="lead.tax@demo.gov")
+    actions.subscription_update(actor=lead, subscription=subscription, label="Renamed")
+    kept = Subscription.objects.get()
+    assert (kept.label, kept.events, kept.url) == (
+        "Renamed",
+        ["case.closed"],
+        "https://moved.tax.test/in",
+    )
+    with pytest.raises(WrongState):  # the old address, not checked again, would replace it
+        actions.subscription_update(actor=lead, subscription=subscription, url=stale.url)
+    assert Subscription.objects.get().url == "https://moved.tax.test/in"
+
+
 def test_the_audit_log_says_where_the_data_goes_without_path_or_query(demo, dns):
     subscription = _create("https://hooks.tax.test:8443/in?token=s3cret")
     created = AuditEvent.objects.get(action="webhook.create")
