@@ -29,6 +29,7 @@ from .safety import ascii_url, origin, target
 if TYPE_CHECKING:
     from accounts.models import Department, User
 
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's error code for a row lock taken with NOWAIT
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the format's prefix, not a secret)
 
 
@@ -292,6 +293,9 @@ def _held(delivery: Delivery) -> Delivery | None:
         with transaction.atomic():
             return rows.select_for_update(of=("self",), nowait=True).first()
     except DatabaseError as exc:
+        code = getattr(exc.__cause__, "sqlstate", None) or getattr(exc.__cause__, "pgcode", None)
+        if code != LOCK_NOT_AVAILABLE:
+            raise
         raise WrongState(_("This delivery is being sent: try again in a moment.")) from exc
 
 
@@ -317,8 +321,8 @@ def delivery_replay(*, actor: User, delivery: Delivery) -> Delivery:
     ):
         raise WrongState(
             _(
-                "Only the last delivered event of a case can be sent again: a later one was "
-                "already sent."
+                "This event was delivered and a later one of its case follows it: sending it "
+                "again would deliver an older state of the case after a newer one."
             )
         )
     if not _replay(Delivery.objects.filter(pk=found.pk), timezone.now()):

@@ -175,7 +175,7 @@ def act(request: HttpRequest, pk: int, act: str) -> HttpResponse:
     found = _subscription_or_404(request, pk)
     actor = request.user
     if act == "rotate":
-        hours = request.POST.get("overlap_hours", "")[:20]
+        hours = request.POST.get("overlap_hours", "")
         result = outcome(
             lambda: actions.secret_rotate(actor=actor, subscription=found, overlap=_overlap(hours))
         )
@@ -183,7 +183,7 @@ def act(request: HttpRequest, pk: int, act: str) -> HttpResponse:
             return _secret_page(request, found, result.value)
         if result.status == 400:
             return _detail_page(
-                request, found, errors=result.errors, status=400, overlap_hours=hours
+                request, found, errors=result.errors, status=400, overlap_hours=hours[:20]
             )
         messages.error(request, " ".join(m for ms in result.errors.values() for m in ms))
         return redirect("integrations:webhook", pk=found.pk)

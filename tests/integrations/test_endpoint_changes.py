@@ -215,6 +215,7 @@ def test_a_delivery_being_sent_answers_409_at_once(transactional_db, tax_subscri
         answer = api_for("admin@demo.gov").post(_replay_url(first))
         sender.rollback()
     assert answer.status_code == 409, answer.content
+    assert "being sent" in answer.json()["detail"]
     assert Delivery.objects.get(pk=first.pk).status == "failed"
 
 
