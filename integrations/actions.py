@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,11 +24,12 @@ from privacy.freetext import seal_text
 from .constants import DeliveryStatus, EventType, SubscriptionStatus
 from .emission import wake_after_commit
 from .models import Delivery, Subscription, SubscriptionSecret, WebhookIncident
-from .safety import target
+from .safety import ascii_url, origin, target
 
 if TYPE_CHECKING:
     from accounts.models import Department, User
 
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's error code for a row lock taken with NOWAIT
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the format's prefix, not a secret)
 
 
@@ -38,15 +39,31 @@ class CreatedSubscription:
     secret: str  # `whsec_...`: shown once, never again
 
 
-def _clean(url: Any, events: Any, label: Any) -> tuple[str, list[str], str]:
-    """The endpoint, events and label, or InvalidInput naming each wrong one."""
+def _ascii_or_same(url: str) -> str:
+    try:
+        return ascii_url(url)
+    except InvalidInput:
+        return url
+
+
+def _clean(
+    url: Any, events: Any, label: Any, *, stored_urls: tuple[str, ...] = ()
+) -> tuple[str, list[str], str]:
+    """The endpoint (its host in ASCII), events and label, or InvalidInput naming each wrong
+    one. The endpoint's host is resolved and its addresses checked, unless it is the stored
+    one (`stored_urls`: checked when it was stored, and again before every sending)."""
     errors: dict[str, list[str]] = {}
     url = url.strip() if isinstance(url, str) else ""
+    too_long = _("Enter the endpoint's https address (at most 500 characters).")
     if not url or len(url) > 500:
-        errors["url"] = [_("Enter the endpoint's https address (at most 500 characters).")]
+        errors["url"] = [too_long]
     else:
         try:
-            target(url)
+            url = ascii_url(url)
+            if len(url) > 500:
+                errors["url"] = [too_long]
+            elif url not in stored_urls:
+                target(url)
         except InvalidInput as refused:
             errors["url"] = refused.errors.get("url", [refused.message])
     known = set(EventType.values)
@@ -112,13 +129,18 @@ def subscription_create(
         subscription,
         events=events,
         include_personal=subscription.include_personal,
+        endpoint=origin(url),
     )
     return CreatedSubscription(subscription=subscription, secret=secret)
 
 
 def _locked(subscription: Subscription) -> Subscription:
+    """The live subscription, locked against the other management writes and the worker's
+    counting. Only its non-key columns change (the row itself stays until the log is trimmed),
+    so the lock is FOR NO KEY UPDATE: it does not wait for, or hold up, the key-share lock a
+    case change takes on it when it inserts a delivery."""
     found = (
-        Subscription.objects.select_for_update(of=("self",))
+        Subscription.objects.select_for_update(of=("self",), no_key=True)
         .select_related("department")
         .filter(pk=subscription.pk, deleted_at__isnull=True)
         .first()
@@ -149,30 +171,42 @@ def subscription_update(
     include_personal: bool | None = None,
     label: str | None = None,
 ) -> Subscription:
-    """Change what is given (None: unchanged); the new address is checked like a new one."""
-    subscription = _locked(subscription)
-    url, events, label = _clean(
-        subscription.url if url is None else url,
-        subscription.events if events is None else events,
-        subscription.label if label is None else label,
+    """Change what is given (None: unchanged); a new address is checked like a new one.
+
+    The input is checked before the row is locked: checking an address resolves its host
+    name, which may take long, and the lock would meanwhile hold up the department's case
+    changes. An unchanged address is not resolved again, so the label or `include_personal`
+    can be changed while the endpoint's name does not resolve."""
+    before = _live(subscription)
+    stored = (before.url, _ascii_or_same(before.url))
+    clean_url, clean_events, clean_label = _clean(
+        before.url if url is None else url,
+        before.events if events is None else events,
+        before.label if label is None else label,
+        stored_urls=stored,
     )
+    subscription = _locked(subscription)
+    if url is not None and clean_url in stored and subscription.url != before.url:
+        # Changed meanwhile: the address read before, not checked again, would replace it.
+        raise WrongState(_("The subscription was changed meanwhile: reload it and try again."))
+    old_url = subscription.url
     changed = []
-    for name, value in (
-        ("url", url),
-        ("events", events),
-        ("label", label),
-        (
-            "include_personal",
-            subscription.include_personal if include_personal is None else bool(include_personal),
-        ),
+    for name, value, given in (
+        ("url", clean_url, url is not None),
+        ("events", clean_events, events is not None),
+        ("label", clean_label, label is not None),
+        ("include_personal", bool(include_personal), include_personal is not None),
     ):
-        if getattr(subscription, name) != value:
+        if given and getattr(subscription, name) != value:
             setattr(subscription, name, value)
             changed.append(name)
     if changed:
         subscription.updated_at = timezone.now()
         subscription.save(update_fields=[*changed, "updated_at"])
-        _record(AuditAction.WEBHOOK_UPDATE, actor, subscription, changed=sorted(changed))
+        where = {}
+        if "url" in changed:
+            where = {"endpoint_from": origin(old_url), "endpoint_to": origin(subscription.url)}
+        _record(AuditAction.WEBHOOK_UPDATE, actor, subscription, changed=sorted(changed), **where)
     return subscription
 
 
@@ -249,19 +283,54 @@ def _replay(deliveries, now: Any) -> int:
     )
 
 
+def _held(delivery: Delivery) -> Delivery | None:
+    """The delivery's row, locked without waiting (WrongState while a worker holds it to send
+    it); None when it is gone (trimmed from the log)."""
+    rows = Delivery.objects.filter(pk=delivery.pk)
+    if not connection.features.has_select_for_update_nowait:
+        return rows.first()
+    try:
+        with transaction.atomic():
+            return rows.select_for_update(of=("self",), nowait=True).first()
+    except DatabaseError as exc:
+        code = getattr(exc.__cause__, "sqlstate", None) or getattr(exc.__cause__, "pgcode", None)
+        if code != LOCK_NOT_AVAILABLE:
+            raise
+        raise WrongState(_("This delivery is being sent: try again in a moment.")) from exc
+
+
 @transaction.atomic
 def delivery_replay(*, actor: User, delivery: Delivery) -> Delivery:
-    """Send a delivery again, as soon as the deliveries before it in its case are delivered
-    (a delivered one too: the receiver de-duplicates by its `webhook-id`). The subscription is
-    read, not locked: a worker sending holds its deliveries and then locks their subscriptions,
-    so locking in the other order could deadlock."""
+    """Send a delivery again, as soon as the deliveries before it in its case are delivered.
+    A failed or waiting one may be replayed; a delivered one only if it is the last of its case
+    for the subscription (the receiver de-duplicates by its `webhook-id`): replaying an earlier
+    one would send an older state of the case after a newer one. The subscription is read, not
+    locked: a worker sending holds its deliveries and then locks their subscriptions, so
+    locking in the other order could deadlock."""
     subscription = _live(delivery.subscription)
-    now = timezone.now()
-    _replay(Delivery.objects.filter(pk=delivery.pk), now)
-    _record(AuditAction.WEBHOOK_REPLAY, actor, subscription, deliveries=[delivery.message_id])
+    found = _held(delivery)
+    gone = _("This delivery is no longer in the log.")
+    if found is None:
+        raise WrongState(gone)
+    if found.status == DeliveryStatus.DELIVERED and (
+        Delivery.objects.filter(
+            subscription_id=found.subscription_id,
+            case_id=found.case_id,
+            sequence__gt=found.sequence,
+        ).exists()
+    ):
+        raise WrongState(
+            _(
+                "This event was delivered and a later one of its case follows it: sending it "
+                "again would deliver an older state of the case after a newer one."
+            )
+        )
+    if not _replay(Delivery.objects.filter(pk=found.pk), timezone.now()):
+        raise WrongState(gone)
+    _record(AuditAction.WEBHOOK_REPLAY, actor, subscription, deliveries=[found.message_id])
     wake_after_commit()
-    delivery.refresh_from_db()
-    return delivery
+    found.refresh_from_db()
+    return found
 
 
 @transaction.atomic

@@ -16,9 +16,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.errors import InvalidInput
 from core.pages import attempt, outcome
 
 from . import actions, selectors
+from .api import RotateInput
 from .constants import DeliveryStatus, EventType
 from .models import Subscription
 
@@ -101,12 +103,7 @@ def subscription(request: HttpRequest, pk: int) -> HttpResponse:
     found = _subscription_or_404(request, pk)
     errors: dict[str, list[str]] = {}
     status = 200
-    values: dict[str, Any] = {
-        "url": found.url,
-        "events": found.events,
-        "include_personal": found.include_personal,
-        "label": found.label,
-    }
+    values: dict[str, Any] | None = None
     if request.method == "POST":
         values = _form(request)
         fields = {k: v for k, v in values.items() if k != "department"}
@@ -117,6 +114,26 @@ def subscription(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The subscription was changed."))
             return redirect("integrations:webhook", pk=found.pk)
         errors, status = result.errors, result.status
+    return _detail_page(request, found, values=values, errors=errors, status=status)
+
+
+def _detail_page(
+    request: HttpRequest,
+    found: Subscription,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, list[str]],
+    status: int,
+    overlap_hours: str = "24",
+) -> HttpResponse:
+    """The subscription's page: its form with `values`, `errors` above it, its delivery log."""
+    if values is None:
+        values = {
+            "url": found.url,
+            "events": found.events,
+            "include_personal": found.include_personal,
+            "label": found.label,
+        }
     wanted = request.GET.get("status", "")
     if wanted not in selectors.STATUSES:
         wanted = ""
@@ -131,8 +148,23 @@ def subscription(request: HttpRequest, pk: int) -> HttpResponse:
         "errors": errors,
         "has_errors": bool(errors),
         "error_list": [m for ms in errors.values() for m in ms],
+        "overlap_hours": overlap_hours,
     }
     return render(request, "integrations/subscription.html", context, status=status)
+
+
+def _overlap(hours: str) -> timedelta | None:
+    """The rotation's overlap from the page, read as the API reads it (0 to 720 whole hours;
+    empty: the default); InvalidInput otherwise."""
+    if not hours.strip():
+        return None
+    payload = RotateInput(data={"overlap_hours": hours})
+    if not payload.is_valid():
+        raise InvalidInput(
+            _("Correct the overlap."),
+            errors={"overlap_hours": [str(m) for m in payload.errors["overlap_hours"]]},
+        )
+    return timedelta(hours=payload.validated_data["overlap_hours"])
 
 
 @require_POST
@@ -144,14 +176,15 @@ def act(request: HttpRequest, pk: int, act: str) -> HttpResponse:
     actor = request.user
     if act == "rotate":
         hours = request.POST.get("overlap_hours", "")
-        overlap = None
-        if hours.isascii() and hours.isdigit() and len(hours) <= 3:
-            overlap = timedelta(hours=int(hours))
         result = outcome(
-            lambda: actions.secret_rotate(actor=actor, subscription=found, overlap=overlap)
+            lambda: actions.secret_rotate(actor=actor, subscription=found, overlap=_overlap(hours))
         )
         if result.done:
             return _secret_page(request, found, result.value)
+        if result.status == 400:
+            return _detail_page(
+                request, found, errors=result.errors, status=400, overlap_hours=hours[:20]
+            )
         messages.error(request, " ".join(m for ms in result.errors.values() for m in ms))
         return redirect("integrations:webhook", pk=found.pk)
     if act == "delete":
