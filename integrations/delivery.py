@@ -451,7 +451,13 @@ def _subscriptions_after(attempts: list[Attempt], now: datetime) -> dict[int, st
     results: dict[int, list[Attempt]] = {}
     for attempt in attempts:
         results.setdefault(attempt.delivery.subscription_id, []).append(attempt)
-    locked = Subscription.objects.select_for_update().filter(pk__in=sorted(results)).order_by("pk")
+    # FOR NO KEY UPDATE: counters only, so a case change inserting a delivery (its foreign
+    # key check takes a key-share lock) is not held up by the count.
+    locked = (
+        Subscription.objects.select_for_update(no_key=True)
+        .filter(pk__in=sorted(results))
+        .order_by("pk")
+    )
     changed, status = [], {}
     for subscription in locked:
         mine = results[subscription.pk]
