@@ -208,7 +208,7 @@ def _citizens_chunk(bounds: tuple[int, int]) -> int:
     with conn.transaction(), conn.cursor() as cur:
         with cur.copy(
             "COPY accounts_user (id, password, is_superuser, email, full_name, staff_role, "
-            "is_staff, is_active, date_joined, language) FROM STDIN"
+            "is_staff, is_active, date_joined, language, service_label) FROM STDIN"
         ) as copy:
             for i in range(start, stop):
                 facts = _citizen_facts(i)
@@ -224,6 +224,7 @@ def _citizens_chunk(bounds: tuple[int, int]) -> int:
                         True,
                         joined + dt.timedelta(minutes=i % 500_000),
                         "",  # no language chosen: pages follow the browser
+                        "",  # a person, not a department's system
                     )
                 )
         with cur.copy(
