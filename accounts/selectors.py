@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from .constants import MembershipRole, StaffRole
 from .models import ApiToken, Department, Membership, User
 
 
@@ -38,3 +39,65 @@ def tokens_for_owner(*, user: User) -> QuerySet[ApiToken]:
     if not user.is_authenticated:
         return ApiToken.objects.none()
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+# --- Service accounts: who manages them, and theirs ----------------------------------------
+
+
+def is_admin(user: User) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or user.staff_role == StaffRole.ADMIN)
+    )
+
+
+def managed_department_ids(user: User) -> set[int] | None:
+    """The departments whose service accounts `user` manages: None for "all" (an
+    administrator), else the active departments they lead (empty: none)."""
+    if not user.is_authenticated or not user.is_active or user.is_service_account:
+        return set()
+    if is_admin(user):
+        return None
+    return {pk for pk, role in user.department_roles.items() if role == MembershipRole.LEAD}
+
+
+def may_manage(user: User, department: Department | None = None) -> bool:
+    """Whether `user` manages service accounts at all, or `department`'s."""
+    ids = managed_department_ids(user)
+    if ids is None:
+        return True
+    return bool(ids) if department is None else department.pk in ids
+
+
+def service_accounts_for(*, user: User) -> QuerySet[User]:
+    """The service accounts `user` manages, newest first (none for everyone else)."""
+    accounts = User.objects.filter(service_department__isnull=False).select_related(
+        "service_department", "service_responsible", "service_created_by"
+    )
+    ids = managed_department_ids(user)
+    if ids is not None:
+        accounts = accounts.filter(service_department_id__in=ids)
+    return accounts.order_by("-date_joined", "-id")
+
+
+def departments_managed(*, user: User) -> QuerySet[Department]:
+    """The active departments whose service accounts and webhooks `user` manages, by name."""
+    departments = departments_active()
+    ids = managed_department_ids(user)
+    return departments if ids is None else departments.filter(pk__in=ids)
+
+
+def responsible_candidates(*, department: Department) -> QuerySet[User]:
+    """Who may answer for a department's service account: its active members, people only."""
+    return (
+        User.objects.filter(
+            is_active=True, service_department__isnull=True, groups=department.group
+        )
+        .order_by("full_name", "email")
+        .distinct()
+    )
+
+
+def service_tokens(*, account: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=account).order_by("-created_at", "-id")

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from core.api import StrictInput
 from core.errors import InvalidInput
 
+from . import selectors
 from . import service_accounts as sa
 from .models import ApiToken, Department, User
 from .scopes import SCOPES
@@ -30,7 +31,7 @@ class ManagesServiceAccounts(BasePermission):
     message = gettext_lazy("Only administrators and department leads manage service accounts.")
 
     def has_permission(self, request, view) -> bool:
-        return sa.may_manage(request.user)
+        return selectors.may_manage(request.user)
 
 
 class ServiceTokenOutput(serializers.Serializer):
@@ -61,7 +62,7 @@ class ServiceAccountDetailOutput(ServiceAccountOutput):
     tokens = serializers.SerializerMethodField()
 
     def get_tokens(self, account: User) -> list[dict]:
-        return ServiceTokenOutput(sa.service_tokens(account=account), many=True).data
+        return ServiceTokenOutput(selectors.service_tokens(account=account), many=True).data
 
 
 class IssuedTokenOutput(ServiceTokenOutput):
@@ -101,14 +102,14 @@ class RevokedOutput(serializers.Serializer):
 
 
 def _account(request: Request, pk: int) -> User:
-    account = sa.service_accounts_for(user=request.user).filter(pk=pk).first()
+    account = selectors.service_accounts_for(user=request.user).filter(pk=pk).first()
     if account is None:
         raise Http404
     return account
 
 
 def _token(request: Request, pk: int, token_id: int) -> ApiToken:
-    token = sa.service_tokens(account=_account(request, pk)).filter(pk=token_id).first()
+    token = selectors.service_tokens(account=_account(request, pk)).filter(pk=token_id).first()
     if token is None:
         raise Http404
     return token
@@ -134,7 +135,7 @@ class ServiceAccountListApi(ListAPIView):
     serializer_class = ServiceAccountOutput
 
     def get_queryset(self):
-        return sa.service_accounts_for(user=self.request.user)
+        return selectors.service_accounts_for(user=self.request.user)
 
     @extend_schema(summary="The service accounts of the departments you manage")
     def get(self, request: Request, *args, **kwargs) -> Response:
@@ -153,7 +154,7 @@ class ServiceAccountListApi(ListAPIView):
                 _("The service account was not created."),
                 errors={"department": [_("Choose a department you manage.")]},
             )
-        if not sa.may_manage(request.user, department):
+        if not selectors.may_manage(request.user, department):
             raise PermissionDenied(_("You may not manage this department's service accounts."))
         account = sa.service_account_create(
             actor=request.user,

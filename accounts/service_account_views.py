@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.errors import InvalidInput
 from core.pages import attempt, outcome
 
+from . import selectors
 from . import service_accounts as sa
 from .models import ApiToken, User
 from .scopes import SCOPES
@@ -27,20 +28,20 @@ CREATE_FIELDS = ("department", "label", "responsible")
 
 
 def _manager_or_404(request: HttpRequest) -> None:
-    if not sa.may_manage(request.user):
+    if not selectors.may_manage(request.user):
         raise Http404
 
 
 def _account(request: HttpRequest, pk: int) -> User:
     _manager_or_404(request)
-    account = sa.service_accounts_for(user=request.user).filter(pk=pk).first()
+    account = selectors.service_accounts_for(user=request.user).filter(pk=pk).first()
     if account is None:
         raise Http404
     return account
 
 
 def _token(request: HttpRequest, pk: int, token_id: int) -> ApiToken:
-    token = sa.service_tokens(account=_account(request, pk)).filter(pk=token_id).first()
+    token = selectors.service_tokens(account=_account(request, pk)).filter(pk=token_id).first()
     if token is None:
         raise Http404
     return token
@@ -55,14 +56,16 @@ def _errors(errors: dict) -> dict[str, Any]:
 
 
 def _list(request: HttpRequest, *, errors: dict | None = None, values=None, status=200):
-    departments = list(sa.departments_managed(user=request.user))
+    departments = list(selectors.departments_managed(user=request.user))
     return render(
         request,
         "accounts/service_accounts.html",
         {
-            "accounts": sa.service_accounts_for(user=request.user)[:500],
+            "accounts": selectors.service_accounts_for(user=request.user)[:500],
             "departments": departments,
-            "candidates": [(d, list(sa.responsible_candidates(department=d))) for d in departments],
+            "candidates": [
+                (d, list(selectors.responsible_candidates(department=d))) for d in departments
+            ],
             "values": values or {},
             **_errors(errors or {}),
         },
@@ -73,7 +76,11 @@ def _list(request: HttpRequest, *, errors: dict | None = None, values=None, stat
 def _create(request: HttpRequest) -> User:
     post = request.POST
     department = next(
-        (d for d in sa.departments_managed(user=request.user) if d.slug == post.get("department")),
+        (
+            d
+            for d in selectors.departments_managed(user=request.user)
+            if d.slug == post.get("department")
+        ),
         None,
     )
     if department is None:
@@ -120,7 +127,7 @@ def _detail(
         "accounts/service_account.html",
         {
             "account": account,
-            "tokens": sa.service_tokens(account=account),
+            "tokens": selectors.service_tokens(account=account),
             "now": timezone.now(),
             "scopes": list(SCOPES.items()),
             "issued": issued,

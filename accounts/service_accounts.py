@@ -16,7 +16,6 @@ import secrets
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -26,9 +25,10 @@ from audit.constants import AuditAction
 from core.errors import InvalidInput, PortalError, WrongState
 
 from .actions import department_groups_sync, membership_grant
-from .constants import MembershipRole, StaffRole
+from .constants import MembershipRole
 from .models import ApiToken, Department, User
 from .scopes import SCOPES
+from .selectors import may_manage, responsible_candidates
 from .token_actions import IssuedToken, token_issue, token_revoke, tokens_revoke_all
 
 MAX_TOKEN_DAYS = 365
@@ -42,67 +42,9 @@ class NotManager(PortalError):
     status = 403
 
 
-def is_admin(user: User) -> bool:
-    return bool(
-        user.is_authenticated
-        and user.is_active
-        and (user.is_superuser or user.staff_role == StaffRole.ADMIN)
-    )
-
-
-def managed_department_ids(user: User) -> set[int] | None:
-    """The departments whose service accounts `user` manages: None for "all" (an
-    administrator), else the active departments they lead (empty: none)."""
-    if not user.is_authenticated or not user.is_active or user.is_service_account:
-        return set()
-    if is_admin(user):
-        return None
-    return {pk for pk, role in user.department_roles.items() if role == MembershipRole.LEAD}
-
-
-def may_manage(user: User, department: Department | None = None) -> bool:
-    """Whether `user` manages service accounts at all, or `department`'s."""
-    ids = managed_department_ids(user)
-    if ids is None:
-        return True
-    return bool(ids) if department is None else department.pk in ids
-
-
 def _require_manager(actor: User, department: Department) -> None:
     if not may_manage(actor, department):
         raise NotManager(_("You may not manage this department's service accounts."))
-
-
-def service_accounts_for(*, user: User) -> QuerySet[User]:
-    """The service accounts `user` manages, newest first (none for everyone else)."""
-    accounts = User.objects.filter(service_department__isnull=False).select_related(
-        "service_department", "service_responsible", "service_created_by"
-    )
-    ids = managed_department_ids(user)
-    if ids is not None:
-        accounts = accounts.filter(service_department_id__in=ids)
-    return accounts.order_by("-date_joined", "-id")
-
-
-def departments_managed(*, user: User) -> QuerySet[Department]:
-    departments = Department.objects.filter(active=True).order_by("name")
-    ids = managed_department_ids(user)
-    return departments if ids is None else departments.filter(pk__in=ids)
-
-
-def responsible_candidates(*, department: Department) -> QuerySet[User]:
-    """Who may answer for a department's service account: its active members, people only."""
-    return (
-        User.objects.filter(
-            is_active=True, service_department__isnull=True, groups=department.group
-        )
-        .order_by("full_name", "email")
-        .distinct()
-    )
-
-
-def service_tokens(*, account: User) -> QuerySet[ApiToken]:
-    return ApiToken.objects.filter(user=account).order_by("-created_at", "-id")
 
 
 @transaction.atomic

@@ -284,8 +284,10 @@ def _replay(deliveries, now: Any) -> int:
 
 
 def _held(delivery: Delivery) -> Delivery | None:
-    """The delivery's row, locked without waiting (WrongState while a worker holds it to send
-    it); None when it is gone (trimmed from the log)."""
+    """The delivery's row, locked without waiting (WrongState while a worker's claim holds
+    it); None when it is gone (trimmed from the log). Once claimed, a row is not locked while
+    its request is out: a replay then wins, as the worker writes its outcome only on rows still
+    as it claimed them (`delivery._write_back`)."""
     rows = Delivery.objects.filter(pk=delivery.pk)
     if not connection.features.has_select_for_update_nowait:
         return rows.first()

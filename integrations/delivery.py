@@ -9,8 +9,9 @@ bulk. Three steps, and no transaction is open while the requests are out:
 2. Send, outside any transaction: a slow endpoint holds no row lock (which on PostgreSQL would
    have kept a case decision's foreign-key check of a new delivery waiting) and, on SQLite, not
    the database's one write lock for up to a minute.
-3. Record, in a second short transaction: the outcomes, the subscriptions' failures, and the
-   audit events of personal values sent.
+3. Record, in a second short transaction: the outcomes (on the rows still pending under this
+   batch's lease: a replay or another change made meanwhile is kept), the subscriptions'
+   failures, and the audit events of personal values sent.
 
 - Order: only the lowest-sequence undelivered delivery of each (subscription, case) is due; a
   failed one holds the later ones of its case back until it is replayed.
@@ -349,7 +350,7 @@ def send_batch(*, now: datetime | None = None, limit: int = 100) -> Batch:
     attempts = [_prepare(d, signers[d.subscription_id], cases, now) for d in claimed]
     _send_all([a for a in attempts if a.headers])
     with transaction.atomic():
-        _record(attempts, cases, now)
+        _record(attempts, cases, now, lease)
     retries = [
         d.next_attempt_at
         for d in claimed
@@ -364,7 +365,9 @@ def send_due(*, now: datetime | None = None, limit: int = 100) -> int:
     return send_batch(now=now, limit=limit).attempted
 
 
-def _record(attempts: list[Attempt], cases: dict[int, Case], now: datetime) -> None:
+def _record(
+    attempts: list[Attempt], cases: dict[int, Case], now: datetime, lease: datetime
+) -> None:
     outcome = _subscriptions_after(attempts, now)
     for attempt in attempts:
         delivery = attempt.delivery
@@ -382,7 +385,7 @@ def _record(attempts: list[Attempt], cases: dict[int, Case], now: datetime) -> N
             delivery.next_attempt_at = now + timedelta(seconds=settings.WEBHOOK_RETRY_MAX_SECONDS)
         else:
             delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(delivery.attempts))
-    _write_back([a.delivery for a in attempts])
+    _write_back([a.delivery for a in attempts], lease)
     events = [
         {
             "action": AuditAction.WEBHOOK_DELIVER,
@@ -420,12 +423,17 @@ _TYPES = {
 }
 
 
-def _write_back(deliveries: list[Delivery]) -> None:
-    """The batch's outcomes in one statement. On PostgreSQL an `UPDATE … FROM (VALUES …)`:
-    Django's `bulk_update` builds a CASE expression per column and row, which took half of a
-    batch's time."""
+def _write_back(deliveries: list[Delivery], lease: datetime) -> None:
+    """The batch's outcomes in one statement, on the rows still as the claim left them
+    (pending, under this batch's lease): a row replayed, marked failed or otherwise changed
+    while the requests were out keeps that change. On PostgreSQL an `UPDATE … FROM (VALUES
+    …)`: Django's `bulk_update` builds a CASE expression per column and row, which took half
+    of a batch's time."""
     if connection.vendor != "postgresql":
-        Delivery.objects.bulk_update(deliveries, _UPDATED)
+        for d in deliveries:
+            Delivery.objects.filter(
+                pk=d.pk, status=DeliveryStatus.PENDING, next_attempt_at=lease
+            ).update(**{c: getattr(d, c) for c in _UPDATED})
         return
     columns = list(_TYPES)
     row = "(%s::bigint, " + ", ".join(f"%s::{_TYPES[c]}" for c in columns) + ")"
@@ -439,8 +447,8 @@ def _write_back(deliveries: list[Delivery]) -> None:
         cursor.execute(
             f"UPDATE {table} AS d SET {assignments} "  # noqa: S608 (names from the code)
             f"FROM (VALUES {', '.join([row] * len(deliveries))}) AS v(id, {', '.join(columns)}) "
-            "WHERE d.id = v.id",
-            params,
+            "WHERE d.id = v.id AND d.status = %s AND d.next_attempt_at = %s",
+            [*params, DeliveryStatus.PENDING, lease],
         )
 
 

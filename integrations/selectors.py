@@ -1,20 +1,20 @@
 """Who manages which department's webhooks, and the reads of the management pages and API.
 
 Administrators manage every department's subscriptions; a lead those of the departments they
-lead (`workflows.delegation.led_departments`, as the dashboards); anyone else none (None: the
-pages answer 404, the API 403). A subscription or delivery of a department out of the reader's
-scope is not found (404)."""
+lead; anyone else none (None: the pages answer 404, the API 403). The same people manage the
+departments' service accounts (`accounts.selectors.departments_managed`). A subscription or
+delivery of a department out of the reader's scope is not found (404)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from accounts.models import Department
-from core.roles import Role
-from workflows.delegation import led_departments
+from accounts.selectors import departments_managed, managed_department_ids
+from workflows.selectors import small_int
 
 from .constants import DeliveryStatus
 from .models import Delivery, Subscription, SubscriptionSecret, WebhookIncident
@@ -35,20 +35,15 @@ class Scope:
 
 
 def manage_scope(*, user: User) -> Scope | None:
-    if not user.is_authenticated or not user.is_active:
-        return None
-    if user.primary_role == Role.ADMIN:
-        return Scope(every=True, departments=tuple(Department.objects.filter(active=True)))
-    led = tuple(led_departments(user=user))
-    return Scope(every=False, departments=led) if led else None
+    departments = tuple(departments_managed(user=user))
+    every = managed_department_ids(user) is None
+    return Scope(every=every, departments=departments) if every or departments else None
 
 
 def _int(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
-        return int(value)
-    return None
+    if isinstance(value, str):
+        return small_int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def subscriptions(*, scope: Scope) -> QuerySet[Subscription]:
@@ -59,9 +54,6 @@ def subscriptions(*, scope: Scope) -> QuerySet[Subscription]:
     open_incidents = WebhookIncident.objects.filter(resolved_at__isnull=True)
     return (
         found.select_related("department")
-        .annotate(
-            incident_open=Exists(open_incidents.filter(subscription=OuterRef("pk"))),
-        )
         .prefetch_related(
             Prefetch("incidents", queryset=open_incidents, to_attr="open_incidents"),
             Prefetch("secrets", queryset=SubscriptionSecret.objects.order_by("-created_at")),

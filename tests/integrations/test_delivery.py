@@ -503,3 +503,21 @@ def test_a_secret_that_cannot_be_opened_fails_its_deliveries_only(
     assert row.status == DeliveryStatus.PENDING and row.attempts == 1
     assert row.last_error == "no valid signing secret"
     assert webhook_receiver.requests == []
+
+
+def test_a_change_made_while_the_request_is_out_is_kept(tax_subscription, webhook_receiver):
+    """The outcome is written only on rows still as the claim left them: a row changed while
+    its request was out (here marked failed) keeps that change."""
+    created, _admin = tax_subscription
+    _route()
+
+    def answer(request):
+        Delivery.objects.filter(message_id=request.headers["webhook-id"]).update(
+            status=DeliveryStatus.FAILED
+        )
+        return httpx.Response(500)
+
+    webhook_receiver.answer = answer
+    assert delivery.send_due() == 1
+    row = Delivery.objects.get(subscription=created.subscription)
+    assert row.status == DeliveryStatus.FAILED and row.attempts == 0
