@@ -9,7 +9,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -125,8 +124,6 @@ def as_data(figures: selectors.Figures, filters: selectors.Filters, scope) -> di
 
 
 class DashboardApi(APIView):
-    permission_classes = [IsAuthenticated]
-
     @extend_schema(
         parameters=[
             OpenApiParameter(

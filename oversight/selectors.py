@@ -14,6 +14,9 @@ Figures and what they count (docs/dashboards.md):
   `oversight.histogram`), and how many per day and per week;
 - information requests waiting on citizens: cases waiting for the citizen's answer;
 - routing incidents open (the whole city only: an incident belongs to no department yet).
+
+Over 400 lines: the scope, the filters, the counts over the summary rows and their presentation
+belong together; the page, the API and the CSV export read a dashboard only through them.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -152,7 +152,6 @@ class ServiceListApi(APIView):
 
 
 class ApplicationListCreateApi(APIView):
-    permission_classes = [IsAuthenticated]
     pagination_class = Pagination
 
     @extend_schema(responses=ApplicationListOutput(many=True), summary="Your applications")
@@ -182,7 +181,6 @@ class ApplicationListCreateApi(APIView):
 
 
 class ApplicationDetailApi(APIView):
-    permission_classes = [IsAuthenticated]
     may_conflict = True
 
     @extend_schema(
@@ -213,7 +211,6 @@ class _ApplicationStatusApi(APIView):
     """A POST that moves an own application with one action (`move`; DRF reserves `action`)
     and answers its new status."""
 
-    permission_classes = [IsAuthenticated]
     may_conflict = True
     move: staticmethod
     need: str = permissions.EDIT  # the owner's alone unless a representative may be given it
@@ -247,7 +244,6 @@ class ApplicationWithdrawApi(_ApplicationStatusApi):
 
 
 class AttachmentUploadApi(APIView):
-    permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser]
     may_conflict = True
 
@@ -271,8 +267,6 @@ class AttachmentUploadApi(APIView):
 
 
 class ProfileApi(APIView):
-    permission_classes = [IsAuthenticated]
-
     def _data(self, request: Request) -> dict:
         merged = [
             MergedField(definition=f) for f in selectors.dictionary().values() if f.profile_field
@@ -297,8 +291,6 @@ class ProfileApi(APIView):
 
 
 class MyDataExportApi(APIView):
-    permission_classes = [IsAuthenticated]
-
     @extend_schema(
         responses=OpenApiTypes.OBJECT,
         summary="Download everything the portal holds about you (JSON)",
@@ -309,7 +301,6 @@ class MyDataExportApi(APIView):
 
 
 class ApplicationEraseApi(APIView):
-    permission_classes = [IsAuthenticated]
     may_conflict = True
 
     @extend_schema(
@@ -345,7 +336,6 @@ class RepresentativesApi(APIView):
     """The application's representatives: its owner lists and authorises them; a
     representative sees their own authorisation."""
 
-    permission_classes = [IsAuthenticated]
     may_conflict = True
 
     @extend_schema(
@@ -380,7 +370,6 @@ class RepresentativesApi(APIView):
 
 
 class RepresentativeRevokeApi(APIView):
-    permission_classes = [IsAuthenticated]
     may_conflict = True
 
     @extend_schema(

@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -51,7 +50,6 @@ def application_reply(request: HttpRequest, reference: str, case_reference: str)
 
 
 class ApplicationReplyApi(APIView):
-    permission_classes = [IsAuthenticated]
     may_conflict = True
 
     @extend_schema(

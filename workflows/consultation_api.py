@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -73,8 +72,6 @@ class OpinionOutput(serializers.Serializer):
 
 
 class ConsultedListApi(APIView):
-    permission_classes = [IsAuthenticated]
-
     @extend_schema(
         responses=ConsultedListOutput,
         operation_id="v1_cases_consulted_list",
@@ -86,7 +83,6 @@ class ConsultedListApi(APIView):
 
 
 class CaseShareApi(APIView):
-    permission_classes = [IsAuthenticated]
     may_conflict = True
 
     @extend_schema(
@@ -112,7 +108,6 @@ class CaseShareApi(APIView):
 
 
 class CaseShareRevokeApi(APIView):
-    permission_classes = [IsAuthenticated]
     may_conflict = True
 
     @extend_schema(request=None, responses=ConsultationOutput, summary="Withdraw a sharing")
@@ -126,7 +121,6 @@ class CaseShareRevokeApi(APIView):
 
 
 class CaseOpinionApi(APIView):
-    permission_classes = [IsAuthenticated]
     may_conflict = True
 
     @extend_schema(

@@ -1,5 +1,9 @@
 """Cases (one department's part of one application), their object permissions, incidents,
-and the worker heartbeat that /healthz reads."""
+and the worker heartbeat that /healthz reads.
+
+Over 400 lines: cases and everything that hangs on them (information requests, notes,
+consultations, delegations), with their constraints; Django finds an app's models in one module.
+"""
 
 from __future__ import annotations
 

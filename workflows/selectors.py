@@ -3,6 +3,10 @@
 Lists are filtered by a join on the object permissions of the asker's groups
 (workflows.permissions: one SQL query, whatever the number of cases), never by loading rows and
 checking them one by one.
+
+Over 400 lines: every read of a case that depends on who is asking is here, so that no view
+builds a permission filter of its own; the inbox (filters, search, counts, pages by due date)
+and the case page (fields shown, timeline, consultations) share its scoping.
 """
 
 from __future__ import annotations
