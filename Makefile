@@ -89,6 +89,7 @@ pdf-fonts:
 	fc-list 2>/dev/null | grep -q "Noto Sans CJK SC" || missing="$$missing fonts-noto-cjk"; \
 	ldconfig -p 2>/dev/null | grep -q "libpango-1.0.so" || missing="$$missing libpango-1.0-0"; \
 	ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so" || missing="$$missing libpangoft2-1.0-0"; \
+	ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so" || missing="$$missing libharfbuzz-subset0"; \
 	if [ -n "$$missing" ]; then \
 		$(call apt_install,$$missing,Missing for the PDF receipts:$$missing (install these Debian packages).) \
 			|| echo "Could not install$$missing: receipts cannot be drawn until they are."; \

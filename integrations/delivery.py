@@ -328,6 +328,7 @@ def _prepare(
 class Batch:
     attempted: int  # deliveries claimed and tried (0: nothing was due)
     next_retry: datetime | None  # the earliest retry this batch scheduled
+    delivered: int = 0  # of them, delivered (each may make its case's next event due)
 
 
 def lease_seconds(limit: int) -> float:
@@ -356,7 +357,8 @@ def send_batch(*, now: datetime | None = None, limit: int = 100) -> Batch:
         for d in claimed
         if d.status == DeliveryStatus.PENDING and not d.delivered_at
     ]
-    return Batch(len(claimed), min(retries, default=None))
+    delivered = sum(1 for d in claimed if d.status == DeliveryStatus.DELIVERED)
+    return Batch(len(claimed), min(retries, default=None), delivered)
 
 
 def send_due(*, now: datetime | None = None, limit: int = 100) -> int:

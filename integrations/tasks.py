@@ -4,7 +4,9 @@
 for at most DISPATCH_BUDGET_SECONDS: each change wakes it after its commit (one call queued at a
 time: integrations.emission), and beat runs it
 every WEBHOOK_DISPATCH_SECONDS, which sends the retries and whatever a lost wake-up call left
-behind. Several at once share the work (claims skip rows another worker holds). A retry due
+behind. A batch that delivered nothing and was not full ends the call: its retries come back
+through the queue (the follow-up below, or beat), so a receiver that keeps failing does not
+hold a worker for the whole budget while the other tasks of its queues wait. Several at once share the work (claims skip rows another worker holds). A retry due
 within FOLLOW_UP_SECONDS also gets one wake-up call at its time (one for the whole portal, kept
 by a cache key), so short backoffs do not wait for beat's next round.
 """
@@ -39,9 +41,11 @@ def notify_webhooks() -> int:
         batch = delivery.send_batch(limit=BATCH)
         if batch.next_retry is not None:
             retry = batch.next_retry if retry is None else min(retry, batch.next_retry)
-        if not batch.attempted:
-            break
         sent += batch.attempted
+        # Go on while sending makes more due (a delivered event lets its case's next one go) or
+        # a backlog remains (a full batch).
+        if not batch.delivered and batch.attempted < BATCH:
+            break
     if retry is not None:
         _follow_up(retry)
     return sent

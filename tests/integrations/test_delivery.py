@@ -420,6 +420,35 @@ def test_the_task_sends_everything_due_and_wakes_once_for_a_near_retry(
     assert len(calls) == 1
 
 
+def test_a_receiver_that_keeps_failing_does_not_hold_the_worker(
+    tax_subscription, webhook_receiver, settings, monkeypatch
+):
+    """Retries due at once (no backoff): the call sends each once and hands the retries back to
+    the queue, instead of trying them again and again for its whole time budget while routing
+    and the other tasks on the worker wait."""
+    from django.core.cache import cache
+
+    from integrations import tasks
+
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 0
+    cache.delete(tasks.FOLLOW_UP_KEY)
+    calls = []
+    monkeypatch.setattr(tasks.notify_webhooks, "apply_async", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(tasks, "DISPATCH_BUDGET_SECONDS", 5)
+    webhook_receiver.answer = lambda r: httpx.Response(500)
+    _route()
+    _route()
+    assert tasks.notify_webhooks() == 2  # each case's opening, tried once
+    assert list(Delivery.objects.values_list("attempts", flat=True)) == [1, 1]
+    assert len(calls) == 1  # the retries: one wake-up call, through the queue
+    # A success goes on within the call: the case's next event is due at once.
+    webhook_receiver.answer = lambda r: httpx.Response(204)
+    application, case = _route()
+    workflow_actions.case_claim(case=case, actor=clerk_of(case.department))
+    assert tasks.notify_webhooks() == 4  # the two retried, then this case's opening and claim
+    assert not Delivery.objects.exclude(status=DeliveryStatus.DELIVERED).exists()
+
+
 def test_changes_committed_while_a_wake_up_call_waits_queue_no_other(
     tax_subscription, webhook_receiver, monkeypatch
 ):
