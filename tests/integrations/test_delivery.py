@@ -443,7 +443,7 @@ def test_a_receiver_that_keeps_failing_does_not_hold_the_worker(
     assert len(calls) == 1  # the retries: one wake-up call, through the queue
     # A success goes on within the call: the case's next event is due at once.
     webhook_receiver.answer = lambda r: httpx.Response(204)
-    application, case = _route()
+    _application, case = _route()
     workflow_actions.case_claim(case=case, actor=clerk_of(case.department))
     assert tasks.notify_webhooks() == 4  # the two retried, then this case's opening and claim
     assert not Delivery.objects.exclude(status=DeliveryStatus.DELIVERED).exists()
