@@ -80,8 +80,9 @@ pgbackrest:
 pitr: install pgbackrest
 	PYTHON=$(abspath $(BIN))/python tools/pitr_drill.sh
 
-# What WeasyPrint needs to draw the receipts (receipts/render.py): Pango, and Debian's Noto CJK
-# fonts so Chinese text is set and can be extracted again. Installed only where missing and
+# What WeasyPrint needs to draw the receipts (receipts/render.py): Pango, Debian's Noto CJK
+# fonts so Chinese text is set and can be extracted again, and HarfBuzz's subsetter (without it
+# WeasyPrint subsets with fontTools: seconds per font, and not the same bytes every time). Installed only where missing and
 # possible (root + apt), as part of `make install`; a failed install is reported, not fatal, so
 # `make run` still starts (only the receipts need them).
 pdf-fonts:
@@ -92,7 +93,7 @@ pdf-fonts:
 	ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so" || missing="$$missing libharfbuzz-subset0"; \
 	if [ -n "$$missing" ]; then \
 		$(call apt_install,$$missing,Missing for the PDF receipts:$$missing (install these Debian packages).) \
-			|| echo "Could not install$$missing: receipts cannot be drawn until they are."; \
+			|| echo "Could not install$$missing: receipts are not drawn as they should be until they are."; \
 	fi
 
 test: install chromium gettext pdf-fonts

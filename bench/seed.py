@@ -21,8 +21,10 @@ Time in the simulation: applications arrive at the same rate at every scale (the
 350,000 applications over two years), so a small database is a city's first days and the full
 one its two years; the backlog of open work is about the same, the history is not.
 
-Over 400 lines: one generator per table, in the order of their foreign keys, each writing rows
-the portal's own code would have written; split, the row shapes would drift apart.
+Over 400 lines: the seeding plan shared with the worker processes, the simulation of the cases'
+states, the two COPY writers (citizens; applications with everything that hangs on them), the
+index drop and rebuild and the steps that order them; split, the row shapes the writers share
+with the plan would drift apart.
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
 """Celery tasks of the webhooks: take nothing but ids, call the delivery code.
 
-`notify_webhooks` (queue `notifications`, by its name) sends what is due until nothing is, or
-for at most DISPATCH_BUDGET_SECONDS: each change wakes it after its commit (one call queued at a
-time: integrations.emission), and beat runs it every WEBHOOK_DISPATCH_SECONDS, which sends the
-retries and whatever a lost wake-up call left behind. A batch that delivered nothing and was
-not full ends the call: its retries come back through the queue (the follow-up below, or beat),
-so a receiver that keeps failing does not hold a worker for the whole budget while the other
-tasks of its queues wait. Several at once share the work (claims skip rows another worker
-holds). A retry due within FOLLOW_UP_SECONDS also gets one wake-up call at its time (one for
-the whole portal, kept by a cache key), so short backoffs do not wait for beat's next round.
+`notify_webhooks` (queue `notifications`, by its name) sends what is due while that makes
+progress, for at most DISPATCH_BUDGET_SECONDS: each change wakes it after its commit (one call
+queued at a time: integrations.emission), and beat runs it every WEBHOOK_DISPATCH_SECONDS, which
+sends the retries and whatever a lost wake-up call left behind. A batch that delivered nothing
+and was not full ends the call: its retries come back through the queue (the follow-up below, or
+beat), so a receiver that keeps failing does not hold a worker for the whole budget while the
+other tasks of its queues wait. Several at once share the work (claims skip rows another worker
+holds). A retry due within FOLLOW_UP_SECONDS also gets one wake-up call at its time (one for the
+whole portal, kept by a cache key), so short backoffs do not wait for beat's next round.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 Personal values never sit in these tables in plain text: answers and profile facts whose field
 is `personal` or `sensitive` are stored as AES-GCM tokens (see `services/answers.py`).
 
-Over 400 lines: the catalog's and the applications' tables with their constraints and the
-direct object-permission tables guardian reads; Django finds an app's models in one module.
+Over 400 lines: the catalog's and the applications' tables, their constraints and the direct
+object-permission tables guardian reads stay side by side, so a constraint that spans two of
+them is read in one place.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Cases (one department's part of one application), their object permissions, incidents,
 and the worker heartbeat that /healthz reads.
 
-Over 400 lines: cases and everything that hangs on them (information requests, notes,
-consultations, delegations), with their constraints; Django finds an app's models in one module.
+Over 400 lines: cases and what hangs on them (permissions, information requests, notes,
+consultations and opinions), the incidents and heartbeat of the routing, and the delegations
+between members, kept side by side with their constraints so the engine's tables read in one
+place.
 """
 
 from __future__ import annotations

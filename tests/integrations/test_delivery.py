@@ -423,9 +423,9 @@ def test_the_task_sends_everything_due_and_wakes_once_for_a_near_retry(
 def test_a_receiver_that_keeps_failing_does_not_hold_the_worker(
     tax_subscription, webhook_receiver, settings, monkeypatch
 ):
-    """Retries due at once (no backoff): the call sends each once and hands the retries back to
-    the queue, instead of trying them again and again for its whole time budget while routing
-    and the other tasks on the worker wait."""
+    """Retries due at once (no backoff): a batch that delivered nothing and was not full ends
+    the call, which hands the retries back to the queue instead of trying them again and again
+    while routing and the other tasks on the worker wait."""
     from django.core.cache import cache
 
     from integrations import tasks
@@ -447,6 +447,24 @@ def test_a_receiver_that_keeps_failing_does_not_hold_the_worker(
     workflow_actions.case_claim(case=case, actor=clerk_of(case.department))
     assert tasks.notify_webhooks() == 4  # the two retried, then this case's opening and claim
     assert not Delivery.objects.exclude(status=DeliveryStatus.DELIVERED).exists()
+
+
+def test_a_full_batch_of_failures_goes_on_to_the_backlog_behind_it(
+    tax_subscription, webhook_receiver, settings, monkeypatch
+):
+    from django.core.cache import cache
+
+    from integrations import tasks
+
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 60  # the retries are not due within the call
+    cache.delete(tasks.FOLLOW_UP_KEY)
+    monkeypatch.setattr(tasks.notify_webhooks, "apply_async", lambda **kw: None)
+    monkeypatch.setattr(tasks, "BATCH", 1)
+    webhook_receiver.answer = lambda r: httpx.Response(500)
+    _route()
+    _route()
+    assert tasks.notify_webhooks() == 2  # two full batches of one, then nothing was due
+    assert list(Delivery.objects.values_list("attempts", flat=True)) == [1, 1]
 
 
 def test_changes_committed_while_a_wake_up_call_waits_queue_no_other(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import datetime as dt
 import json
+import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from io import StringIO
@@ -1320,7 +1321,9 @@ DECLARED_BY_PREFIX = ("admin/", "accounts/")
 # The repository's own packages: every installed app whose package sits at the repository's top
 # level (a new app is covered without being listed here), and the project's wiring.
 PROJECT_PACKAGES = {
-    app.name for app in apps.get_app_configs() if Path(app.path).parent == settings.BASE_DIR
+    app.name
+    for app in apps.get_app_configs()
+    if Path(app.path).resolve().parent == Path(settings.BASE_DIR).resolve()
 } | {"config"}
 
 
@@ -1482,6 +1485,12 @@ def test_every_url_pattern_has_a_matrix_entry() -> None:
     assert not missing, "URL patterns without a matrix entry (or entries without a pattern):\n" + (
         "\n".join(missing)
     )
+
+
+def test_the_matrix_knows_every_package_of_the_project() -> None:
+    """The packages whose views need an entry are the ones import-linter checks (pyproject)."""
+    config = tomllib.loads((Path(settings.BASE_DIR) / "pyproject.toml").read_text())
+    assert set(config["tool"]["importlinter"]["root_packages"]) == PROJECT_PACKAGES
 
 
 def test_every_matrix_entry_says_what_each_role_gets() -> None:
