@@ -80,11 +80,11 @@ pgbackrest:
 pitr: install pgbackrest
 	PYTHON=$(abspath $(BIN))/python tools/pitr_drill.sh
 
-# What WeasyPrint needs to draw the receipts (receipts/render.py): Pango, Debian's Noto CJK
-# fonts so Chinese text is set and can be extracted again, and HarfBuzz's subsetter (without it
-# WeasyPrint subsets with fontTools: seconds per font, and not the same bytes every time). Installed only where missing and
-# possible (root + apt), as part of `make install`; a failed install is reported, not fatal, so
-# `make run` still starts (only the receipts need them).
+# What WeasyPrint needs to draw the receipts (receipts/render.py): Pango, Debian's Noto CJK fonts
+# so Chinese text is set and can be extracted again, and HarfBuzz's subsetter (without it
+# WeasyPrint subsets with fontTools: seconds per font, and not the same bytes every time).
+# Installed only where missing and possible (root + apt), as part of `make install`; a failed
+# install is reported, not fatal, so `make run` still starts (only the receipts need them).
 pdf-fonts:
 	@missing=""; \
 	fc-list 2>/dev/null | grep -q "Noto Sans CJK SC" || missing="$$missing fonts-noto-cjk"; \

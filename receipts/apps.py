@@ -7,6 +7,6 @@ class ReceiptsConfig(AppConfig):
     verbose_name = _("Receipts and letters")
 
     def ready(self) -> None:
-        from . import hooks
+        from . import checks, hooks  # noqa: F401 (checks registers itself)
 
         hooks.connect()
