@@ -56,7 +56,7 @@ def test_the_patterns_catch_what_they_are_for():
     lines = {
         "see " + "../" + "shared/notes.md": "a sibling folder",
         "cd /work/main && make": "an absolute path of a machine",
-        "fixed in " + "issue 12": "a tracker item",
+        "fixed in issue" + " 12": "a tracker item",
         "comes with the audit issue (6)": "a tracker item",
         "see #42": "a tracker item",
     }
